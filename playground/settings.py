@@ -1,0 +1,76 @@
+"""Settings that a server operator may change, read once from environment variables.
+
+Every setting has a default that suits a laptop or a small hosted instance;
+`PLAYGROUND_<NAME>` (upper case) overrides it, e.g. `PLAYGROUND_WORKERS=4`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import psutil
+
+# Each worker process that imports torch holds about 0.5 GB resident.
+_WORKER_MEMORY_GB = 0.5
+# Memory kept for the server process itself and the operating system.
+_RESERVED_MEMORY_GB = 1.0
+
+
+def default_worker_count() -> int:
+    """One worker per core, as many as memory allows, at least one and at most four."""
+    cores = os.cpu_count() or 1
+    available_gb = psutil.virtual_memory().available / 2**30
+    by_memory = int((available_gb - _RESERVED_MEMORY_GB) / _WORKER_MEMORY_GB)
+    return max(1, min(cores, by_memory, 4))
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The knobs of one playground installation."""
+
+    workers: int = dataclasses.field(default_factory=default_worker_count)
+    # One intra-op thread per worker: jobs are small, and several workers share the cores.
+    torch_threads: int = 1
+    # Largest network `build` and `train.start` accept. `summarize` has no cap.
+    max_params: int = 5_000_000
+    # Largest number of values one layer may output for one example (guards memory).
+    max_activation: int = 4_000_000
+    # Jobs one browser session may run at once.
+    max_jobs_per_session: int = 2
+    # Jobs admitted to the workers at once; later ones queue and show their place.
+    max_running_jobs: int = 64
+    # A job whose session has stopped polling it for this long is stopped.
+    abandon_after_s: float = 60.0
+    # How long a worker runs one job before turning to the next.
+    slice_s: float = 0.05
+    # Where torchvision datasets are stored (MNIST, Fashion-MNIST, CIFAR-10).
+    data_dir: str = str(Path.home() / ".cache" / "neural-playground" / "data")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Read `PLAYGROUND_*` variables over the defaults; a malformed value raises ValueError."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field in dataclasses.fields(cls):
+            raw = environ.get(f"PLAYGROUND_{field.name.upper()}")
+            if raw is None:
+                continue
+            kind = type(field.default) if field.default is not dataclasses.MISSING else int
+            try:
+                values[field.name] = kind(raw)
+            except ValueError as e:
+                raise ValueError(f"PLAYGROUND_{field.name.upper()}={raw!r} is not a valid {kind.__name__}") from e
+        return cls(**values)
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env()
+    return _settings
