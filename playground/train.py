@@ -1,0 +1,339 @@
+"""Training jobs: a config, a registry of trainers, and `start`, which hands a job to the worker pool.
+
+`start` returns at once with a `TrainingJob`. The job runs in a worker process (see
+`playground.worker`), never in the caller's, so a busy web server or notebook does not slow it.
+Poll it with `history_since`, `progress` and `status`; take its latest weights with `model()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pandas as pd
+from torch import nn
+
+from playground.layers import SpecError
+
+HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "samples_per_s", "seconds"]
+ACTIVE = ("queued", "running", "paused")
+FINISHED = ("done", "stopped", "failed")
+
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad")
+LOSSES = ("auto", "cross_entropy", "mse")
+
+
+class ConfigError(ValueError):
+    """A training setting out of range, with the setting named."""
+
+
+class JobLimitError(RuntimeError):
+    """The session already runs as many jobs as it may."""
+
+
+class TrainingError(RuntimeError):
+    """Training stopped for a reason a student can act on (e.g. the loss became NaN)."""
+
+
+@dataclasses.dataclass
+class Config:
+    """How to train: optimizer, learning rate, batches, epochs, loss, seed and device."""
+
+    optimizer: str = "adam"
+    lr: float = 0.01
+    batch_size: int = 32
+    epochs: int = 10
+    weight_decay: float = 0.0
+    momentum: float = 0.9  # used by "momentum" and "nesterov"
+    loss: str = "auto"  # cross-entropy for classification, MSE for regression
+    seed: int = 0
+    device: str = "auto"  # "auto" uses CUDA when the worker has it
+
+    def validate(self) -> Config:
+        """Return self, or raise ConfigError naming the first bad setting."""
+        checks = [
+            (self.optimizer in OPTIMIZERS, "optimizer", f"must be one of {', '.join(OPTIMIZERS)}"),
+            (isinstance(self.lr, (int, float)) and 0 < self.lr <= 10, "lr", "must be above 0 and at most 10"),
+            (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65536, "batch_size",
+             "must be a whole number from 1 to 65536"),
+            (isinstance(self.epochs, int) and 1 <= self.epochs <= 100_000, "epochs",
+             "must be a whole number from 1 to 100000"),
+            (isinstance(self.weight_decay, (int, float)) and 0 <= self.weight_decay <= 1, "weight_decay",
+             "must be from 0 to 1"),
+            (isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1, "momentum", "must be in [0, 1)"),
+            (self.loss in LOSSES, "loss", f"must be one of {', '.join(LOSSES)}"),
+            (isinstance(self.seed, int) and 0 <= self.seed < 2**32, "seed", "must be a whole number from 0"),
+            (self.device in ("auto", "cpu") or str(self.device).startswith("cuda"), "device",
+             "must be auto, cpu or cuda"),
+        ]
+        for ok, key, message in checks:
+            if not ok:
+                raise ConfigError(f"{key} {message} (got {getattr(self, key)!r})")
+        return self
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict) -> Config:
+        """A Config from a dict; unknown keys raise ConfigError."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ConfigError(f"unknown training setting {unknown[0]!r} (known: {', '.join(sorted(names))})")
+        return cls(**values).validate()
+
+
+# ----------------------------------------------------------------------------------------------
+# Trainers: generator functions run inside a worker. Each `yield "step"` lets the worker turn to
+# another job; `yield "epoch"` also marks an epoch boundary (for single-stepping by epoch).
+
+Trainer = Callable[[Any], Iterator[str]]
+TRAINERS: dict[str, Trainer] = {}
+
+
+def register_trainer(name: str):
+    """Register a trainer generator under `name`; duplicates are refused."""
+
+    def decorator(fn: Trainer) -> Trainer:
+        if name in TRAINERS:
+            raise ValueError(f"trainer {name!r} is already registered")
+        TRAINERS[name] = fn
+        return fn
+
+    return decorator
+
+
+def _trainer_for(name: str) -> Trainer:
+    import playground.supervised  # noqa: F401  (registers the built-in trainers)
+
+    if name not in TRAINERS:
+        raise ValueError(f"unknown trainer {name!r}; known trainers are {', '.join(TRAINERS)}")
+    return TRAINERS[name]
+
+
+# ----------------------------------------------------------------------------------------------
+# The job, as the caller sees it.
+
+_ids = itertools.count(1)
+
+
+class TrainingJob:
+    """A training run in the worker pool, seen from the process that started it.
+
+    Updated by the pool's listener thread; every reader method is safe to call from any thread.
+    """
+
+    def __init__(self, *, spec: dict, dataset_name: str, config: Config, trainer: str, payload: dict,
+                 session: str | None = None, name: str | None = None):
+        self.id = next(_ids)
+        self.spec = spec
+        self.dataset_name = dataset_name
+        self.config = config
+        self.trainer = trainer
+        self.session = session
+        self.name = name or f"run {self.id}"
+        self.payload = payload  # what the worker needs to run it; dropped once sent
+        self.status = "queued"
+        self.error: str | None = None
+        self.device: str | None = None
+        self.epoch = 0
+        self.fraction = 0.0
+        self.queue_position: int | None = None
+        self.created = time.time()
+        self.last_polled = time.monotonic()
+        self._rows: list[dict] = []
+        self._series: dict[str, list] = {}
+        self._weights: bytes | None = None
+        self._weights_version = 0
+        self._model_cache: tuple[int, nn.Module] | None = None
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self._pool = None
+
+    def __repr__(self) -> str:
+        return f"<TrainingJob {self.id} {self.name!r} {self.status} epoch {self.epoch}/{self.config.epochs}>"
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def touch(self) -> None:
+        """Note that someone is watching this job (unwatched session jobs are stopped)."""
+        self.last_polled = time.monotonic()
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Every epoch row so far: epoch, train/val loss and accuracy, samples_per_s, seconds."""
+        return self.history_since(0)
+
+    def history_since(self, row: int) -> pd.DataFrame:
+        """Only the rows from index `row` on, so that polling stays cheap."""
+        self.touch()
+        with self._lock:
+            rows = self._rows[row:]
+        frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS if not rows else None)
+        for column in HISTORY_COLUMNS:
+            if column not in frame:
+                frame[column] = math.nan
+        return frame
+
+    @property
+    def rows(self) -> int:
+        """How many history rows have arrived."""
+        return len(self._rows)
+
+    @property
+    def progress(self) -> float:
+        """Fraction of the whole run done, 0 to 1, moving within an epoch too."""
+        self.touch()
+        if self.status == "done":
+            return 1.0
+        return min(1.0, max(0.0, (max(self.epoch - 1, 0) + self.fraction) / self.config.epochs))
+
+    def series(self, name: str, since: int = 0) -> list:
+        """Extra values a trainer reported under `name` (e.g. per-layer statistics), from index `since`."""
+        with self._lock:
+            return list(self._series.get(name, [])[since:])
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def model(self) -> nn.Module | None:
+        """The latest weights as a module in eval mode on the CPU, or None before the first epoch."""
+        from playground.checkpoints import state_from_bytes
+        from playground.models import build
+
+        with self._lock:
+            weights, version = self._weights, self._weights_version
+        if weights is None:
+            return None
+        if self._model_cache is None or self._model_cache[0] != version:
+            module = build(self.spec)
+            module.load_state_dict(state_from_bytes(weights))
+            module.eval()
+            self._model_cache = (version, module)
+        return self._model_cache[1]
+
+    @property
+    def weights(self) -> bytes | None:
+        """The latest weights as safetensors bytes (no metadata), or None."""
+        return self._weights
+
+    def wait(self, timeout: float | None = None) -> str:
+        """Block until the job finishes or `timeout` seconds pass; return the status."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._finished.is_set():
+            self.touch()
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                break
+            self._finished.wait(1.0 if left is None else min(1.0, left))
+        return self.status
+
+    # -- controlling -----------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        """Pause after the current step; the weights so far are published."""
+        if self.status == "running":
+            self.status = "paused"
+            self._pool.send(self, ("pause", self.id))
+
+    def resume(self) -> None:
+        if self.status == "paused":
+            self.status = "running"
+            self._pool.send(self, ("resume", self.id))
+
+    def step(self, n: int = 1, unit: str = "step") -> None:
+        """While paused, run `n` more steps (batches) or epochs (`unit="epoch"`), then pause again."""
+        if unit not in ("step", "epoch"):
+            raise ValueError("unit must be 'step' or 'epoch'")
+        if self.status == "paused":
+            self._pool.send(self, ("step", self.id, int(n), unit))
+
+    def stop(self) -> None:
+        """Stop the job; what it learned so far stays available through `model()`."""
+        self._pool.stop(self)
+
+    # -- updates from the pool -------------------------------------------------------------------
+
+    def _apply(self, update: dict) -> None:
+        with self._lock:
+            self._rows.extend(update.get("rows", ()))
+            for name, values in update.get("series", {}).items():
+                self._series.setdefault(name, []).extend(values)
+            if update.get("weights") is not None:
+                self._weights = update["weights"]
+                self._weights_version += 1
+        if "progress" in update:
+            self.epoch, self.fraction = update["progress"]
+        if "device" in update:
+            self.device = update["device"]
+        if update.get("status") in ("running", "paused") and not self.finished:
+            self.status = update["status"]
+
+    def _finish(self, status: str, error: str | None = None) -> None:
+        if self._finished.is_set():
+            return
+        self.error = error or self.error
+        self.status = status
+        self.queue_position = None
+        self.payload = None
+        self._finished.set()
+
+
+# ----------------------------------------------------------------------------------------------
+# Starting a job.
+
+
+def _check_fit(spec: dict, dataset, trainer: str) -> None:
+    from playground.models import output_shape
+
+    if list(spec["input_shape"]) != list(dataset.input_shape):
+        raise SpecError(f"The network expects inputs of shape {list(spec['input_shape'])} but {dataset.name} "
+                        f"has inputs of shape {list(dataset.input_shape)}", key="input_shape")
+    if trainer not in ("classifier", "regressor"):
+        return
+    out = output_shape(spec)
+    expected = [dataset.num_outputs]
+    if out != expected:
+        what = f"{expected[0]} classes" if dataset.task == "classification" else "one value to predict"
+        raise SpecError(f"The network outputs {out} but {dataset.name} has {what}: make the last layer "
+                        f"a linear layer with out_features {expected[0]}", key="layers")
+
+
+def dataset_payload(dataset) -> dict:
+    """How a worker gets the dataset: a reference it can re-make, or the tensors themselves."""
+    from playground.data import DATASETS
+
+    if dataset.name in DATASETS:
+        return {"ref": dataset.ref()}
+    return {"dataset": dataset}
+
+
+def start(spec: dict, dataset, config: Config | None = None, *, trainer: str | None = None,
+          session: str | None = None, name: str | None = None, pool=None) -> TrainingJob:
+    """Validate everything, queue the job in the worker pool and return it at once.
+
+    Raises SpecError (bad spec, too many parameters, or a spec that does not fit the data),
+    ConfigError, or JobLimitError (the session already runs its share of jobs).
+    """
+    from playground.models import build, validate
+    from playground.pool import get_pool
+
+    config = (config or Config()).validate()
+    spec = validate(spec)
+    trainer = trainer or ("classifier" if dataset.task == "classification" else "regressor")
+    _trainer_for(trainer)
+    _check_fit(spec, dataset, trainer)
+    build(spec)  # enforces the parameter cap with a clear message
+    payload = {"trainer": trainer, "trainer_module": TRAINERS[trainer].__module__, "spec": spec,
+               "config": config.to_dict(), **dataset_payload(dataset)}
+    job = TrainingJob(spec=spec, dataset_name=dataset.name, config=config, trainer=trainer, payload=payload,
+                      session=session, name=name)
+    (pool or get_pool()).submit(job)
+    return job

@@ -1,0 +1,296 @@
+"""A worker process: runs training jobs by turns, in short slices, and reports back over a pipe.
+
+Started by the pool as `python -m playground.worker FD` (a fresh interpreter, never a fork and never
+a spawn of the caller's main module: under `streamlit run` that module is the page script, and
+re-running it in a child would start pools recursively). FD is one end of a socket pair.
+
+Messages in:  ("start", id, payload), ("pause", id), ("resume", id), ("step", id, n, unit),
+              ("stop", id), ("command", id, name, value).
+Messages out: ("ready", pid), ("update", id, dict), ("finished", id, status, error).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import traceback
+from collections import OrderedDict
+from multiprocessing.connection import Connection
+
+import torch
+
+from playground.settings import get_settings
+
+_PUBLISH_EVERY_S = 0.5  # weights are sent at most this often while running (always at pause and end)
+
+
+class JobContext:
+    """What a trainer sees: the job's spec, data, config and device, and ways to report back."""
+
+    def __init__(self, job_id: int, spec: dict, dataset, config, device: torch.device):
+        self.job_id = job_id
+        self.spec = spec
+        self.dataset = dataset
+        self.config = config
+        self.device = device
+        self.commands: list[tuple[str, object]] = []  # (name, value) sent by the caller, oldest first
+        self._rows: list[dict] = []
+        self._series: dict[str, list] = {}
+        self._progress: tuple[int, float] | None = None
+        self._weights: bytes | None = None
+        self._module: torch.nn.Module | None = None
+        self._last_publish = -1e9
+
+    def report(self, **row) -> None:
+        """Add one history row (floats or None)."""
+        self._rows.append({k: (float("nan") if v is None else v) for k, v in row.items()})
+
+    def progress(self, epoch: int, fraction: float) -> None:
+        """Where the job is: `epoch` (1-based) and the fraction of it done."""
+        self._progress = (epoch, fraction)
+
+    def series(self, name: str, value) -> None:
+        """Append `value` (anything picklable and small) to the extra series `name`."""
+        self._series.setdefault(name, []).append(value)
+
+    def publish(self, module: torch.nn.Module, *, force: bool = False) -> None:
+        """Offer the latest weights; sent now if forced or if the last ones are old enough."""
+        self._module = module
+        now = time.monotonic()
+        if force or now - self._last_publish >= _PUBLISH_EVERY_S:
+            self._last_publish = now
+            self._weights = _state_bytes(module)
+
+    def force_publish(self) -> None:
+        if self._module is not None:
+            self.publish(self._module, force=True)
+
+    def take_update(self) -> dict:
+        """Everything reported since the last call, as one message body (empty dict if nothing)."""
+        update = {}
+        if self._rows:
+            update["rows"], self._rows = self._rows, []
+        if self._series:
+            update["series"], self._series = self._series, {}
+        if self._progress is not None:
+            update["progress"], self._progress = self._progress, None
+        if self._weights is not None:
+            update["weights"], self._weights = self._weights, None
+        return update
+
+
+def _state_bytes(module: torch.nn.Module) -> bytes:
+    from safetensors.torch import save
+
+    return save({k: v.detach().to("cpu").contiguous().clone() for k, v in module.state_dict().items()})
+
+
+class _Datasets:
+    """A small cache of datasets made from references, so repeated runs skip regeneration."""
+
+    def __init__(self, size: int = 4):
+        self._cache: OrderedDict = OrderedDict()
+        self._size = size
+
+    def get(self, payload: dict):
+        if "dataset" in payload:
+            return payload["dataset"]
+        from playground.data import load
+
+        ref = payload["ref"]
+        key = repr(ref)
+        if key not in self._cache:
+            self._cache[key] = load(ref["name"], seed=ref["seed"], **ref["params"])
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(key)
+        return self._cache[key]
+
+
+def _pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        from playground.train import TrainingError
+
+        raise TrainingError("This run asks for a GPU (cuda) but this server has none; choose device 'auto'.")
+    return torch.device(name)
+
+
+class _Job:
+    """One job inside the worker: its trainer generator, random state and pause/step bookkeeping."""
+
+    def __init__(self, job_id: int, payload: dict, datasets: _Datasets):
+        from playground.train import Config, _trainer_for
+
+        self.id = job_id
+        self.status = "running"
+        self.error: str | None = None
+        self.budget: tuple[int, str] | None = None  # (count, unit) of steps to run while paused
+        self._payload = payload
+        self._datasets = datasets
+        self._trainer = _trainer_for(payload["trainer"])
+        self.config = Config.from_dict(payload["config"])
+        self.ctx: JobContext | None = None
+        self._gen = None
+        self._rng: torch.Tensor | None = None
+        self._cuda_rng: torch.Tensor | None = None
+
+    @property
+    def runnable(self) -> bool:
+        return self.status == "running" or (self.status == "paused" and self.budget is not None)
+
+    def _setup(self) -> None:
+        import importlib
+
+        importlib.import_module(self._payload["trainer_module"])  # registers trainers defined elsewhere
+        device = _pick_device(self.config.device)
+        dataset = self._datasets.get(self._payload)
+        self.ctx = JobContext(self.id, self._payload["spec"], dataset, self.config, device)
+        torch.manual_seed(self.config.seed)
+        self._gen = self._trainer(self.ctx)
+        self._payload = None
+
+    def run_slice(self, seconds: float) -> None:
+        """Advance the trainer for about `seconds`, with this job's own random state."""
+        # Several jobs share this process, so each keeps its own RNG state between slices:
+        # a seeded run then repeats exactly whatever else runs beside it.
+        if self._rng is not None:
+            torch.set_rng_state(self._rng)
+            if self._cuda_rng is not None:
+                torch.cuda.set_rng_state(self._cuda_rng)
+        end = time.perf_counter() + seconds
+        try:
+            if self._gen is None:
+                self._setup()
+            while True:
+                kind = next(self._gen)
+                if self.budget is not None and kind == self.budget[1]:
+                    count = self.budget[0] - 1
+                    self.budget = (count, self.budget[1]) if count > 0 else None
+                    if self.budget is None:
+                        self.ctx.force_publish()
+                        break
+                elif self.budget is not None and self.budget[1] == "step" and kind == "epoch":
+                    continue
+                if time.perf_counter() >= end:
+                    break
+        except StopIteration:
+            self.status = "done"
+            self.ctx.force_publish()
+        except Exception as e:  # any failure becomes the job's message; the worker lives on
+            self.status, self.error = "failed", _describe_failure(e)
+            if self.ctx is not None:
+                self.ctx.force_publish()
+        finally:
+            self._rng = torch.get_rng_state()
+            if self.ctx is not None and self.ctx.device.type == "cuda":
+                self._cuda_rng = torch.cuda.get_rng_state()
+
+    def close(self) -> None:
+        if self._gen is not None:
+            self._gen.close()
+
+
+def _describe_failure(e: Exception) -> str:
+    from playground.layers import SpecError
+    from playground.train import TrainingError
+
+    if isinstance(e, (TrainingError, SpecError, ValueError)):
+        return str(e)
+    if isinstance(e, torch.OutOfMemoryError):
+        return "The device ran out of memory; use a smaller batch size or a smaller network."
+    traceback.print_exc(file=sys.stderr)
+    return f"Training failed unexpectedly: {type(e).__name__}: {e}"
+
+
+class Worker:
+    """The worker's loop: read commands, then give each runnable job one slice, in turn."""
+
+    def __init__(self, conn: Connection, slice_s: float):
+        self.conn = conn
+        self.slice_s = slice_s
+        self.jobs: dict[int, _Job] = {}
+        self.datasets = _Datasets()
+
+    def run(self) -> None:
+        self.conn.send(("ready", os.getpid()))
+        while True:
+            runnable = [job for job in self.jobs.values() if job.runnable]
+            if not self._read(0 if runnable else 0.5):
+                return
+            for job in runnable:
+                if job.id not in self.jobs or not job.runnable:
+                    continue
+                job.run_slice(self.slice_s)
+                self._flush(job)
+                if not self._read(0):
+                    return
+
+    def _read(self, timeout: float) -> bool:
+        """Handle every waiting message; False once the other end has gone."""
+        try:
+            while self.conn.poll(timeout):
+                self._handle(self.conn.recv())
+                timeout = 0
+        except (EOFError, OSError):
+            return False
+        return True
+
+    def _handle(self, message: tuple) -> None:
+        kind, job_id = message[0], message[1]
+        if kind == "start":
+            try:
+                self.jobs[job_id] = _Job(job_id, message[2], self.datasets)
+            except Exception as e:
+                self.conn.send(("finished", job_id, "failed", _describe_failure(e)))
+            return
+        job = self.jobs.get(job_id)
+        if job is None:
+            return
+        if kind == "pause":
+            job.status, job.budget = "paused", None
+            if job.ctx is not None:
+                job.ctx.force_publish()
+            self._flush(job)
+        elif kind == "resume":
+            job.status, job.budget = "running", None
+        elif kind == "step":
+            job.budget = (message[2], message[3])
+        elif kind == "stop":
+            job.status = "stopped"
+            job.close()
+            if job.ctx is not None:
+                job.ctx.force_publish()
+            self._flush(job)
+        elif kind == "command" and job.ctx is not None:
+            job.ctx.commands.append((message[2], message[3]))
+
+    def _flush(self, job: _Job) -> None:
+        update = job.ctx.take_update() if job.ctx is not None else {}
+        if job.status in ("running", "paused"):
+            if update or job.budget is None:
+                update["status"] = "paused" if job.status == "paused" and job.budget is None else "running"
+                update["device"] = str(job.ctx.device) if job.ctx is not None else None
+                self.conn.send(("update", job.id, update))
+            return
+        if update:
+            self.conn.send(("update", job.id, update))
+        self.conn.send(("finished", job.id, job.status, job.error))
+        del self.jobs[job.id]
+
+
+def main(argv: list[str]) -> None:
+    settings = get_settings()
+    torch.set_num_threads(settings.torch_threads)
+    # Import now, not on the first job: importing scikit-learn and torch takes seconds.
+    import playground.data  # noqa: F401
+    import playground.models  # noqa: F401
+    import playground.supervised  # noqa: F401
+
+    Worker(Connection(int(argv[1])), settings.slice_s).run()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
