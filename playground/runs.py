@@ -1,0 +1,129 @@
+"""Run records: one trained (or training) model with everything needed to inspect or repeat it.
+
+A `RunRecord` holds the name, the dataset reference, spec, training config, history, latest weights
+and status. Records come from a live `TrainingJob`, from a checkpoint file, or from the small
+examples that ship with the playground (`examples()`), so a page can inspect a trained model on
+first open.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+from torch import nn
+
+from playground import checkpoints
+from playground.train import HISTORY_COLUMNS, TrainingJob
+
+EXAMPLES_DIR = Path(__file__).parent / "examples"
+
+
+@dataclasses.dataclass
+class RunRecord:
+    """A model of the session: where it came from, how it was trained, and its weights."""
+
+    name: str
+    dataset: dict  # {"name", "seed", "params"}: what `playground.data.load` needs to remake it
+    spec: dict
+    config: dict
+    history: pd.DataFrame
+    weights: bytes | None  # safetensors bytes of the latest state dict
+    status: str  # a TrainingJob status, or "done" for loaded models
+    source: str = "session"  # "session", "example" or "upload"
+    error: str | None = None
+    created: float = dataclasses.field(default_factory=time.time)
+    job: TrainingJob | None = dataclasses.field(default=None, repr=False, compare=False)
+    _model: tuple[int, nn.Module] | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    @classmethod
+    def from_job(cls, job: TrainingJob, dataset_ref: dict) -> RunRecord:
+        """A record that follows `job`; call `refresh()` to pull its latest state."""
+        record = cls(name=job.name, dataset=dataset_ref, spec=job.spec, config=job.config.to_dict(),
+                     history=job.history, weights=None, status=job.status, job=job)
+        record.refresh()
+        return record
+
+    def refresh(self) -> RunRecord:
+        """Copy the job's status, history and weights into the record (no-op without a job)."""
+        if self.job is not None:
+            self.status = self.job.status
+            self.error = self.job.error
+            if self.job.rows != len(self.history):
+                self.history = self.job.history
+            self.weights = self.job.weights or self.weights
+        return self
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("queued", "running", "paused")
+
+    @property
+    def final(self) -> dict:
+        """The last history row as a dict (empty before any epoch)."""
+        return {} if self.history.empty else self.history.iloc[-1].to_dict()
+
+    def model(self) -> nn.Module | None:
+        """The latest weights as a module in eval mode on the CPU, or None before any."""
+        if self.job is not None:
+            return self.job.model()
+        if self.weights is None:
+            return None
+        key = id(self.weights)
+        if self._model is None or self._model[0] != key:
+            from playground.models import build
+
+            module = build(self.spec)
+            module.load_state_dict(checkpoints.state_from_bytes(self.weights))
+            module.eval()
+            self._model = (key, module)
+        return self._model[1]
+
+    def load_dataset(self):
+        """The dataset this run was trained on, remade from its reference."""
+        from playground.data import load
+
+        return load(self.dataset["name"], seed=self.dataset.get("seed", 0), **self.dataset.get("params", {}))
+
+    def to_checkpoint(self) -> bytes:
+        """A safetensors checkpoint with the spec, dataset, config, history and name inside."""
+        module = self.model()
+        if module is None:
+            raise ValueError(f"{self.name} has no weights yet")
+        history = self.history.astype(object).where(self.history.notna(), None).to_dict("list")
+        return checkpoints.checkpoint_bytes(module, self.spec, extra={
+            "name": self.name, "dataset": self.dataset, "config": self.config, "history": history})
+
+    @classmethod
+    def from_checkpoint(cls, data: bytes, *, source: str = "upload", name: str | None = None) -> RunRecord:
+        """A record from checkpoint bytes; CheckpointError if they are not a playground checkpoint."""
+        module, spec = checkpoints.load_checkpoint(data)
+        meta = checkpoints.read_metadata(data)
+        history = pd.DataFrame(meta.get("history") or {}, columns=None)
+        for column in HISTORY_COLUMNS:
+            if column not in history:
+                history[column] = float("nan")
+        record = cls(name=name or meta.get("name") or "uploaded model", dataset=meta.get("dataset") or {},
+                     spec=spec, config=meta.get("config") or {}, history=history.astype(float),
+                     weights=_state_bytes(module), status="done", source=source)
+        record._model = (id(record.weights), module)
+        return record
+
+
+def _state_bytes(module: nn.Module) -> bytes:
+    from safetensors.torch import save
+
+    return save({k: v.detach().contiguous().clone() for k, v in module.state_dict().items()})
+
+
+@lru_cache(maxsize=1)
+def _example_files() -> tuple[Path, ...]:
+    return tuple(sorted(EXAMPLES_DIR.glob("*.safetensors")))
+
+
+def examples() -> list[RunRecord]:
+    """The trained example models that ship with the playground, one record each."""
+    return [RunRecord.from_checkpoint(path.read_bytes(), source="example") for path in _example_files()]

@@ -1,0 +1,163 @@
+"""The one place a browser session keeps its runs, and the one picker pages use to choose a model.
+
+Runs live in `st.session_state["runs"]` (name -> RunRecord), newest last. The bundled examples are
+offered beside them in every picker, so a page that inspects a model works on first open.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import streamlit as st
+
+from playground import runs as runs_lib
+from playground.runs import RunRecord
+
+_RUNS = "runs"
+_SESSION = "session_id"
+
+
+def session_id() -> str:
+    """A random id for this browser session; the worker pool counts jobs per session with it."""
+    if _SESSION not in st.session_state:
+        st.session_state[_SESSION] = uuid.uuid4().hex
+    return st.session_state[_SESSION]
+
+
+def runs() -> dict[str, RunRecord]:
+    """This session's runs by name, oldest first, refreshed from their jobs."""
+    if _RUNS not in st.session_state:
+        st.session_state[_RUNS] = {}
+    records = st.session_state[_RUNS]
+    for record in records.values():
+        record.refresh()
+    return records
+
+
+def unique_name(base: str) -> str:
+    """`base`, or `base (2)`, `base (3)`, ... whichever no run of this session has yet."""
+    taken = set(runs())
+    name, k = base, 2
+    while name in taken:
+        name, k = f"{base} ({k})", k + 1
+    return name
+
+
+def add_run(record: RunRecord) -> RunRecord:
+    """Keep `record` in the session (renamed if its name is taken) and return it."""
+    record.name = unique_name(record.name)
+    runs()[record.name] = record
+    return record
+
+
+def active_runs() -> list[RunRecord]:
+    return [r for r in runs().values() if r.active]
+
+
+@st.cache_resource(show_spinner=False)
+def _examples() -> list[RunRecord]:
+    return runs_lib.examples()
+
+
+def examples() -> list[RunRecord]:
+    """The bundled example models (loaded once per server)."""
+    return _examples()
+
+
+def model_picker(label: str, *, key: str, accept: Callable[[RunRecord], bool] | None = None,
+                 help: str | None = None) -> RunRecord | None:
+    """A select box over the session's trained runs (newest first) and the examples.
+
+    `accept` filters records (e.g. image models only). Returns the chosen record, or None when
+    there is nothing to choose from.
+    """
+    choices: dict[str, RunRecord] = {}
+    for record in reversed(list(runs().values())):
+        if record.weights is not None or record.job is not None and record.job.weights is not None:
+            choices[f"{record.name} · this session"] = record
+    for record in examples():
+        choices[f"{record.name} · example"] = record
+    if accept is not None:
+        choices = {label_: r for label_, r in choices.items() if accept(r)}
+    if not choices:
+        st.info("No trained model yet: train one on the Build & Train page.")
+        return None
+    if st.session_state.get(key) not in choices:
+        st.session_state.pop(key, None)
+    chosen = st.selectbox(label, list(choices), key=key, help=help)
+    return choices[chosen]
+
+
+def _status_line(record: RunRecord) -> str:
+    job = record.job
+    if job is None:
+        return f"{record.name}: {record.status}"
+    if job.status == "queued":
+        return f"**{record.name}** waits in line (place {job.queue_position})"
+    return f"**{record.name}** {job.status}: epoch {max(job.epoch, 0)} of {job.config.epochs}"
+
+
+def training_status() -> None:
+    """A sidebar note on this session's active runs, refreshed every few seconds on every page.
+
+    Polling also tells the pool the session still watches its jobs (unwatched jobs are stopped).
+    """
+    active = active_runs()
+    if not active:
+        return
+
+    @st.fragment(run_every=3)
+    def _panel():
+        current = active_runs()
+        for record in current:
+            if record.job is not None:
+                record.job.touch()
+            st.caption(_status_line(record))
+        if not current:
+            st.caption("All runs finished.")
+
+    with st.sidebar:
+        _panel()
+
+
+@st.cache_resource(show_spinner=False)
+def _pool():
+    from playground.pool import get_pool
+
+    return get_pool()
+
+
+def warm_pool():
+    """Start the worker pool with the server's first page view, so the first Train is quick."""
+    return _pool()
+
+
+@st.cache_resource(show_spinner="Preparing the data…", max_entries=8)
+def _dataset(name: str, seed: int, params_json: str):
+    import json
+
+    from playground.data import load
+
+    return load(name, seed=seed, **json.loads(params_json))
+
+
+def dataset(name: str, *, seed: int = 0, params: dict | None = None):
+    """A dataset, made once per server for each name, seed and parameters (read-only: do not modify)."""
+    import json
+
+    return _dataset(name, seed, json.dumps(params or {}, sort_keys=True))
+
+
+def runs_table():
+    """The session's runs as a small table: name, data, status, epochs, test accuracy and loss, time."""
+    import pandas as pd
+
+    rows = []
+    for record in runs().values():
+        last = record.final
+        rows.append({"run": record.name, "data": record.dataset.get("name", "?"), "status": record.status,
+                     "epochs": int(last["epoch"]) if last else 0,
+                     "test accuracy": last.get("val_acc"), "test loss": last.get("val_loss"),
+                     "seconds": last.get("seconds")})
+    return pd.DataFrame(rows)
