@@ -11,8 +11,7 @@ PAGES = {
         st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
     ],
     "Build & train": [
-        st.Page("pages/build_train.py", title="Build & Train", icon=":material/construction:",
-                url_path="build-train"),
+        st.Page("pages/build_train.py", title="Build & Train", icon=":material/construction:"),
     ],
 }
 

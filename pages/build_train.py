@@ -10,6 +10,9 @@ from playground.ui import session
 from playground.ui.layer_editor import LayerEditor, layer_help
 from playground.ui.results import show_results
 from playground.ui.urlstate import Field, PageState, json_field
+from playground.ui.boot import ensure_navigation
+
+ensure_navigation()
 
 LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 BATCH_SIZES = [1, 8, 16, 32, 64, 128, 256, 512]

@@ -1,4 +1,7 @@
 import streamlit as st
+from playground.ui.boot import ensure_navigation
+
+ensure_navigation()
 
 st.title("Neural Playground")
 st.markdown(

@@ -55,7 +55,7 @@ def read_metadata(data: bytes) -> dict[str, Any]:
                               "the playground. Save checkpoints from the Build & Train page.")
     try:
         return {k: (v if k == "format" else json.loads(v)) for k, v in metadata.items()}
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, TypeError):  # TypeError: a value that is not a string
         raise CheckpointError("This checkpoint's metadata is damaged.") from None
 
 

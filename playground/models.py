@@ -79,7 +79,8 @@ def _check_value(name: str, setting: Setting, value: Any) -> Any:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _Problem(f"{name} must be a whole number, got {value!r}", name)
     elif kind == "float":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        # Compared, not math.isfinite: that overflows on ints beyond a float's range. NaN fails too.
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1e308 <= value <= 1e308:
             raise _Problem(f"{name} must be a number, got {value!r}", name)
         value = float(value)
     elif kind == "bool":
@@ -107,35 +108,35 @@ def _check_value(name: str, setting: Setting, value: Any) -> Any:
     return value
 
 
-def _check_settings(layer: Any, path: str) -> tuple[str, dict]:
+def _check_settings(layer: Any, path: str, index: int) -> tuple[str, dict]:
     """The layer's type and its full settings (defaults filled in); SpecError on any bad key."""
     if not isinstance(layer, dict):
         raise SpecError(f"Layer {path} must be an object like {{\"type\": \"relu\"}}, got {layer!r}",
-                        path=path)
+                        index=index, path=path)
     layer_type = layer.get("type")
     if layer_type is None:
-        raise SpecError(f"Layer {path} has no 'type'", path=path, key="type")
-    if layer_type not in LAYERS:
+        raise SpecError(f"Layer {path} has no 'type'", index=index, path=path, key="type")
+    if not isinstance(layer_type, str) or layer_type not in LAYERS:  # a list or dict is not hashable
         raise SpecError(f"Layer {path}: unknown type {layer_type!r}; known types are {', '.join(LAYERS)}",
-                        path=path, key="type")
+                        index=index, path=path, key="type")
     settings = LAYERS[layer_type].settings
     unknown = [k for k in layer if k != "type" and k not in settings]
     if unknown:
         allowed = ", ".join(settings) or "none"
         raise SpecError(f"{_where(path, layer_type)}: unknown key '{unknown[0]}' (allowed keys: {allowed})",
-                        path=path, key=unknown[0])
+                        index=index, path=path, key=unknown[0])
     config = {"type": layer_type}
     for name, setting in settings.items():
         if name not in layer:
             if setting.default is REQUIRED:
                 raise SpecError(f"{_where(path, layer_type)}: missing key '{name}' ({setting.help})",
-                                path=path, key=name)
+                                index=index, path=path, key=name)
             config[name] = copy.deepcopy(setting.default)
             continue
         try:
             config[name] = _check_value(name, setting, layer[name])
         except _Problem as p:
-            raise SpecError(f"{_where(path, layer_type)}: {p}", path=path, key=p.key) from None
+            raise SpecError(f"{_where(path, layer_type)}: {p}", index=index, path=path, key=p.key) from None
     return layer_type, config
 
 
@@ -144,7 +145,7 @@ def _check_settings(layer: Any, path: str) -> tuple[str, dict]:
 
 
 def _walk_one(layer: Any, shape: Shape, index: int, path: str, depth: int, limit: int) -> _Node:
-    layer_type, config = _check_settings(layer, path)
+    layer_type, config = _check_settings(layer, path, index)
     kind = LAYERS[layer_type]
     children: list[list[_Node]] = []
     try:
@@ -292,7 +293,7 @@ def summarize(spec: Any, *, strict: bool = True) -> list[dict]:
 
 def _broken_row(index: int, layer: Any, shape: Shape | None, error: str | None) -> dict:
     layer_type = layer.get("type") if isinstance(layer, dict) else None
-    family = LAYERS[layer_type].family if layer_type in LAYERS else "unknown"
+    family = LAYERS[layer_type].family if isinstance(layer_type, str) and layer_type in LAYERS else "unknown"
     return {"index": index, "path": str(index), "depth": 0, "type": str(layer_type), "family": family,
             "detail": "", "input_shape": list(shape) if shape else None, "output_shape": None, "params": None,
             "error": error}

@@ -103,7 +103,8 @@ class WorkerPool:
                 return
             worker = self._worker_of(job)
         if worker is not None and not job.finished:
-            job.status = "stopped"  # shown at once; the worker confirms with its last weights
+            with job._lock:  # so that an update being applied cannot turn it back to "running"
+                job.status = "stopped"  # shown at once; the worker confirms with its last weights
             worker.send(("stop", job.id))
 
     def jobs(self, session: str | None = None) -> list[TrainingJob]:

@@ -151,6 +151,9 @@ class TrainingJob:
         self._series: dict[str, list] = {}
         self._weights: bytes | None = None
         self._weights_version = 0
+        # Pause and resume requests sent so far. The worker echoes the count it has handled in each
+        # update; an update sent before the latest request must not overwrite the status it set.
+        self._control = 0
         self._model_cache: tuple[int, nn.Module] | None = None
         self._lock = threading.Lock()
         self._finished = threading.Event()
@@ -239,14 +242,20 @@ class TrainingJob:
 
     def pause(self) -> None:
         """Pause after the current step; the weights so far are published."""
-        if self.status == "running":
-            self.status = "paused"
-            self._pool.send(self, ("pause", self.id))
+        self._request("running", "paused", "pause")
 
     def resume(self) -> None:
-        if self.status == "paused":
-            self.status = "running"
-            self._pool.send(self, ("resume", self.id))
+        """Carry on after a pause."""
+        self._request("paused", "running", "resume")
+
+    def _request(self, current: str, wanted: str, command: str) -> None:
+        with self._lock:
+            if self.status != current:
+                return
+            self.status = wanted
+            self._control += 1
+            message = (command, self.id, self._control)
+        self._pool.send(self, message)
 
     def step(self, n: int = 1, unit: str = "step") -> None:
         """While paused, run `n` more steps (batches) or epochs (`unit="epoch"`), then pause again."""
@@ -269,12 +278,13 @@ class TrainingJob:
             if update.get("weights") is not None:
                 self._weights = update["weights"]
                 self._weights_version += 1
+            if (update.get("status") in ("running", "paused") and not self.finished
+                    and update.get("control", 0) >= self._control):
+                self.status = update["status"]
         if "progress" in update:
             self.epoch, self.fraction = update["progress"]
         if "device" in update:
             self.device = update["device"]
-        if update.get("status") in ("running", "paused") and not self.finished:
-            self.status = update["status"]
 
     def _finish(self, status: str, error: str | None = None) -> None:
         if self._finished.is_set():

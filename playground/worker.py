@@ -4,9 +4,10 @@ Started by the pool as `python -m playground.worker FD` (a fresh interpreter, ne
 a spawn of the caller's main module: under `streamlit run` that module is the page script, and
 re-running it in a child would start pools recursively). FD is one end of a socket pair.
 
-Messages in:  ("start", id, payload), ("pause", id), ("resume", id), ("step", id, n, unit),
-              ("stop", id), ("command", id, name, value).
+Messages in:  ("start", id, payload), ("pause", id, control), ("resume", id, control),
+              ("step", id, n, unit), ("stop", id), ("command", id, name, value).
 Messages out: ("ready", pid), ("update", id, dict), ("finished", id, status, error).
+`control` counts the caller's pause and resume requests; updates echo the latest one handled.
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ class _Job:
         self.status = "running"
         self.error: str | None = None
         self.budget: tuple[int, str] | None = None  # (count, unit) of steps to run while paused
+        self.control = 0  # the caller's latest pause/resume request handled, echoed in updates
         self._payload = payload
         self._datasets = datasets
         self._trainer = _trainer_for(payload["trainer"])
@@ -250,12 +252,12 @@ class Worker:
         if job is None:
             return
         if kind == "pause":
-            job.status, job.budget = "paused", None
+            job.status, job.budget, job.control = "paused", None, message[2]
             if job.ctx is not None:
                 job.ctx.force_publish()
             self._flush(job)
         elif kind == "resume":
-            job.status, job.budget = "running", None
+            job.status, job.budget, job.control = "running", None, message[2]
         elif kind == "step":
             job.budget = (message[2], message[3])
         elif kind == "stop":
@@ -273,6 +275,7 @@ class Worker:
             if update or job.budget is None:
                 update["status"] = "paused" if job.status == "paused" and job.budget is None else "running"
                 update["device"] = str(job.ctx.device) if job.ctx is not None else None
+                update["control"] = job.control
                 self.conn.send(("update", job.id, update))
             return
         if update:

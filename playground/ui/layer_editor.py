@@ -72,7 +72,7 @@ class LayerEditor:
         })
         st.data_editor(
             frame, key=self._editor_key(), on_change=self._apply_edits, num_rows="dynamic",
-            hide_index=False, width="stretch",
+            hide_index=False, width="stretch", height=min(38 * (len(frame) + 2), 800),
             disabled=["output shape", "params", "check"],
             column_config={
                 "type": st.column_config.SelectboxColumn("type", options=list(LAYERS), required=True, width="small",
@@ -80,7 +80,7 @@ class LayerEditor:
                 "settings": st.column_config.TextColumn(
                     "settings", width="large",
                     help="key=value pairs separated by commas, e.g. out_channels=6, kernel_size=5, padding=2"),
-                "output shape": st.column_config.TextColumn("output shape", width="small",
+                "output shape": st.column_config.TextColumn("output shape", width=110,
                                                             help="channels×height×width, or features"),
                 "params": st.column_config.NumberColumn("params", format="localized", width="small",
                                                         help="learned weights and biases in this layer"),

@@ -1,0 +1,243 @@
+"""Tests for playground.pool and playground.worker: real worker processes, recovery from a killed
+worker, fair time slicing, the admission queue, per-session limits and abandoned jobs.
+
+Most tests share the two-worker `pool` from conftest.py; those that need other settings start a
+one-worker pool of their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from playground import data
+from playground.models import preset
+from playground.pool import WorkerPool
+from playground.settings import get_settings
+from playground.train import Config, JobLimitError, start
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _wait_for(condition, timeout: float, every: float = 0.02) -> bool:
+    """Poll `condition()` until it is true or `timeout` seconds pass; return whether it became true."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every)
+    return True
+
+
+@contextlib.contextmanager
+def _small_pool(**settings):
+    """A warm one-worker pool with `settings` over the defaults, shut down afterwards."""
+    pool = WorkerPool(dataclasses.replace(get_settings(), workers=1, **settings))
+    try:
+        assert pool.wait_ready(60), "the worker did not start"
+        yield pool
+    finally:
+        pool.shutdown()
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load("digits")
+
+
+@pytest.fixture(scope="module")
+def xor():
+    return data.load("xor")
+
+
+def _long_job(digits, pool, **kwargs):
+    """A job that would run for a minute or more: stop it when done with it."""
+    return start(preset("lenet5", digits), digits, Config(batch_size=4, epochs=200), pool=pool, **kwargs)
+
+
+def _quick_config() -> Config:
+    return Config(epochs=5, seed=3)
+
+
+# ----------------------------------------------------------------------------------------------
+# Processes
+
+
+def test_workers_are_separate_processes(pool):
+    pids = pool.pids()
+    assert len(pids) == 2 and len(set(pids)) == 2
+    assert os.getpid() not in pids
+    for pid in pids:
+        process = psutil.Process(pid)
+        assert process.is_running()
+        assert "playground.worker" in process.cmdline()
+
+
+def test_worker_never_imports_the_callers_main_module(tmp_path):
+    # A script with no `if __name__ == "__main__"` guard, that raises if imported under another name
+    # and counts how often its top level runs. Workers started by spawning or forking the caller would
+    # run it again (recursively starting pools) or trip the raise.
+    marker = tmp_path / "runs.txt"
+    script = tmp_path / "unguarded.py"
+    script.write_text(textwrap.dedent(f"""
+        import dataclasses
+        if __name__ != "__main__":
+            raise RuntimeError("the caller's main module was imported as " + __name__)
+        with open({str(marker)!r}, "a") as f:
+            f.write("run\\n")
+        from playground import data
+        from playground.models import preset
+        from playground.pool import WorkerPool
+        from playground.settings import get_settings
+        from playground.train import Config, start
+        if True:
+            pool = WorkerPool(dataclasses.replace(get_settings(), workers=1))
+            xor = data.load("xor")
+            job = start(preset("mlp", xor), xor, Config(epochs=3), pool=pool)
+            print("status", job.wait(60), job.rows)
+            pool.shutdown()
+    """))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True,
+                            text=True, timeout=90)
+    assert result.returncode == 0, result.stderr
+    assert "status done 4" in result.stdout
+    assert marker.read_text() == "run\n"
+    assert "RuntimeError" not in result.stderr
+
+
+# ----------------------------------------------------------------------------------------------
+# A worker that dies
+
+
+def test_killed_worker_fails_its_job_and_the_pool_carries_on(pool, digits, xor):
+    replaced = pool.replaced
+    job = _long_job(digits, pool)
+    assert _wait_for(lambda: job.rows >= 1, 20), job.status
+    worker = next(w for w in pool.workers if job.id in w.jobs)
+    os.kill(worker.pid, signal.SIGKILL)
+
+    killed_at = time.monotonic()
+    assert _wait_for(lambda: job.finished, 5)
+    assert time.monotonic() - killed_at < 5
+    assert job.status == "failed"
+    assert "stopped unexpectedly" in job.error and "killed" in job.error
+    assert pool.replaced == replaced + 1
+    assert worker.pid not in pool.pids() and len(pool.pids()) == 2
+
+    # The app keeps serving: a new job on the same pool runs to the end.
+    assert pool.wait_ready(60)
+    after = start(preset("mlp", xor), xor, _quick_config(), pool=pool)
+    assert after.wait(30) == "done", after.error
+    assert after.rows == 6
+
+
+# ----------------------------------------------------------------------------------------------
+# Time slicing
+
+
+def test_every_job_advances_when_six_share_one_worker(digits):
+    with _small_pool(slice_s=0.05) as pool:
+        jobs = [_long_job(digits, pool) for _ in range(6)]
+        assert _wait_for(lambda: all(job.rows >= 1 for job in jobs), 30)
+        # For each job, the longest time its progress stood still over about 3 s of watching.
+        last = [job.progress for job in jobs]
+        moved_at = [time.monotonic()] * len(jobs)
+        longest = [0.0] * len(jobs)
+        end = time.monotonic() + 3.0
+        while time.monotonic() < end:
+            time.sleep(0.05)
+            now = time.monotonic()
+            for i, job in enumerate(jobs):
+                longest[i] = max(longest[i], now - moved_at[i])
+                if job.progress != last[i]:
+                    last[i], moved_at[i] = job.progress, now
+        assert max(longest) <= 2.0, [round(s, 2) for s in longest]
+        assert all(job.status == "running" for job in jobs)
+        for job in jobs:
+            job.stop()
+        assert all(job.wait(10) == "stopped" for job in jobs)
+
+
+# ----------------------------------------------------------------------------------------------
+# Admission and limits
+
+
+@pytest.fixture(scope="module")
+def strict_pool():
+    """One worker that admits one job at a time and one active job per session."""
+    with _small_pool(max_running_jobs=1, max_jobs_per_session=1) as pool:
+        yield pool
+
+
+def test_jobs_beyond_the_admission_limit_queue_in_order(strict_pool, digits, xor):
+    first = _long_job(digits, strict_pool)
+    second = start(preset("mlp", xor), xor, _quick_config(), pool=strict_pool)
+    third = start(preset("mlp", xor), xor, _quick_config(), pool=strict_pool)
+    assert first.status == "running" and first.queue_position is None
+    assert (second.status, second.queue_position) == ("queued", 1)
+    assert (third.status, third.queue_position) == ("queued", 2)
+    assert _wait_for(lambda: first.rows >= 2, 20)
+    assert second.rows == 0 and second.status == "queued"
+
+    first.stop()
+    assert first.wait(10) == "stopped"
+    assert second.wait(30) == "done", second.error
+    assert second.rows == 6 and second.queue_position is None
+    assert third.wait(30) == "done", third.error
+    assert strict_pool.running == 0
+
+
+def test_stopping_a_queued_job_moves_the_others_up(strict_pool, digits, xor):
+    first = _long_job(digits, strict_pool)
+    second = start(preset("mlp", xor), xor, _quick_config(), pool=strict_pool)
+    third = start(preset("mlp", xor), xor, _quick_config(), pool=strict_pool)
+    second.stop()
+    assert second.status == "stopped" and second.wait(1) == "stopped" and second.rows == 0
+    assert third.queue_position == 1
+    first.stop()
+    assert third.wait(30) == "done", third.error
+
+
+def test_a_session_may_run_only_its_share(strict_pool, digits, xor):
+    mine = _long_job(digits, strict_pool, session="alice")
+    with pytest.raises(JobLimitError, match="runs going"):
+        start(preset("mlp", xor), xor, _quick_config(), session="alice", pool=strict_pool)
+    other = start(preset("mlp", xor), xor, _quick_config(), session="bob", pool=strict_pool)
+    assert other.status == "queued"
+    mine.stop()
+    assert mine.wait(10) == "stopped"
+    # Once its run has stopped, the session may start another.
+    again = start(preset("mlp", xor), xor, _quick_config(), session="alice", pool=strict_pool)
+    assert other.wait(30) == "done", other.error
+    assert again.wait(30) == "done", again.error
+
+
+# ----------------------------------------------------------------------------------------------
+# Abandoned jobs
+
+
+def test_a_session_job_nobody_polls_is_stopped(digits):
+    with _small_pool(abandon_after_s=2) as pool:
+        started = time.monotonic()
+        watched_by_nobody = _long_job(digits, pool, session="gone")
+        no_session = _long_job(digits, pool)
+        # `status` and `finished` are plain reads; `progress`, `history` and `wait` would count as polling.
+        assert _wait_for(lambda: watched_by_nobody.finished, 6)
+        assert time.monotonic() - started <= 4.5
+        assert watched_by_nobody.status == "stopped"
+        assert "had not checked on it for 2 s" in watched_by_nobody.error
+        time.sleep(1.5)  # more than another sweep
+        assert no_session.status == "running"
+        no_session.stop()
+        assert no_session.wait(10) == "stopped"
