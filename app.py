@@ -17,5 +17,5 @@ PAGES = {
 
 navigation = st.navigation(PAGES)
 session.warm_pool()
-session.training_status()
 navigation.run()
+session.training_status()

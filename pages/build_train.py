@@ -129,9 +129,9 @@ def on_train() -> None:
 
 
 b1, b2, _ = st.columns([1, 1, 4])
-b1.button("Train", type="primary", on_click=on_train, disabled=spec is None, width="stretch",
+b1.button("Train", type="primary", key="bt.train", on_click=on_train, disabled=spec is None, width="stretch",
           help=None if spec is not None else "Fix the layers marked ⚠ first.")
-b2.button("Stop", on_click=lambda: current.job.stop(), disabled=current is None or not current.active,
+b2.button("Stop", key="bt.stop", on_click=lambda: current.job.stop(), disabled=current is None or not current.active,
           width="stretch")
 if "bt.error" in st.session_state:
     st.error(st.session_state.pop("bt.error"))
@@ -171,6 +171,8 @@ def live(was_active: bool) -> None:
 
 if current is not None:
     st.subheader("Progress")
+    if current.active:
+        session.page_polls()
     live(current.active)
     if not current.active:
         show_results(current, dataset)

@@ -33,9 +33,13 @@ class _WorkerProcess:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         env["PLAYGROUND_TORCH_THREADS"] = str(settings.torch_threads)
         env["PLAYGROUND_SLICE_S"] = str(settings.slice_s)
+        # A session of its own puts the worker in its own scheduling group where the kernel groups
+        # by session (autogroup), so a busy caller does not share its CPU time with the training.
+        # Ctrl+C in the caller's terminal no longer reaches the worker; it exits when the pipe closes.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "playground.worker", str(theirs.fileno())],
-            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env, cwd=_PACKAGE_ROOT)
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env, cwd=_PACKAGE_ROOT,
+            start_new_session=True)
         theirs.close()
         self.conn: Connection = ours
         self.jobs: dict[int, TrainingJob] = {}

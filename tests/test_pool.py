@@ -107,7 +107,8 @@ def test_worker_never_imports_the_callers_main_module(tmp_path):
             print("status", job.wait(60), job.rows)
             pool.shutdown()
     """))
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path}
     result = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True,
                             text=True, timeout=90)
     assert result.returncode == 0, result.stderr

@@ -59,8 +59,8 @@ def _worker_index(pool, job) -> int | None:
 
 def test_lenet5_reaches_90_percent_on_digits_for_three_seeds(pool, digits):
     spec = preset("lenet5", digits)
-    jobs = [start(spec, digits, Config(optimizer="adam", lr=0.01, batch_size=32, epochs=8, seed=seed), pool=pool)
-            for seed in (0, 1, 2)]
+    configs = [Config(optimizer="adam", lr=0.01, batch_size=32, epochs=8, seed=seed) for seed in (0, 1, 2)]
+    jobs = [start(spec, digits, config, pool=pool) for config in configs]
     for job in jobs:
         assert job.wait(60) == "done", job.error
     for job in jobs:

@@ -98,16 +98,25 @@ def _status_line(record: RunRecord) -> str:
     return f"**{record.name}** {job.status}: epoch {max(job.epoch, 0)} of {job.config.epochs}"
 
 
-def training_status() -> None:
-    """A sidebar note on this session's active runs, refreshed every few seconds on every page.
+def page_polls() -> None:
+    """Say that the current page polls its runs itself, from its own timed fragment.
 
-    Polling also tells the pool the session still watches its jobs (unwatched jobs are stopped).
+    Two timed fragments on one page starve each other (their timers reset each other's runs), so
+    the sidebar note then stays still and leaves the polling to the page.
     """
-    active = active_runs()
-    if not active:
+    st.session_state["_page_polls"] = True
+
+
+def training_status() -> None:
+    """A sidebar note on this session's active runs; call it after the page has run.
+
+    On pages that do not poll their runs themselves it refreshes every few seconds, which also
+    tells the pool the session still watches its jobs (unwatched jobs are stopped).
+    """
+    page_polls_itself = st.session_state.pop("_page_polls", False)
+    if not active_runs() or page_polls_itself:
         return
 
-    @st.fragment(run_every=3)
     def _panel():
         current = active_runs()
         for record in current:
@@ -118,7 +127,10 @@ def training_status() -> None:
             st.caption("All runs finished.")
 
     with st.sidebar:
-        _panel()
+        if page_polls_itself:
+            _panel()
+        else:
+            st.fragment(run_every=3)(_panel)()
 
 
 @st.cache_resource(show_spinner=False)

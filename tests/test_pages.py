@@ -1,0 +1,120 @@
+"""Every page renders in a fresh session with its defaults, and its main actions change what it shows."""
+
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+TIMEOUT = 120
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def open_page(path: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    if path != "pages/home.py":
+        at.switch_page(path).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error]
+    parts += [str(m.value) for m in at.metric] + [m.label for m in at.metric]
+    return "\n".join(parts)
+
+
+def wait_for_current_run(at: AppTest, timeout: float = 90):
+    record = at.session_state["runs"][at.session_state["bt.current"]]
+    assert record.job is not None
+    assert record.job.wait(timeout) == "done", record.job.error
+    return record
+
+
+def test_home_renders_and_links_to_build_and_train():
+    at = open_page("pages/home.py")
+    assert at.title[0].value == "Neural Playground"
+    assert "Build & Train" in texts(at)
+
+
+def test_build_train_shows_the_preset_with_shapes_and_parameter_count():
+    at = open_page("pages/build_train.py")
+    assert at.selectbox(key="bt.dataset").value == "digits"
+    assert at.selectbox(key="bt.preset").value == "lenet5"
+    assert "19,754 parameters" in texts(at)  # LeNet-5 sized for 8×8 digits
+    at.selectbox(key="bt.preset").set_value("tiny_vgg").run()
+    assert not at.exception
+    assert "4,802 parameters" in texts(at)
+    assert "19,754 parameters" not in texts(at)
+
+
+def test_an_invalid_layer_shows_its_message_and_blocks_training():
+    at = open_page("pages/build_train.py")
+    rows = [dict(r) for r in at.session_state["bt.rows"]]
+    rows[0]["settings"] = "out_channels=6, kernel_size=11"  # larger than the 8×8 image
+    at.session_state["bt.rows"] = rows
+    at.run()
+    assert not at.exception
+    messages = [e.value for e in at.error]
+    assert any("Layer 0 (conv2d)" in m and "kernel_size 11" in m for m in messages), messages
+    assert at.button(key="bt.train").disabled
+
+
+def test_switching_to_two_dimensional_data_picks_the_mlp_preset():
+    at = open_page("pages/build_train.py")
+    at.selectbox(key="bt.dataset").set_value("xor").run()
+    assert not at.exception
+    assert at.selectbox(key="bt.preset").value == "mlp"
+    assert "114 parameters" in texts(at)  # 2-8-8-2: 24 + 72 + 18
+
+
+def test_training_a_short_run_shows_results():
+    at = open_page("pages/build_train.py")
+    at.number_input(key="bt.epochs").set_value(3).run()
+    at.button(key="bt.train").click().run()  # Train
+    assert not at.exception, [e.value for e in at.exception]
+    record = wait_for_current_run(at)
+    at.run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Test accuracy" in shown
+    accuracy = float(next(m.value for m in at.metric if m.label == "Test accuracy").rstrip("%")) / 100
+    assert accuracy == pytest.approx(record.final["val_acc"], abs=0.001)
+    assert accuracy > 0.6  # three epochs of LeNet-5 on digits; chance is 0.1
+    assert "epoch 3 of 3" in shown
+    assert any(d.label.startswith("Download the trained model") for d in at.get("download_button"))
+
+
+def test_pressing_train_during_a_run_asks_what_to_do():
+    at = open_page("pages/build_train.py")
+    at.number_input(key="bt.epochs").set_value(200).run()
+    at.button(key="bt.train").click().run()
+    assert at.session_state["bt.current"]
+    at.button(key="bt.train").click().run()  # Train again while the first run goes on
+    assert any("still training" in w.value for w in at.warning)
+    stop_and_train = next(b for b in at.button if b.label == "Stop it and train")
+    first = at.session_state["bt.current"]
+    stop_and_train.click().run()
+    assert not at.exception
+    second = at.session_state["bt.current"]
+    assert second != first
+    runs = at.session_state["runs"]
+    deadline = time.time() + 10
+    while runs[first].job.status != "stopped" and time.time() < deadline:
+        time.sleep(0.1)
+    assert runs[first].job.status == "stopped"
+    runs[second].job.stop()
+
+
+def test_the_spec_survives_a_reload_through_the_url():
+    at = open_page("pages/build_train.py")
+    at.selectbox(key="bt.preset").set_value("tiny_vgg").run()
+    params = dict(at.query_params)
+    assert "layers" in params and params["preset"] == ["tiny_vgg"] or params["preset"] == "tiny_vgg"
+    fresh = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in params.items():
+        fresh.query_params[key] = value[0] if isinstance(value, list) else value
+    fresh.run().switch_page("pages/build_train.py").run()
+    assert not fresh.exception
+    assert fresh.selectbox(key="bt.preset").value == "tiny_vgg"
+    assert "4,802 parameters" in texts(fresh)
