@@ -7,10 +7,10 @@ from playground.checkpoints import CheckpointError
 from playground.presets import DESCRIPTIONS, PRESETS
 from playground.runs import RunRecord
 from playground.ui import session
+from playground.ui.boot import ensure_navigation
 from playground.ui.layer_editor import LayerEditor, layer_help
 from playground.ui.results import show_results
 from playground.ui.urlstate import Field, PageState, json_field
-from playground.ui.boot import ensure_navigation
 
 ensure_navigation()
 

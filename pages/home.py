@@ -1,4 +1,5 @@
 import streamlit as st
+
 from playground.ui.boot import ensure_navigation
 
 ensure_navigation()

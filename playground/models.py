@@ -16,8 +16,18 @@ import torch
 from torch import nn
 
 from playground.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from playground.layers import (LAYERS, REQUIRED, Branches, Residual, Setting, Shape, SpecError, _Problem,
-                               check_projection, make_projection)
+from playground.layers import (
+    LAYERS,
+    REQUIRED,
+    Branches,
+    Residual,
+    Setting,
+    Shape,
+    SpecError,
+    _Problem,
+    check_projection,
+    make_projection,
+)
 from playground.presets import PRESETS, preset
 from playground.settings import get_settings
 

@@ -237,7 +237,8 @@ class WorkerPool:
         """Stop session jobs nobody has polled for a while; notice workers that exited quietly."""
         now = time.monotonic()
         for job in self.jobs():
-            if job.session is not None and job.status in ACTIVE and now - job.last_polled > self.settings.abandon_after_s:
+            unwatched = now - job.last_polled > self.settings.abandon_after_s
+            if job.session is not None and job.status in ACTIVE and unwatched:
                 job.error = (f"Stopped because its page had not checked on it for "
                              f"{self.settings.abandon_after_s:.0f} s.")
                 self.stop(job)
