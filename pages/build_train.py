@@ -103,6 +103,11 @@ c4.number_input("Epochs", min_value=1, max_value=500, step=1, key=state.key("epo
 
 records = session.runs()
 current = records.get(st.session_state.get("bt.current"))
+can_continue = (current is not None and not current.active and current.weights is not None
+                and spec is not None and current.spec["layers"] == models.validate(spec)["layers"])
+if can_continue:
+    st.checkbox(f"Continue from the weights of {current.name}", value=current.source == "upload",
+                key="bt.continue", help="Otherwise training starts from fresh random weights.")
 
 
 def start_run(stop_current: bool = False) -> None:
@@ -112,7 +117,8 @@ def start_run(stop_current: bool = False) -> None:
     config = train.Config(optimizer=state["optimizer"], lr=state["lr"], batch_size=state["batch_size"],
                           epochs=int(state["epochs"]), seed=int(state["seed"]))
     try:
-        job = train.start(spec, dataset, config, session=session.session_id(),
+        start_from = current.weights if can_continue and st.session_state.get("bt.continue") else None
+        job = train.start(spec, dataset, config, session=session.session_id(), init_weights=start_from,
                           name=session.unique_name(f"{state['preset']} on {dataset.name}"))
     except (models.SpecError, train.ConfigError, train.JobLimitError) as e:
         st.session_state["bt.error"] = str(e)

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from playground.checkpoints import state_from_bytes
 from playground.models import build
 from playground.train import Config, TrainingError, register_trainer
 
@@ -88,7 +89,10 @@ def _supervised(ctx, task: str):
     config, data = ctx.config, ctx.dataset
     device = ctx.device
     torch.manual_seed(config.seed)
-    model = build(ctx.spec).to(device)
+    model = build(ctx.spec)
+    if ctx.init_weights is not None:
+        model.load_state_dict(state_from_bytes(ctx.init_weights))
+    model = model.to(device)
     optimizer = make_optimizer(model, config)
     loss_fn = loss_function(task, config.loss)
     x_train, y_train = data.x_train.to(device), data.y_train.to(device)

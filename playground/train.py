@@ -316,6 +316,16 @@ def _check_fit(spec: dict, dataset, trainer: str) -> None:
                         f"a linear layer with out_features {expected[0]}", key="layers")
 
 
+def _check_weights(spec: dict, weights: bytes) -> None:
+    from playground.checkpoints import state_from_bytes
+    from playground.models import build
+
+    try:
+        build(spec).load_state_dict(state_from_bytes(weights))
+    except Exception as e:  # safetensors' own error for damaged bytes, or a shape mismatch
+        raise SpecError(f"The starting weights do not fit this network: {e}", key="layers") from None
+
+
 def dataset_payload(dataset) -> dict:
     """How a worker gets the dataset: a reference it can re-make, or the tensors themselves."""
     from playground.data import DATASETS
@@ -326,8 +336,11 @@ def dataset_payload(dataset) -> dict:
 
 
 def start(spec: dict, dataset, config: Config | None = None, *, trainer: str | None = None,
-          session: str | None = None, name: str | None = None, pool=None) -> TrainingJob:
+          session: str | None = None, name: str | None = None, init_weights: bytes | None = None,
+          pool=None) -> TrainingJob:
     """Validate everything, queue the job in the worker pool and return it at once.
+
+    `init_weights` (safetensors bytes of a state dict for this spec) continues from trained weights.
 
     Raises SpecError (bad spec, too many parameters, or a spec that does not fit the data),
     ConfigError, or JobLimitError (the session already runs its share of jobs).
@@ -341,8 +354,10 @@ def start(spec: dict, dataset, config: Config | None = None, *, trainer: str | N
     _trainer_for(trainer)
     _check_fit(spec, dataset, trainer)
     build(spec)  # enforces the parameter cap with a clear message
+    if init_weights is not None:
+        _check_weights(spec, init_weights)
     payload = {"trainer": trainer, "trainer_module": TRAINERS[trainer].__module__, "spec": spec,
-               "config": config.to_dict(), **dataset_payload(dataset)}
+               "config": config.to_dict(), "init_weights": init_weights, **dataset_payload(dataset)}
     job = TrainingJob(spec=spec, dataset_name=dataset.name, config=config, trainer=trainer, payload=payload,
                       session=session, name=name)
     (pool or get_pool()).submit(job)

@@ -29,8 +29,10 @@ _PUBLISH_EVERY_S = 0.5  # weights are sent at most this often while running (alw
 class JobContext:
     """What a trainer sees: the job's spec, data, config and device, and ways to report back."""
 
-    def __init__(self, job_id: int, spec: dict, dataset, config, device: torch.device):
+    def __init__(self, job_id: int, spec: dict, dataset, config, device: torch.device,
+                 init_weights: bytes | None = None):
         self.job_id = job_id
+        self.init_weights = init_weights  # safetensors bytes to start from instead of a fresh init
         self.spec = spec
         self.dataset = dataset
         self.config = config
@@ -149,7 +151,8 @@ class _Job:
         importlib.import_module(self._payload["trainer_module"])  # registers trainers defined elsewhere
         device = _pick_device(self.config.device)
         dataset = self._datasets.get(self._payload)
-        self.ctx = JobContext(self.id, self._payload["spec"], dataset, self.config, device)
+        self.ctx = JobContext(self.id, self._payload["spec"], dataset, self.config, device,
+                              init_weights=self._payload.get("init_weights"))
         torch.manual_seed(self.config.seed)
         self._gen = self._trainer(self.ctx)
         self._payload = None
