@@ -236,6 +236,9 @@ with f2:
 # ---- The session's runs ----------------------------------------------------------------------
 if records:
     st.subheader("Runs in this session")
-    st.dataframe(session.runs_table(), hide_index=True, width="stretch")
+    st.dataframe(session.runs_table(), hide_index=True, width="stretch", column_config={
+        "test accuracy": st.column_config.NumberColumn(format="percent"),
+        "test loss": st.column_config.NumberColumn(format="%.4f"),
+        "seconds": st.column_config.NumberColumn(format="%.1f")})
 
 state.save()

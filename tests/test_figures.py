@@ -250,7 +250,7 @@ def test_predictions_figure_has_one_image_per_sample_with_marked_titles():
     np.testing.assert_array_equal(z[..., 0], np.rint(images[0, 0] * 255))
     np.testing.assert_array_equal(z[..., 0], z[..., 2])
     titles = fig.layout.annotations
-    assert [a.text for a in titles][:2] == ["✓ 7 → 7 (92%)", "✗ 1 → 2 (61%)"]
+    assert [a.text for a in titles][:2] == ["✓ 7→7 92%", "✗ 1→2 61%"]
     assert [a.text[0] for a in titles] == ["✓", "✗", "✓", "✗", "✓"]
     assert [a.font.color for a in titles] == [
         CORRECT_COLOR,
@@ -269,7 +269,7 @@ def test_predictions_figure_rgb_without_confidence():
     images[:, 1:] = 0.0  # pure red
     fig = predictions_figure(images, [0, 1], [0, 0], ["cat", "dog"])
     assert np.asarray(fig.data[0].z)[0, 0].tolist() == [255, 0, 0]
-    assert [a.text for a in fig.layout.annotations] == ["✓ cat → cat", "✗ dog → cat"]
+    assert [a.text for a in fig.layout.annotations] == ["✓ cat→cat", "✗ dog→cat"]
 
 
 def test_predictions_figure_with_no_samples():

@@ -228,12 +228,12 @@ def confusion_figure(
         row_totals = counts.sum(axis=1, keepdims=True)
         # A class with no examples gets a row of zeros rather than a division by zero.
         z = np.divide(counts, row_totals, out=np.zeros(counts.shape, dtype=float), where=row_totals > 0)
-        colorbar = {"title": {"text": "share of row", "side": "right"}, "tickformat": ".0%"}
+        colorbar = {"title": {"text": "share of row", "side": "right"}, "tickformat": ".0%", "thickness": 12}
         zmax = 1.0
         share = "<br>%{z:.1%} of true %{y}"
     else:
         z = counts.astype(float)
-        colorbar = {"title": {"text": "count", "side": "right"}}
+        colorbar = {"title": {"text": "count", "side": "right"}, "thickness": 12}
         zmax = max(float(counts.max(initial=0)), 1.0)
         share = ""
     fig = go.Figure(
@@ -267,8 +267,6 @@ def confusion_figure(
         type="category",
         autorange="reversed",
         showgrid=False,
-        scaleanchor="x",
-        constrain="domain",
     )
     cell = 52 if large else 40
     height = int(min(max(cell * k + 160, 360), 820 if large else 700))
@@ -318,7 +316,7 @@ def predictions_figure(
     `images`: floats (N, C, H, W) in [0, 1], C = 1 (grayscale) or 3 (RGB). `true`,
     `predicted`: class indices (N,) into `classes`. `confidence`: optional (N,) probability
     of the predicted class. Returns one `go.Image` trace per example, `columns` per row.
-    Titles read "✓ 7 → 7 (92%)" in bluish green when right and "✗ 7 → 1 (61%)" in
+    Titles read "✓ 7→7 92%" in bluish green when right and "✗ 7→1 61%" in
     vermillion when wrong; the mark says the same as the colour for colour-blind viewers.
     N = 0 gives an empty figure with a "No samples" note.
     """
@@ -341,8 +339,8 @@ def predictions_figure(
         right = bool(true[i] == predicted[i])
         true_name, pred_name = str(classes[int(true[i])]), str(classes[int(predicted[i])])
         sure = conf is not None and math.isfinite(conf[i])
-        percent = f" ({conf[i]:.0%})" if sure else ""
-        titles.append(f"{'✓' if right else '✗'} {true_name} → {pred_name}{percent}")
+        percent = f" {conf[i]:.0%}" if sure else ""
+        titles.append(f"{'✓' if right else '✗'} {true_name}→{pred_name}{percent}")
         colors.append(CORRECT_COLOR if right else WRONG_COLOR)
         hovers.append(
             f"true {true_name}, predicted {pred_name}"

@@ -72,7 +72,7 @@ class LayerEditor:
         })
         st.data_editor(
             frame, key=self._editor_key(), on_change=self._apply_edits, num_rows="dynamic",
-            hide_index=False, width="stretch", height=min(38 * (len(frame) + 2), 800),
+            hide_index=False, width="stretch", height=min(35 * (len(frame) + 2) + 3, 800),
             disabled=["output shape", "params", "check"],
             column_config={
                 "type": st.column_config.SelectboxColumn("type", options=list(LAYERS), required=True, width="small",

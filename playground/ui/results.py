@@ -8,7 +8,7 @@ from playground import figures
 from playground.evaluation import test_predictions
 from playground.runs import RunRecord
 
-_SAMPLES = 32  # test images in the predictions grid
+_SAMPLES = 24  # test images in the predictions grid
 
 
 def _predictions(record: RunRecord, dataset):
@@ -48,5 +48,5 @@ def show_results(record: RunRecord, dataset) -> None:
             wrong = int((labels != true).sum())
             st.markdown(f"**Test images, mistakes first** ({wrong} of {len(true)} wrong)")
             st.plotly_chart(figures.predictions_figure(dataset.x_test[order].numpy(), true[order], labels[order],
-                                                       dataset.classes, confidence=confidence[order]),
+                                                       dataset.classes, confidence=confidence[order], columns=6),
                             key="results.samples")
