@@ -118,3 +118,71 @@ def test_the_spec_survives_a_reload_through_the_url():
     assert not fresh.exception
     assert fresh.selectbox(key="bt.preset").value == "tiny_vgg"
     assert "4,802 parameters" in texts(fresh)
+
+
+def test_settings_survive_a_page_switch():
+    at = open_page("pages/build_train.py")
+    at.selectbox(key="bt.preset").set_value("tiny_vgg").run()
+    at.number_input(key="bt.epochs").set_value(7).run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/build_train.py").run()
+    assert not at.exception
+    assert at.selectbox(key="bt.preset").value == "tiny_vgg"
+    assert at.number_input(key="bt.epochs").value == 7
+    assert "4,802 parameters" in texts(at)
+
+
+def test_uploading_a_spec_replaces_the_layers():
+    import json
+
+    from playground import models
+
+    at = open_page("pages/build_train.py")
+    spec = models.preset("mlp", input_shape=[1, 8, 8], outputs=10)
+    at.file_uploader(key="bt.upload").set_value(("net.json", json.dumps(spec).encode(), "application/json")).run()
+    assert not at.exception
+    assert "17,226 parameters" in texts(at)  # 64·128+128 + 128·64+64 + 64·10+10
+
+
+def test_a_bad_upload_gets_a_message_not_a_traceback():
+    import pickle
+
+    at = open_page("pages/build_train.py")
+    at.file_uploader(key="bt.upload").set_value(("model.safetensors", pickle.dumps({"w": 1}), "")).run()
+    assert not at.exception
+    assert any("pickle" in e.value.lower() or "not a safetensors" in e.value.lower() for e in at.error)
+    at.file_uploader(key="bt.upload").set_value(("net.json", b"{not json", "application/json")).run()
+    assert any("not valid JSON" in e.value for e in at.error)
+
+
+def test_uploading_a_checkpoint_makes_a_run_that_training_can_continue():
+    from playground.runs import examples
+
+    record = next(r for r in examples() if r.name == "digits LeNet-5")
+    at = open_page("pages/build_train.py")
+    at.file_uploader(key="bt.upload").set_value(("mine.safetensors", record.to_checkpoint(), "")).run()
+    assert not at.exception
+    assert at.session_state["bt.current"] == "mine"
+    assert "Test accuracy" in texts(at)  # the uploaded run's results are shown at once
+    assert at.checkbox(key="bt.continue").value is True
+    at.number_input(key="bt.epochs").set_value(1).run()
+    at.button(key="bt.train").click().run()
+    continued = wait_for_current_run(at)
+    assert continued.history["val_acc"].iloc[0] == pytest.approx(record.final["val_acc"], abs=1e-6)
+
+
+def test_the_model_picker_offers_session_runs_and_the_examples():
+    def picker_app():
+        import streamlit as st
+
+        from playground.ui import session
+
+        record = session.model_picker("Model", key="picker")
+        st.markdown(f"picked: {record.name if record else None}")
+
+    at = AppTest.from_function(picker_app, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    options = at.selectbox(key="picker").options
+    assert {"digits LeNet-5 · example", "shapes CNN · example", "spiral MLP · example"} <= set(options)
+    at.selectbox(key="picker").set_value("shapes CNN · example").run()
+    assert "picked: shapes CNN" in texts(at)

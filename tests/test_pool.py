@@ -147,27 +147,45 @@ def test_killed_worker_fails_its_job_and_the_pool_carries_on(pool, digits, xor):
 # Time slicing
 
 
+def _longest_stalls(jobs, seconds: float) -> list[float]:
+    """For each job, the longest time its progress stood still while watched for `seconds`."""
+    last = [job.progress for job in jobs]
+    moved_at = [time.monotonic()] * len(jobs)
+    longest = [0.0] * len(jobs)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        time.sleep(0.05)
+        now = time.monotonic()
+        for i, job in enumerate(jobs):
+            longest[i] = max(longest[i], now - moved_at[i])
+            if job.progress != last[i]:
+                last[i], moved_at[i] = job.progress, now
+    return longest
+
+
 def test_every_job_advances_when_six_share_one_worker(digits):
     with _small_pool(slice_s=0.05) as pool:
         jobs = [_long_job(digits, pool) for _ in range(6)]
         assert _wait_for(lambda: all(job.rows >= 1 for job in jobs), 30)
-        # For each job, the longest time its progress stood still over about 3 s of watching.
-        last = [job.progress for job in jobs]
-        moved_at = [time.monotonic()] * len(jobs)
-        longest = [0.0] * len(jobs)
-        end = time.monotonic() + 3.0
-        while time.monotonic() < end:
-            time.sleep(0.05)
-            now = time.monotonic()
-            for i, job in enumerate(jobs):
-                longest[i] = max(longest[i], now - moved_at[i])
-                if job.progress != last[i]:
-                    last[i], moved_at[i] = job.progress, now
+        longest = _longest_stalls(jobs, 3.0)
         assert max(longest) <= 2.0, [round(s, 2) for s in longest]
         assert all(job.status == "running" for job in jobs)
         for job in jobs:
             job.stop()
         assert all(job.wait(10) == "stopped" for job in jobs)
+
+
+def test_a_class_of_thirty_on_two_workers_all_keep_moving(pool, digits):
+    jobs = [_long_job(digits, pool, session=f"student {k}") for k in range(30)]
+    try:
+        assert _wait_for(lambda: all(job.rows >= 1 for job in jobs), 60)
+        assert all(job.status == "running" and job.queue_position is None for job in jobs)
+        longest = _longest_stalls(jobs, 4.0)
+        assert max(longest) <= 2.0, [round(s, 2) for s in longest]
+    finally:
+        for job in jobs:
+            job.stop()
+    assert all(job.wait(10) == "stopped" for job in jobs)
 
 
 # ----------------------------------------------------------------------------------------------
