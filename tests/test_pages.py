@@ -186,3 +186,33 @@ def test_the_model_picker_offers_session_runs_and_the_examples():
     assert {"digits LeNet-5 · example", "shapes CNN · example", "spiral MLP · example"} <= set(options)
     at.selectbox(key="picker").set_value("shapes CNN · example").run()
     assert "picked: shapes CNN" in texts(at)
+
+
+def test_regression_data_trains_and_shows_its_loss():
+    at = open_page("pages/build_train.py")
+    at.selectbox(key="bt.dataset").set_value("reg_plane").run()
+    at.number_input(key="bt.epochs").set_value(5).run()
+    at.button(key="bt.train").click().run()
+    record = wait_for_current_run(at)
+    at.run()
+    assert not at.exception
+    assert "Test loss" in texts(at) and "Test accuracy" not in texts(at)
+    assert record.final["val_loss"] < record.history["val_loss"].iloc[0] / 2
+
+
+def test_a_dataset_that_needs_a_download_explains_itself_offline(monkeypatch, tmp_path):
+    monkeypatch.setenv("PLAYGROUND_DATA_DIR", str(tmp_path))
+    import playground.settings
+
+    monkeypatch.setattr(playground.settings, "_settings", None)
+    import torchvision.datasets
+
+    def refuse(self, *args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(torchvision.datasets.MNIST, "download", refuse)
+    at = open_page("pages/build_train.py")
+    at.selectbox(key="bt.dataset").set_value("mnist").run()
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "MNIST" in message and str(tmp_path) in message
