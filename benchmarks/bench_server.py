@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
+from benchmarks.report import results, table, verdict  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 WORKERS = 2  # the pool size the server is started with, unless PLAYGROUND_WORKERS says otherwise
@@ -41,24 +42,9 @@ SETTLE_QUIET_S = 2.0  # memory counts as settled when no process's RSS moved mor
 SETTLE_MB = 2.0
 VIEWPORT = {"width": 1400, "height": 1600}
 
-results: list[tuple[str, bool]] = []
 seen_workers: set[int] = set()  # every worker pid seen, to end any that outlive the server
 
 
-def _verdict(name: str, ok: bool) -> str:
-    results.append((name, ok))
-    return "PASS" if ok else "FAIL"
-
-
-def _table(title: str, header: list[str], rows: list[list]) -> None:
-    print(f"\n{title}")
-    cells = [header] + [[f"{c:.0f}" if isinstance(c, float) else str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    for k, row in enumerate(cells):
-        padded = [c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        print("  " + "  ".join(padded))
-        if k == 0:
-            print("  " + "  ".join("-" * w for w in widths))
 
 
 def _load() -> str:
@@ -130,7 +116,7 @@ def measure(server: psutil.Process) -> list[tuple[str, float, float, float]]:
 
 
 def show(title: str, rows: list[tuple[str, float, float, float]]) -> None:
-    _table(title, ["process", "RSS MB", "USS MB", "PSS MB"], [list(r) for r in rows])
+    table(title, ["process", "RSS MB", "USS MB", "PSS MB"], [list(r) for r in rows], float_format=".0f")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -222,11 +208,11 @@ def run(server: Server, browser, workers: int) -> None:
           "  though other programs that map the same files (another Python with torch) take shares too.")
 
     total_rss = rows[-1][1]
-    _table("Summary: totals of the server and its workers (MB)", ["moment", "RSS", "USS", "PSS"],
-           [[label, *r[-1][1:]] for label, r in moments])
-    _table("Targets", ["measure", "value", "target", "verdict"], [
+    table("Summary: totals of the server and its workers (MB)", ["moment", "RSS", "USS", "PSS"],
+           [[label, *r[-1][1:]] for label, r in moments], float_format=".0f")
+    table("Targets", ["measure", "value", "target", "verdict"], [
         ["total RSS at moment 3 (classroom memory target)", f"{total_rss:.0f} MB", f"<= {MEMORY_TARGET_MB} MB",
-         _verdict("total RSS at moment 3", total_rss <= MEMORY_TARGET_MB)],
+         verdict("total RSS at moment 3", total_rss <= MEMORY_TARGET_MB)],
         ["click on Train to the progress line shown (epoch 0)", f"{progress:.2f} s", "", "(no target)"],
         ["click on Train to first epoch > 0 shown", f"{first_epoch:.2f} s", "", "(no target)"],
         [f"click on Train to \"Test accuracy\" shown ({EPOCHS} epochs)", f"{done:.2f} s", "", "(no target)"],

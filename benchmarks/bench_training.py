@@ -21,6 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.report import results, table, verdict  # noqa: E402
 from playground import data  # noqa: E402
 from playground.models import build, preset  # noqa: E402
 from playground.pool import WorkerPool  # noqa: E402
@@ -36,23 +37,8 @@ SPEED_TARGET = 0.9  # job samples/s over bare-loop samples/s
 LATENCY_STARTS = 10
 LATENCY_TARGET_S = 0.5  # start() to the first history row, warm pool
 
-results: list[tuple[str, bool]] = []
 
 
-def _verdict(name: str, ok: bool) -> str:
-    results.append((name, ok))
-    return "PASS" if ok else "FAIL"
-
-
-def _table(title: str, header: list[str], rows: list[list]) -> None:
-    print(f"\n{title}")
-    cells = [header] + [[f"{c:.3f}" if isinstance(c, float) else str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
-    for k, row in enumerate(cells):
-        padded = [c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))]
-        print("  " + "  ".join(padded))
-        if k == 0:
-            print("  " + "  ".join("-" * w for w in widths))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -137,8 +123,8 @@ def bench_speed(pool: WorkerPool) -> None:
         rounds = " ".join(f"{statistics.median(r['epochs']):.0f}@{r['cpu']:.2f}" for r in runs)
         rows.append([label, round(best), rounds,
                      round(max(r["wall"] for r in runs)), f"{ratio:.3f}",
-                     _verdict(label, ratio >= SPEED_TARGET)])
-    _table(f"1. Training speed: lenet5 on {SPEED_DATA['name']} ({len(dataset.x_train)} images "
+                     verdict(label, ratio >= SPEED_TARGET)])
+    table(f"1. Training speed: lenet5 on {SPEED_DATA['name']} ({len(dataset.x_train)} images "
            f"{'x'.join(map(str, dataset.input_shape))}), adam, batch {SPEED_CONFIG.batch_size}, "
            f"{SPEED_CONFIG.epochs} epochs a run, {SPEED_ROUNDS} rounds, 1 torch thread; "
            f"target ratio >= {SPEED_TARGET}",
@@ -178,11 +164,11 @@ def bench_latency(pool: WorkerPool) -> None:
     median_row = statistics.median(first_row)
     rows = [
         ["start() to epoch-0 row", statistics.median(first_row), max(first_row),
-         _verdict("first row latency", median_row <= LATENCY_TARGET_S)],
+         verdict("first row latency", median_row <= LATENCY_TARGET_S)],
         ["start() to first trained epoch row", statistics.median(first_epoch), max(first_epoch),
          "(no target)"],
     ]
-    _table(f"2. Start-up latency, warm pool: mlp on xor, {LATENCY_STARTS} starts; "
+    table(f"2. Start-up latency, warm pool: mlp on xor, {LATENCY_STARTS} starts; "
            f"target median <= {LATENCY_TARGET_S} s", ["measure", "median s", "max s", "verdict"], rows)
 
 
@@ -203,7 +189,7 @@ def bench_memory(pool: WorkerPool, at_start: dict[int, float]) -> None:
     pids.append((f"calling process (pid {os.getpid()})", os.getpid()))
     rows = [[name, at_start.get(pid, float("nan")), _rss_mb(pid)] for name, pid in pids]
     rows.append(["total", sum(r[1] for r in rows), sum(r[2] for r in rows)])
-    _table(f"3. Resident memory (RSS, MB) once the pool was ready, and after the runs above and a "
+    table(f"3. Resident memory (RSS, MB) once the pool was ready, and after the runs above and a "
            f"digits run ({job.status}); no target, figures only",
            ["process", "pool ready", "after runs"], [[name, f"{a:.0f}", f"{b:.0f}"] for name, a, b in rows])
 

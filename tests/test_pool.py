@@ -25,18 +25,9 @@ from playground.models import preset
 from playground.pool import WorkerPool
 from playground.settings import get_settings
 from playground.train import Config, JobLimitError, start
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _wait_for(condition, timeout: float, every: float = 0.02) -> bool:
-    """Poll `condition()` until it is true or `timeout` seconds pass; return whether it became true."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(every)
-    return True
 
 
 @contextlib.contextmanager
@@ -124,12 +115,12 @@ def test_worker_never_imports_the_callers_main_module(tmp_path):
 def test_killed_worker_fails_its_job_and_the_pool_carries_on(pool, digits, xor):
     replaced = pool.replaced
     job = _long_job(digits, pool)
-    assert _wait_for(lambda: job.rows >= 1, 20), job.status
+    assert wait_for(lambda: job.rows >= 1, 20), job.status
     worker = next(w for w in pool.workers if job.id in w.jobs)
     os.kill(worker.pid, signal.SIGKILL)
 
     killed_at = time.monotonic()
-    assert _wait_for(lambda: job.finished, 5)
+    assert wait_for(lambda: job.finished, 5)
     assert time.monotonic() - killed_at < 5
     assert job.status == "failed"
     assert "stopped unexpectedly" in job.error and "killed" in job.error
@@ -166,7 +157,7 @@ def _longest_stalls(jobs, seconds: float) -> list[float]:
 def test_every_job_advances_when_six_share_one_worker(digits):
     with _small_pool(slice_s=0.05) as pool:
         jobs = [_long_job(digits, pool) for _ in range(6)]
-        assert _wait_for(lambda: all(job.rows >= 1 for job in jobs), 30)
+        assert wait_for(lambda: all(job.rows >= 1 for job in jobs), 30)
         longest = _longest_stalls(jobs, 3.0)
         assert max(longest) <= 2.0, [round(s, 2) for s in longest]
         assert all(job.status == "running" for job in jobs)
@@ -178,7 +169,7 @@ def test_every_job_advances_when_six_share_one_worker(digits):
 def test_a_class_of_thirty_on_two_workers_all_keep_moving(pool, digits):
     jobs = [_long_job(digits, pool, session=f"student {k}") for k in range(30)]
     try:
-        assert _wait_for(lambda: all(job.rows >= 1 for job in jobs), 60)
+        assert wait_for(lambda: all(job.rows >= 1 for job in jobs), 60)
         assert all(job.status == "running" and job.queue_position is None for job in jobs)
         longest = _longest_stalls(jobs, 4.0)
         assert max(longest) <= 2.0, [round(s, 2) for s in longest]
@@ -206,7 +197,7 @@ def test_jobs_beyond_the_admission_limit_queue_in_order(strict_pool, digits, xor
     assert first.status == "running" and first.queue_position is None
     assert (second.status, second.queue_position) == ("queued", 1)
     assert (third.status, third.queue_position) == ("queued", 2)
-    assert _wait_for(lambda: first.rows >= 2, 20)
+    assert wait_for(lambda: first.rows >= 2, 20)
     assert second.rows == 0 and second.status == "queued"
 
     first.stop()
@@ -252,7 +243,7 @@ def test_a_session_job_nobody_polls_is_stopped(digits):
         watched_by_nobody = _long_job(digits, pool, session="gone")
         no_session = _long_job(digits, pool)
         # `status` and `finished` are plain reads; `progress`, `history` and `wait` would count as polling.
-        assert _wait_for(lambda: watched_by_nobody.finished, 6)
+        assert wait_for(lambda: watched_by_nobody.finished, 6)
         assert time.monotonic() - started <= 4.5
         assert watched_by_nobody.status == "stopped"
         assert "had not checked on it for 2 s" in watched_by_nobody.error

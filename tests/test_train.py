@@ -16,18 +16,9 @@ from playground import data
 from playground.layers import SpecError
 from playground.models import preset
 from playground.train import Config, ConfigError, start
+from tests.waiting import wait_for
 
 LOSS_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc"]
-
-
-def _wait_for(condition, timeout: float, every: float = 0.02) -> bool:
-    """Poll `condition()` until it is true or `timeout` seconds pass; return its last value."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(every)
-    return True
 
 
 def _statuses_during(job, seconds: float) -> set[str]:
@@ -102,14 +93,14 @@ def test_seeded_runs_repeat_even_beside_another_job_in_the_same_worker(pool, dig
     spec = preset("lenet5", digits)
     spec["layers"].insert(-1, {"type": "dropout", "p": 0.3})
     config = Config(batch_size=16, epochs=4, seed=0)
-    assert _wait_for(lambda: pool.running == 0, 10), "the pool is still busy with another test's jobs"
+    assert wait_for(lambda: pool.running == 0, 10), "the pool is still busy with another test's jobs"
     shared = start(spec, digits, config, pool=pool)
     alone = start(spec, digits, config, pool=pool)
     other = start(spec, digits, Config(batch_size=16, epochs=4, seed=1), pool=pool)
     # The least busy worker takes each job, so `shared` and `other` share one worker, `alone` has its own.
     assert _worker_index(pool, shared) == _worker_index(pool, other) != _worker_index(pool, alone)
     # Both jobs in the shared worker are under way at one moment, so its slices alternated between them.
-    assert _wait_for(lambda: shared.rows >= 1 and other.rows >= 1 and not (shared.finished or other.finished),
+    assert wait_for(lambda: shared.rows >= 1 and other.rows >= 1 and not (shared.finished or other.finished),
                      20, every=0.005)
     for job in (shared, alone, other):
         assert job.wait(60) == "done", job.error
@@ -187,7 +178,7 @@ def test_diverging_loss_fails_the_job_with_advice(pool, reg_plane):
 
 def test_pause_step_resume(pool, digits):
     job = start(preset("lenet5", digits), digits, Config(batch_size=4, epochs=6), pool=pool)
-    assert _wait_for(lambda: job.rows >= 2, 20), job.status  # epoch 1 done
+    assert wait_for(lambda: job.rows >= 2, 20), job.status  # epoch 1 done
 
     job.pause()
     # The status reads "paused" at once and stays so, whatever updates were already on their way.
@@ -198,8 +189,8 @@ def test_pause_step_resume(pool, digits):
     assert job.model() is not None  # the weights so far were published at the pause
 
     job.step(1, "epoch")
-    assert _wait_for(lambda: job.rows == rows + 1, 10)
-    assert _wait_for(lambda: job.status == "paused", 2)
+    assert wait_for(lambda: job.rows == rows + 1, 10)
+    assert wait_for(lambda: job.status == "paused", 2)
     time.sleep(0.8)
     assert job.rows == rows + 1 and job.status == "paused"
 
@@ -212,7 +203,7 @@ def test_pause_step_resume(pool, digits):
 def test_progress_moves_within_an_epoch_and_stop_keeps_the_weights(pool, digits):
     # Batch size 1: an epoch is 1,438 steps, long enough to watch it advance.
     job = start(preset("lenet5", digits), digits, Config(batch_size=1, epochs=3), pool=pool)
-    assert _wait_for(lambda: job.rows >= 1 and job.progress > 0, 20)
+    assert wait_for(lambda: job.rows >= 1 and job.progress > 0, 20)
     untrained = {k: v.clone() for k, v in job.model().state_dict().items()}
     first = job.progress
     time.sleep(0.3)
