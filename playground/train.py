@@ -337,10 +337,11 @@ def dataset_payload(dataset) -> dict:
 
 def start(spec: dict, dataset, config: Config | None = None, *, trainer: str | None = None,
           session: str | None = None, name: str | None = None, init_weights: bytes | None = None,
-          pool=None) -> TrainingJob:
+          options: dict | None = None, pool=None) -> TrainingJob:
     """Validate everything, queue the job in the worker pool and return it at once.
 
     `init_weights` (safetensors bytes of a state dict for this spec) continues from trained weights.
+    `options` (small, picklable) are the trainer's own settings, read by it as `ctx.options`.
 
     Raises SpecError (bad spec, too many parameters, or a spec that does not fit the data),
     ConfigError, or JobLimitError (the session already runs its share of jobs).
@@ -357,7 +358,8 @@ def start(spec: dict, dataset, config: Config | None = None, *, trainer: str | N
     if init_weights is not None:
         _check_weights(spec, init_weights)
     payload = {"trainer": trainer, "trainer_module": TRAINERS[trainer].__module__, "spec": spec,
-               "config": config.to_dict(), "init_weights": init_weights, **dataset_payload(dataset)}
+               "config": config.to_dict(), "init_weights": init_weights, "options": dict(options or {}),
+               **dataset_payload(dataset)}
     job = TrainingJob(spec=spec, dataset_name=dataset.name, config=config, trainer=trainer, payload=payload,
                       session=session, name=name)
     (pool or get_pool()).submit(job)

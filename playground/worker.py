@@ -30,8 +30,9 @@ class JobContext:
     """What a trainer sees: the job's spec, data, config and device, and ways to report back."""
 
     def __init__(self, job_id: int, spec: dict, dataset, config, device: torch.device,
-                 init_weights: bytes | None = None):
+                 init_weights: bytes | None = None, options: dict | None = None):
         self.job_id = job_id
+        self.options = options or {}  # the trainer's own settings
         self.init_weights = init_weights  # safetensors bytes to start from instead of a fresh init
         self.spec = spec
         self.dataset = dataset
@@ -152,7 +153,7 @@ class _Job:
         device = _pick_device(self.config.device)
         dataset = self._datasets.get(self._payload)
         self.ctx = JobContext(self.id, self._payload["spec"], dataset, self.config, device,
-                              init_weights=self._payload.get("init_weights"))
+                              init_weights=self._payload.get("init_weights"), options=self._payload.get("options"))
         torch.manual_seed(self.config.seed)
         self._gen = self._trainer(self.ctx)
         self._payload = None
