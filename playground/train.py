@@ -139,6 +139,7 @@ class TrainingJob:
         self.session = session
         self.name = name or f"run {self.id}"
         self.payload = payload  # what the worker needs to run it; dropped once sent
+        self.options = dict(payload.get("options") or {})  # the trainer's own settings
         self.status = "queued"
         self.error: str | None = None
         self.device: str | None = None
