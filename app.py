@@ -13,6 +13,12 @@ PAGES = {
     "Build & train": [
         st.Page("pages/build_train.py", title="Build & Train", icon=":material/construction:"),
     ],
+    "Explain & attack": [
+        st.Page("pages/saliency.py", title="Saliency maps", icon=":material/visibility:"),
+        st.Page("pages/class_visualization.py", title="What it wants to see", icon=":material/palette:"),
+        st.Page("pages/adversarial.py", title="Adversarial examples", icon=":material/bug_report:"),
+        st.Page("pages/robustness.py", title="Fooling & hardening", icon=":material/shield:"),
+    ],
 }
 
 navigation = st.navigation(PAGES)

@@ -109,8 +109,16 @@ def register_trainer(name: str):
     return decorator
 
 
+# Modules whose import registers the built-in trainers; other modules may register more.
+BUILTIN_TRAINER_MODULES = ("playground.supervised", "playground.attacks", "playground.visualize")
+
+
 def _trainer_for(name: str) -> Trainer:
-    import playground.supervised  # noqa: F401  (registers the built-in trainers)
+    import importlib
+
+    if name not in TRAINERS:
+        for module in BUILTIN_TRAINER_MODULES:
+            importlib.import_module(module)
 
     if name not in TRAINERS:
         raise ValueError(f"unknown trainer {name!r}; known trainers are {', '.join(TRAINERS)}")

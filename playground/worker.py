@@ -126,8 +126,11 @@ class _Job:
     """One job inside the worker: its trainer generator, random state and pause/step bookkeeping."""
 
     def __init__(self, job_id: int, payload: dict, datasets: _Datasets):
+        import importlib
+
         from playground.train import Config, _trainer_for
 
+        importlib.import_module(payload["trainer_module"])  # registers trainers defined outside the library
         self.id = job_id
         self.status = "running"
         self.error: str | None = None
@@ -147,9 +150,6 @@ class _Job:
         return self.status == "running" or (self.status == "paused" and self.budget is not None)
 
     def _setup(self) -> None:
-        import importlib
-
-        importlib.import_module(self._payload["trainer_module"])  # registers trainers defined elsewhere
         device = _pick_device(self.config.device)
         dataset = self._datasets.get(self._payload)
         self.ctx = JobContext(self.id, self._payload["spec"], dataset, self.config, device,

@@ -5,6 +5,18 @@ Every function here is pure: it takes arrays, DataFrames or lists of dicts and r
 figure works the same in a notebook.
 """
 
+from playground.figures.explain import (
+    accuracy_curve_figure,
+    adversarial_figure,
+    amplification_factor,
+    attribution_figure,
+    image_figure,
+    image_grid_figure,
+    localization_figure,
+    methods_figure,
+    normalize_map,
+    series_figure,
+)
 from playground.figures.network import format_shape, layer_family, network_figure
 from playground.figures.style import apply_style
 from playground.figures.training import (
@@ -18,15 +30,25 @@ from playground.figures.training import (
 )
 
 __all__ = [
+    "accuracy_curve_figure",
     "accuracy_figure",
+    "adversarial_figure",
+    "amplification_factor",
     "apply_style",
+    "attribution_figure",
     "confusion_figure",
     "confusion_matrix",
     "curves_figure",
     "format_shape",
+    "image_figure",
+    "image_grid_figure",
     "layer_family",
+    "localization_figure",
     "loss_figure",
+    "methods_figure",
     "network_figure",
+    "normalize_map",
     "order_misclassified_first",
     "predictions_figure",
+    "series_figure",
 ]

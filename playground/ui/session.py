@@ -66,11 +66,12 @@ def examples() -> list[RunRecord]:
 
 
 def model_picker(label: str, *, key: str, accept: Callable[[RunRecord], bool] | None = None,
-                 help: str | None = None) -> RunRecord | None:
+                 help: str | None = None, prefer: str | None = None) -> RunRecord | None:
     """A select box over the session's trained runs (newest first) and the examples.
 
-    `accept` filters records (e.g. image models only). Returns the chosen record, or None when
-    there is nothing to choose from.
+    `accept` filters records (e.g. image models only); `prefer` names the example to start on when
+    the session has no model of its own. Returns the chosen record, or None when there is nothing
+    to choose from.
     """
     choices: dict[str, RunRecord] = {}
     for record in reversed(list(runs().values())):
@@ -85,6 +86,10 @@ def model_picker(label: str, *, key: str, accept: Callable[[RunRecord], bool] | 
         return None
     if st.session_state.get(key) not in choices:
         st.session_state.pop(key, None)
+        own = [c for c, r in choices.items() if r.source != "example"]
+        preferred = [c for c in choices if prefer and c == f"{prefer} · example"]
+        if not own and preferred:
+            st.session_state[key] = preferred[0]
     chosen = st.selectbox(label, list(choices), key=key, help=help)
     return choices[chosen]
 
@@ -135,8 +140,14 @@ def training_status() -> None:
 
 @st.cache_resource(show_spinner=False)
 def _pool():
-    from playground.pool import get_pool
+    import torch
 
+    from playground.pool import get_pool
+    from playground.settings import get_settings
+
+    # Explanations and attacks run in this process; one thread each keeps sessions from crowding
+    # out the training workers (and each other) on a small server.
+    torch.set_num_threads(get_settings().torch_threads)
     return get_pool()
 
 

@@ -1,0 +1,98 @@
+import streamlit as st
+
+from playground import attacks, explain, figures
+from playground.ui.boot import ensure_navigation
+from playground.ui.inputs import image_model, input_image, memo, model_key
+from playground.ui.urlstate import Field, PageState
+
+ensure_navigation()
+
+EPSILONS = [round(0.01 * k, 2) for k in range(0, 31)]
+
+state = PageState("adv", {
+    "image": Field(0, int, check=lambda v: v >= 0),
+    "epsilon": Field(0.1, float, check=lambda v: v in EPSILONS),
+    "attack": Field("fgsm", check=lambda v: v in ("fgsm", "pgd")),
+    "steps": Field(20, int, check=lambda v: 1 <= v <= 200),
+    "norm": Field("Linf", check=lambda v: v in ("Linf", "L2")),
+    "target": Field(-1, int, check=lambda v: v >= -1),
+})
+for problem in state.restore():
+    st.warning(problem)
+
+st.title("Adversarial examples")
+st.caption("A change too small to see can make a network change its mind. Move ε, the largest change allowed "
+           "to any pixel, and watch the prediction.")
+
+record, dataset = image_model("adv.model")
+model = record.model()
+names = dataset.classes
+left, right = st.columns([2, 3])
+with left:
+    x, label, caption = input_image(dataset, key="adv.input", index_key=state.key("image"))
+    if label is None:
+        label = int(attacks.predict(model, x)[0])
+    st.radio("Attack", ["fgsm", "pgd"], key=state.key("attack"), horizontal=True,
+             format_func={"fgsm": "FGSM (one step)", "pgd": "PGD (many small steps)"}.get)
+    st.select_slider("ε: the largest change to any pixel (pixels run from 0 to 1)", EPSILONS,
+                     key=state.key("epsilon"))
+    target = None
+    if state["attack"] == "pgd":
+        st.slider("Steps", 1, 100, key=state.key("steps"))
+        st.radio("Size of the change measured as", ["Linf", "L2"], key=state.key("norm"), horizontal=True,
+                 format_func={"Linf": "largest pixel change (L∞)", "L2": "overall length (L2)"}.get)
+        st.selectbox("Aim", [-1, *range(len(names))], key=state.key("target"),
+                     format_func=lambda c: "away from the true class (untargeted)" if c < 0 else f"towards {names[c]}")
+        target = None if state["target"] < 0 else state["target"]
+
+epsilon = state["epsilon"]
+
+
+def make_adversarial():
+    import torch
+
+    y = torch.tensor([label])
+    if state["attack"] == "fgsm":
+        return attacks.fgsm(model, x, y, epsilon)
+    steps = state["steps"]
+    return attacks.pgd(model, x, y, epsilon, steps, step_size=2.5 * epsilon / steps if epsilon else 0.01,
+                       target=target, norm=state["norm"])
+
+
+adversarial = memo(("adv", *model_key(record), caption, float(x.sum()), state["attack"], epsilon, state["steps"],
+                    state["norm"], target), make_adversarial)
+before, before_conf = (t.item() for t in attacks.predict(model, x))
+after, after_conf = (t.item() for t in attacks.predict(model, adversarial))
+with right:
+    perturbation = (adversarial - x)[0].numpy()
+    st.plotly_chart(figures.adversarial_figure(
+        x[0].numpy(), perturbation, adversarial[0].numpy(),
+        labels=(f"original: {names[before]} ({before_conf:.0%})", "the change",
+                f"adversarial: {names[after]} ({after_conf:.0%})")), key="adv.triptych")
+    changed = after != before
+    message = (f"**The network changed its mind**: {names[before]} → **{names[after]}** ({after_conf:.0%} sure), "
+               f"with no pixel moved by more than {abs(perturbation).max():.3f}."
+               if changed else f"Still **{names[after]}** ({after_conf:.0%}). Try a larger ε.")
+    (st.error if changed else st.success)(message)
+    st.caption("Saliency (absolute gradient) of the predicted class, before and after:")
+    maps = {f"before: {names[before]}": explain.to_map(explain.attribute(model, x, before, "saliency"),
+                                                      "absolute")[0].numpy(),
+            f"after: {names[after]}": explain.to_map(explain.attribute(model, adversarial, after, "saliency"),
+                                                    "absolute")[0].numpy()}
+    st.plotly_chart(figures.methods_figure(x[0].numpy(), maps, signed={k: False for k in maps}, columns=3),
+                    key="adv.saliency")
+
+st.subheader("Accuracy against ε on the test set")
+st.caption("The same attack on the first 300 test images, for ε from 0 to 0.3. At ε = 0 it is the clean accuracy.")
+curve_key = ("adv.curve", *model_key(record))
+if st.button("Measure", key="adv.measure"):
+    grid = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
+    with st.spinner("Attacking 300 images at 7 strengths…"):
+        memo(curve_key, lambda: {
+            "FGSM": attacks.accuracy_curve(model, dataset, grid, "fgsm", n=300),
+            "PGD (10 steps)": attacks.accuracy_curve(model, dataset, grid, "pgd", n=300, steps=10)})
+curves = st.session_state.get("_memo", {}).get(curve_key)
+if curves:
+    clean = float(curves["FGSM"]["accuracy"].iloc[0])
+    st.plotly_chart(figures.accuracy_curve_figure(curves, clean_accuracy=clean), key="adv.curve")
+state.save()

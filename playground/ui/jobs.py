@@ -1,0 +1,56 @@
+"""A page's own background job (a visualization, an attack lab run): start it, and watch it live.
+
+A page keeps at most one such job under a session-state key, and shows it with `job_panel`, the
+page's one timed fragment (two timed fragments on a page starve each other).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from playground import train
+from playground.layers import SpecError
+from playground.train import ACTIVE, TrainingJob
+from playground.ui import session
+
+
+def current_job(key: str) -> TrainingJob | None:
+    return st.session_state.get(key)
+
+
+def start_job(key: str, spec: dict, dataset, config: train.Config, **kwargs) -> str | None:
+    """Start a job for this page and keep it under `key`; return an error message, or None."""
+    old = current_job(key)
+    if old is not None and old.status in ACTIVE:
+        old.stop()
+    try:
+        job = train.start(spec, dataset, config, session=session.session_id(), **kwargs)
+    except (SpecError, train.ConfigError, train.JobLimitError) as e:
+        return str(e)
+    st.session_state[key] = job
+    return None
+
+
+def job_panel(key: str, render: Callable[[TrainingJob], None], *, every: float = 0.5) -> None:
+    """Status, progress and `render(job)` for the page's job, refreshed while it runs."""
+    job = current_job(key)
+    if job is None:
+        return
+    active = job.status in ACTIVE
+    if active:
+        session.page_polls()
+
+    @st.fragment(run_every=every if active else None)
+    def panel(was_active: bool) -> None:
+        if job.status == "queued":
+            st.info(f"Waiting for a free worker: place {job.queue_position} in line.")
+        st.progress(job.progress, text=f"{job.name} · {job.status}")
+        if job.error:
+            (st.error if job.status == "failed" else st.warning)(job.error)
+        render(job)
+        if was_active and job.status not in ACTIVE:
+            st.rerun()
+
+    panel(active)
