@@ -85,12 +85,17 @@ with right:
 st.subheader("Accuracy against ε on the test set")
 st.caption("The same attack on the first 300 test images, for ε from 0 to 0.3. At ε = 0 it is the clean accuracy.")
 curve_key = ("adv.curve", *model_key(record))
-if st.button("Measure", key="adv.measure"):
+
+
+def measure() -> None:
     grid = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
     with st.spinner("Attacking 300 images at 7 strengths…"):
         memo(curve_key, lambda: {
             "FGSM": attacks.accuracy_curve(model, dataset, grid, "fgsm", n=300),
             "PGD (10 steps)": attacks.accuracy_curve(model, dataset, grid, "pgd", n=300, steps=10)})
+
+
+st.button("Measure", key="adv.measure", on_click=measure)
 curves = st.session_state.get("_memo", {}).get(curve_key)
 if curves:
     clean = float(curves["FGSM"]["accuracy"].iloc[0])

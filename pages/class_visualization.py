@@ -64,13 +64,19 @@ options["lr"] = state["lr"]
 if goal != "fool":
     options.update(l2=state["l2"], jitter=state["jitter"], blur=state["blur"])
 
-if st.button("Make the pictures", type="primary", key="cv.start",
-             disabled=goal == "classes" and not options.get("classes")):
+
+
+def make_pictures() -> None:
     trainer = "fooling_image" if goal == "fool" else "class_visualization"
-    error = start_job("cv.job", record.spec, dataset, train.Config(epochs=1, seed=state["seed"]), trainer=trainer,
-                      init_weights=record.weights, options=options, name=f"{goal_labels[goal].lower()}")
-    if error:
-        st.error(error)
+    st.session_state["cv.error"] = start_job(
+        "cv.job", record.spec, dataset, train.Config(epochs=1, seed=state["seed"]), trainer=trainer,
+        init_weights=record.weights, options=options, name=goal_labels[goal].lower())
+
+
+st.button("Make the pictures", type="primary", key="cv.start", on_click=make_pictures,
+          disabled=goal == "classes" and not options.get("classes"))
+if st.session_state.get("cv.error"):
+    st.error(st.session_state.pop("cv.error"))
 
 
 def show(job) -> None:

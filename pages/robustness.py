@@ -47,11 +47,11 @@ st.markdown("A softmax regression gives each class a weight image; its score is 
             "score and lowers the true one's, spread thinly over every pixel.")
 linear = session.runs().get(SOFTMAX_NAME)
 if linear is None or linear.model() is None:
-    if st.button("Train the softmax regression (a few seconds)", key="rob.train_linear"):
-        error = start_job("rob.job", SOFTMAX_SPEC, digits, train.Config(epochs=30, lr=0.01, seed=0),
-                          name=SOFTMAX_NAME)
-        if error:
-            st.error(error)
+    def train_linear() -> None:
+        st.session_state["rob.error"] = start_job("rob.job", SOFTMAX_SPEC, digits,
+                                                  train.Config(epochs=30, lr=0.01, seed=0), name=SOFTMAX_NAME)
+
+    st.button("Train the softmax regression (a few seconds)", key="rob.train_linear", on_click=train_linear)
 else:
     model = linear.model()
     c1, c2, c3 = st.columns(3)
@@ -73,7 +73,10 @@ else:
             labels=(f"test image: {digits.classes[source]}", "the change",
                     f"now: {digits.classes[label]} ({confidence:.0%})")),
             key="rob.linear")
-        st.caption(f"Largest pixel change: {float((fooled - x).abs().max()):.3f}. The direction itself:")
+        verdict = "still reads" if label == source else "now reads"
+        st.markdown(f"The classifier {verdict} **{digits.classes[label]}** ({confidence:.0%} sure); the largest "
+                    f"pixel change is {float((fooled - x).abs().max()):.3f}.")
+        st.caption("The direction itself, weights(target) − weights(true):")
         st.plotly_chart(figures.attribution_figure(x[0].numpy(), direction[0], signed=True, overlay=False,
                                                    title="weights(target) − weights(true)"),
                         key="rob.direction")
@@ -86,15 +89,19 @@ record, dataset = image_model("rob.model", label="Network to harden")
 a1, a2 = st.columns(2)
 a1.select_slider("ε used while training", [0.02, 0.05, 0.1, 0.15, 0.2, 0.3], key=state.key("epsilon"))
 a2.number_input("Epochs", 1, 20, key=state.key("epochs"))
-if st.button("Harden it", type="primary", key="rob.harden"):
+
+
+def harden() -> None:
     config = train.Config(epochs=state["epochs"], lr=0.003, batch_size=16, seed=0)
-    error = start_job("rob.job", record.spec, dataset, config,
-                      trainer="adversarial", init_weights=record.weights,
-                      options={"epsilon": state["epsilon"], "mix": 0.5, "dataset_ref": record.dataset,
-                               "source": record.name},
-                      name=session.unique_name(f"{record.name}, hardened ε={state['epsilon']}"))
-    if error:
-        st.error(error)
+    st.session_state["rob.error"] = start_job(
+        "rob.job", record.spec, dataset, config, trainer="adversarial", init_weights=record.weights,
+        options={"epsilon": state["epsilon"], "mix": 0.5, "dataset_ref": record.dataset, "source": record.name},
+        name=session.unique_name(f"{record.name}, hardened ε={state['epsilon']}"))
+
+
+st.button("Harden it", type="primary", key="rob.harden", on_click=harden)
+if st.session_state.get("rob.error"):
+    st.error(st.session_state.pop("rob.error"))
 
 
 def show(job) -> None:

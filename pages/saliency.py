@@ -119,11 +119,15 @@ else:
                "falls inside the object is compared with a uniform map (the object's share of the image) and "
                "with the same method on randomized weights.")
     table_key = ("loc", *model_key(record), tuple(chosen))
-    if st.button("Measure on 200 test images", key="sal.measure", disabled=not chosen):
+
+    def measure() -> None:
         with st.spinner("Measuring…"):
             memo(table_key, lambda: explain.localization(model, dataset, chosen, n=200))
+
+    st.button("Measure on 200 test images", key="sal.measure", disabled=not chosen, on_click=measure)
     table = st.session_state.get("_memo", {}).get(table_key)
     if table is not None:
+        table = table.assign(method=table["method"].map(lambda m: explain.METHODS[m].label))
         st.plotly_chart(figures.localization_figure(table), key="sal.localization")
         st.dataframe(table, hide_index=True, column_config={
             c: st.column_config.NumberColumn(format="percent") for c in ("trained", "randomized", "uniform")})
@@ -132,12 +136,15 @@ else:
 with st.expander("Train a model on shapes here"):
     st.caption("A small CNN (tiny_vgg) on generated shapes, in about half a minute. It joins this session's "
                "models and the picker above.")
-    if st.button("Train it", key="sal.train"):
+    def train_shapes() -> None:
         shapes = session.dataset("shapes")
-        error = start_job("sal.job", models.preset("tiny_vgg", shapes), shapes,
-                          train.Config(epochs=8, lr=0.005, seed=0), name=session.unique_name("shapes CNN"))
-        if error:
-            st.error(error)
+        st.session_state["sal.error"] = start_job(
+            "sal.job", models.preset("tiny_vgg", shapes), shapes, train.Config(epochs=8, lr=0.005, seed=0),
+            name=session.unique_name("shapes CNN"))
+
+    st.button("Train it", key="sal.train", on_click=train_shapes)
+    if st.session_state.get("sal.error"):
+        st.error(st.session_state.pop("sal.error"))
 
     def show_training(job):
         if not job.history.empty:
