@@ -8,6 +8,7 @@ from playground.ui.urlstate import Field, PageState
 ensure_navigation()
 
 EPSILONS = [round(0.01 * k, 2) for k in range(0, 31)]
+STEP_SIZES = [0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1]  # 0: 2.5·ε/steps, enough to cross the ε-ball
 
 state = PageState("adv", {
     "image": Field(0, int, check=lambda v: v >= 0),
@@ -16,6 +17,7 @@ state = PageState("adv", {
     "steps": Field(20, int, check=lambda v: 1 <= v <= 200),
     "norm": Field("Linf", check=lambda v: v in ("Linf", "L2")),
     "target": Field(-1, int, check=lambda v: v >= -1),
+    "step": Field(0.0, float, check=lambda v: v in STEP_SIZES),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -39,6 +41,8 @@ with left:
     target = None
     if state["attack"] == "pgd":
         st.slider("Steps", 1, 100, key=state.key("steps"))
+        st.select_slider("Step size", STEP_SIZES, key=state.key("step"),
+                         format_func=lambda v: "auto (2.5·ε / steps)" if v == 0 else str(v))
         st.radio("Size of the change measured as", ["Linf", "L2"], key=state.key("norm"), horizontal=True,
                  format_func={"Linf": "largest pixel change (L∞)", "L2": "overall length (L2)"}.get)
         st.selectbox("Aim", [-1, *range(len(names))], key=state.key("target"),
@@ -55,12 +59,12 @@ def make_adversarial():
     if state["attack"] == "fgsm":
         return attacks.fgsm(model, x, y, epsilon)
     steps = state["steps"]
-    return attacks.pgd(model, x, y, epsilon, steps, step_size=2.5 * epsilon / steps if epsilon else 0.01,
-                       target=target, norm=state["norm"])
+    step_size = state["step"] or (2.5 * epsilon / steps if epsilon else 0.01)
+    return attacks.pgd(model, x, y, epsilon, steps, step_size=step_size, target=target, norm=state["norm"])
 
 
 adversarial = memo(("adv", *model_key(record), caption, float(x.sum()), state["attack"], epsilon, state["steps"],
-                    state["norm"], target), make_adversarial)
+                    state["step"], state["norm"], target), make_adversarial)
 before, before_conf = (t.item() for t in attacks.predict(model, x))
 after, after_conf = (t.item() for t in attacks.predict(model, adversarial))
 with right:
