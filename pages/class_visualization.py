@@ -11,7 +11,7 @@ ensure_navigation()
 state = PageState("cv", {
     "goal": Field("classes", check=lambda v: v in ("classes", "channel", "fool")),
     "steps": Field(200, int, check=lambda v: 10 <= v <= 2000),
-    "lr": Field(0.1, float, check=lambda v: 0 < v <= 10),
+    "lr": Field(0.03, float, check=lambda v: 0 < v <= 10),
     "l2": Field(0.01, float, check=lambda v: 0 <= v <= 1),
     "jitter": Field(1, int, check=lambda v: 0 <= v <= 4),
     "blur": Field(0.3, float, check=lambda v: 0 <= v <= 2),
@@ -25,6 +25,7 @@ st.caption("Start from faint noise and change the picture, step by step, so that
            "class (or one channel's activation) goes up. What appears is what that unit responds to.")
 
 record, dataset = image_model("cv.model")
+JOB_NAMES = {"classes": "pictures of each class", "channel": "pictures of a channel", "fool": "a fooling image"}
 goal_labels = {"classes": "Each class's score", "channel": "One channel of a conv layer",
                "fool": "Fool it: noise it calls a class with 99 % confidence"}
 st.radio("Make pictures for", list(goal_labels), format_func=goal_labels.get, key=state.key("goal"),
@@ -70,7 +71,7 @@ def make_pictures() -> None:
     trainer = "fooling_image" if goal == "fool" else "class_visualization"
     st.session_state["cv.error"] = start_job(
         "cv.job", record.spec, dataset, train.Config(epochs=1, seed=state["seed"]), trainer=trainer,
-        init_weights=record.weights, options=options, name=goal_labels[goal].lower())
+        init_weights=record.weights, options=options, name=JOB_NAMES[goal])
 
 
 st.button("Make the pictures", type="primary", key="cv.start", on_click=make_pictures,

@@ -15,7 +15,7 @@ SOFTMAX_NAME = "softmax regression on digits"
 
 state = PageState("rob", {
     "image": Field(0, int, check=lambda v: v >= 0),
-    "to": Field(3, int, check=lambda v: 0 <= v <= 9),
+    "to": Field(-1, int, check=lambda v: -1 <= v <= 9),
     "alpha": Field(0.0, float, check=lambda v: 0 <= v <= 1),
     "epsilon": Field(0.1, float, check=lambda v: 0 < v <= 0.3),
     "epochs": Field(3, int, check=lambda v: 1 <= v <= 20),
@@ -58,10 +58,12 @@ else:
     count = len(digits.x_test)
     index = c1.number_input(f"Test image (0–{count - 1})", 0, count - 1, key=state.key("image"))
     x, source = digits.x_test[index:index + 1], int(digits.y_test[index])
-    c2.selectbox("Push it towards", [c for c in range(10)], key=state.key("to"),
-                 format_func=lambda c: digits.classes[c])
+    second = int(attacks.runner_up(model, x)[0])
+    c2.selectbox("Push it towards", [-1, *range(10)], key=state.key("to"),
+                 format_func=lambda c: f"its runner-up class ({digits.classes[second]})" if c < 0
+                 else digits.classes[c])
     c3.slider("How much (α)", 0.0, 1.0, key=state.key("alpha"), step=0.02)
-    target = state["to"]
+    target = second if state["to"] < 0 else state["to"]
     if target == source:
         st.info("Pick a class other than the image's own.")
     else:
@@ -115,6 +117,8 @@ def show(job) -> None:
         st.plotly_chart(figures.curves_figure(job.history), key="rob.curves")
 
 
+if current_job("rob.job") is not None:
+    st.subheader("Progress")
 job_panel("rob.job", show)
 
 finished = current_job("rob.job")

@@ -351,3 +351,10 @@ def adversarial(ctx):
         report_adversarial(epoch)
         ctx.publish(model, force=True)
         yield "epoch"
+
+
+@torch.no_grad()
+def runner_up(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+    """The class each input (B, ...) scores second highest: the easiest one to push it into. (B,) long."""
+    model.eval()
+    return model(inputs).topk(2, dim=1).indices[:, 1]
