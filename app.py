@@ -13,6 +13,11 @@ PAGES = {
     "Build & train": [
         st.Page("pages/build_train.py", title="Build & Train", icon=":material/construction:"),
     ],
+    "CNN lab": [
+        st.Page("pages/convolution.py", title="Convolution explorer", icon=":material/grid_on:"),
+        st.Page("pages/pooling.py", title="Pooling & parameters", icon=":material/view_comfy:"),
+        st.Page("pages/gallery.py", title="Architecture gallery", icon=":material/account_tree:"),
+    ],
     "Explain & attack": [
         st.Page("pages/saliency.py", title="Saliency maps", icon=":material/visibility:"),
         st.Page("pages/class_visualization.py", title="What it wants to see", icon=":material/palette:"),

@@ -52,6 +52,9 @@ class Setting:
     choices: tuple[str, ...] = ()
     optional: bool = False  # None is allowed (e.g. a pooling stride that defaults to the kernel size)
     help: str = ""
+    # Left out of a validated spec while it holds its default, so specs saved before the setting
+    # existed validate to exactly what they did then.
+    implicit: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -423,8 +426,15 @@ def _projection_stride(shape: Shape, inner: Shape) -> int:
                    "with a strided 1×1 projection", "layers")
 
 
-def check_projection(shape: Shape, inner: Shape) -> int:
-    """Parameters of the projection a skip connection needs from `shape` to `inner` (0 if none)."""
+SHORTCUTS = ("conv", "conv_bn")
+
+
+def check_projection(shape: Shape, inner: Shape, *, shortcut: str = "conv") -> int:
+    """Parameters of the projection a skip connection needs from `shape` to `inner` (0 if none).
+
+    `shortcut` "conv": a 1×1 conv (or linear) with bias, in·out + out. "conv_bn": the same without
+    bias followed by batch norm, in·out + 2·out, as torchvision's ResNet downsamples.
+    """
     if shape == inner:
         return 0
     if len(shape) != len(inner):
@@ -432,20 +442,33 @@ def check_projection(shape: Shape, inner: Shape) -> int:
                        f"to an output of shape {list(inner)}", "layers")
     if len(shape) == 3:
         _projection_stride(shape, inner)
-    return shape[0] * inner[0] + inner[0]
+    return shape[0] * inner[0] + (2 * inner[0] if shortcut == "conv_bn" else inner[0])
 
 
-def make_projection(shape: Shape, inner: Shape) -> nn.Module:
-    """The module on a skip connection: identity, or a linear / strided 1×1 conv projection."""
+def make_projection(shape: Shape, inner: Shape, *, shortcut: str = "conv") -> nn.Module:
+    """The module on a skip connection: identity, or a linear / strided 1×1 conv projection.
+
+    With `shortcut` "conv_bn" the projection has no bias and is followed by batch norm, in an
+    `nn.Sequential` numbered as torchvision's `downsample` (0: conv, 1: norm).
+    """
     if shape == inner:
         return nn.Identity()
+    with_norm = shortcut == "conv_bn"
     if len(shape) == 1:
-        return nn.Linear(shape[0], inner[0])
-    return nn.Conv2d(shape[0], inner[0], 1, stride=_projection_stride(shape, inner))
+        projection: nn.Module = nn.Linear(shape[0], inner[0], bias=not with_norm)
+        norm: nn.Module = nn.BatchNorm1d(inner[0])
+    else:
+        projection = nn.Conv2d(shape[0], inner[0], 1, stride=_projection_stride(shape, inner), bias=not with_norm)
+        norm = nn.BatchNorm2d(inner[0])
+    return nn.Sequential(projection, norm) if with_norm else projection
 
 
 register_layer("residual", family="block",
-               settings={"layers": Setting("layers", help="the layers the skip connection goes around")},
+               settings={"layers": Setting("layers", help="the layers the skip connection goes around"),
+                         "shortcut": Setting("choice", "conv", choices=SHORTCUTS, implicit=True,
+                                             help="projection when shapes differ: a 1×1 conv with bias (conv), "
+                                                  "or one without bias followed by batch norm (conv_bn, "
+                                                  "as in ResNet)")},
                describe=lambda c: f"{len(c['layers'])} layers + skip",
                help="Adds the block's input to its output (a 1×1 projection matches shapes).")(_same_shape)
 register_layer("branches", family="block",

@@ -37,7 +37,7 @@ __all__ = ["SpecError", "CheckpointError", "Network", "validate", "summarize", "
 _MAX_DEPTH = 4  # blocks inside blocks inside ...; deeper nesting is almost surely a mistake
 _MAX_LAYERS = 200
 _MAX_INPUT_SIDE = 1024
-_MAX_INPUT_CHANNELS = 64
+_MAX_INPUT_CHANNELS = 1024  # feature maps deep inside a network, e.g. an inception block's 192
 
 
 @dataclasses.dataclass
@@ -169,7 +169,7 @@ def _walk_one(layer: Any, shape: Shape, index: int, path: str, depth: int, limit
                 nodes = _walk_list(stack, shape, index, prefix, depth + 1, limit)
                 children.append(nodes)
                 ends.append(nodes[-1].output_shape)
-            out, params = _join(layer_type, shape, ends)
+            out, params = _join(config, shape, ends)
         else:
             out = tuple(kind.output_shape(shape, config))
             params = kind.count_params(shape, config)
@@ -181,10 +181,10 @@ def _walk_one(layer: Any, shape: Shape, index: int, path: str, depth: int, limit
     return _Node(index, path, depth, config, shape, out, params, children)
 
 
-def _join(layer_type: str, shape: Shape, ends: list[Shape]) -> tuple[Shape, int]:
-    """Output shape and own parameters of a block whose stacks end in shapes `ends`."""
-    if layer_type == "residual":
-        return ends[0], check_projection(shape, ends[0])
+def _join(config: dict, shape: Shape, ends: list[Shape]) -> tuple[Shape, int]:
+    """Output shape and own parameters of a block (settings `config`) whose stacks end in shapes `ends`."""
+    if config["type"] == "residual":
+        return ends[0], check_projection(shape, ends[0], shortcut=config["shortcut"])
     if all(len(e) == 3 for e in ends) and len({e[1:] for e in ends}) == 1:
         return (sum(e[0] for e in ends), *ends[0][1:]), 0
     if all(len(e) == 1 for e in ends):
@@ -243,6 +243,8 @@ def _walk(spec: Any) -> list[_Node]:
 def validate(spec: Any) -> dict:
     """Check `spec` completely; return a copy with every default filled in, or raise SpecError.
 
+    Settings marked `implicit` (a residual's `shortcut`) are left out while at their default.
+
     The error message names the layer index (nested layers as "3 › 1") and the key at fault.
     """
     nodes = _walk(spec)
@@ -251,7 +253,9 @@ def validate(spec: Any) -> dict:
 
 
 def _canonical(node: _Node) -> dict:
-    config = dict(node.config)
+    settings = LAYERS[node.config["type"]].settings
+    config = {key: value for key, value in node.config.items()
+              if not (key in settings and settings[key].implicit and value == settings[key].default)}
     if config["type"] == "residual":
         config["layers"] = [_canonical(n) for n in node.children[0]]
     elif config["type"] == "branches":
@@ -318,7 +322,8 @@ def _make(node: _Node) -> nn.Module:
     layer_type = node.config["type"]
     if layer_type == "residual":
         body = nn.Sequential(*[_make(n) for n in node.children[0]])
-        return Residual(body, make_projection(node.input_shape, node.output_shape))
+        shortcut = make_projection(node.input_shape, node.output_shape, shortcut=node.config["shortcut"])
+        return Residual(body, shortcut)
     if layer_type == "branches":
         return Branches([nn.Sequential(*[_make(n) for n in stack]) for stack in node.children])
     return LAYERS[layer_type].make(node.input_shape, node.config)

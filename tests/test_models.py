@@ -478,7 +478,7 @@ def test_blocks_nest_at_most_four_deep():
     ({"input_shape": "28", "layers": [{"type": "relu"}]}, "input_shape must be", "input_shape"),
     (_spec([True], {"type": "relu"}), "input_shape must be", "input_shape"),
     (_spec([2.0], {"type": "relu"}), "input_shape must be", "input_shape"),
-    (_spec([65, 8, 8], {"type": "relu"}), "too large (at most 64 channels", "input_shape"),
+    (_spec([1025, 8, 8], {"type": "relu"}), "too large (at most 1024 channels", "input_shape"),
     (_spec([1, 2000, 8], {"type": "relu"}), "too large", "input_shape"),
     (_spec([5_000_000], {"type": "relu"}), "input_shape [5000000] is too large", "input_shape"),
 ])

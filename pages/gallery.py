@@ -1,0 +1,52 @@
+import pandas as pd
+import streamlit as st
+
+from playground import figures, gallery
+from playground.ui.boot import ensure_navigation
+from playground.ui.urlstate import Field, PageState
+
+ensure_navigation()
+
+state = PageState("gal", {"name": Field(next(iter(gallery.ARCHITECTURES)),
+                                        check=lambda v: v in gallery.ARCHITECTURES)})
+for problem in state.restore():
+    st.warning(problem)
+
+st.title("Architecture gallery")
+st.caption("Landmark networks written as specs: every layer's output shape and parameter count, computed "
+           "without building the network, so even the largest fit on a small server.")
+
+st.pills("Network", list(gallery.ARCHITECTURES), key=state.key("name"))
+name = state["name"] or next(iter(gallery.ARCHITECTURES))
+architecture = gallery.ARCHITECTURES[name]
+rows = gallery.summary_table(name)
+total = sum(r["params"] for r in rows)
+
+st.subheader(f"{architecture.name} ({architecture.year})")
+st.markdown(architecture.description)
+m1, m2, m3 = st.columns(3)
+m1.metric("Parameters", f"{total:,}")
+m2.metric("Input", figures.format_shape(architecture.spec["input_shape"]))
+m3.metric("Output", figures.format_shape(rows[-1]["output_shape"] if rows else None))
+if architecture.expected_params is not None:
+    agrees = "matches" if total == architecture.expected_params else "differs from"
+    st.caption(f"This count {agrees} torchvision's `{architecture.torchvision}` ({architecture.expected_params:,}).")
+st.caption(f"Paper: {architecture.paper}")
+
+top = [r for r in rows if r["depth"] == 0]
+st.plotly_chart(figures.network_figure(top, input_shape=list(architecture.spec["input_shape"])),
+                key="gal.fig.diagram")
+table = pd.DataFrame({
+    "layer": ["  " * r["depth"] + r["path"] for r in rows],
+    "type": [r["type"] for r in rows],
+    "details": [r["detail"] for r in rows],
+    "output shape": [figures.format_shape(r["output_shape"]) for r in rows],
+    "parameters": [r["params"] for r in rows],
+    "share": [r["params"] / total if total else 0.0 for r in rows],
+})
+st.dataframe(table, hide_index=True, width="stretch", height=min(36 * (len(table) + 1), 700), column_config={
+    "parameters": st.column_config.NumberColumn(format="localized"),
+    "share": st.column_config.ProgressColumn("share of all parameters", format="percent", min_value=0.0,
+                                             max_value=1.0)})
+st.caption("Nested rows (indented) are the layers inside a residual block or an inception block's branches.")
+state.save()
