@@ -30,7 +30,12 @@ m2.metric("Input", figures.format_shape(architecture.spec["input_shape"]))
 m3.metric("Output", figures.format_shape(rows[-1]["output_shape"] if rows else None))
 if architecture.expected_params is not None:
     agrees = "matches" if total == architecture.expected_params else "differs from"
-    st.caption(f"This count {agrees} torchvision's `{architecture.torchvision}` ({architecture.expected_params:,}).")
+    if architecture.torchvision is None:
+        reference = "the published count"
+    else:
+        parts = ", ".join(f"`{p}`" for p in architecture.torchvision_parts)
+        reference = f"torchvision's `{architecture.torchvision}`" + (f" ({parts})" if parts else "")
+    st.caption(f"This count {agrees} {reference}: {architecture.expected_params:,}.")
 st.caption(f"Paper: {architecture.paper}")
 
 top = [r for r in rows if r["depth"] == 0]

@@ -1,0 +1,26 @@
+"""CNN lab pages in real Chromium: step a convolution, change its kernel, browse the gallery."""
+
+from tests.e2e.conftest import assert_no_exception
+
+
+def test_stepping_the_convolution_and_changing_the_kernel(page, app_url):
+    page.goto(app_url + "/convolution?input=binary+image")
+    page.get_by_text("Position 1 of 9").wait_for()
+    assert "= 4" in page.get_by_text("Position 1 of 9").inner_text()
+    page.get_by_role("button", name="Next ▶").click()
+    page.get_by_text("Position 2 of 9").wait_for()
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Kernel").click()
+    page.get_by_role("option", name="identity 3×3").click()
+    page.wait_for_function("() => window.location.search.includes('kernel=identity')")
+    page.get_by_text("Position 2 of 9").wait_for()
+    # The identity kernel copies the pixel under its centre: row 0, column 1 of the output is image[1][2] = 1.
+    page.get_by_text("output row 0, column 1 = 1,").wait_for()
+    assert_no_exception(page)
+
+
+def test_the_gallery_shows_vgg16s_parameter_count(page, app_url):
+    page.goto(app_url + "/gallery")
+    page.get_by_text("61,706").first.wait_for()
+    page.get_by_text("VGG-16", exact=True).first.click()
+    page.get_by_text("138,357,544").first.wait_for()
+    assert_no_exception(page)
