@@ -16,6 +16,7 @@ PAGES = {
     "CNN lab": [
         st.Page("pages/convolution.py", title="Convolution explorer", icon=":material/grid_on:"),
         st.Page("pages/pooling.py", title="Pooling & parameters", icon=":material/view_comfy:"),
+        st.Page("pages/inside_cnn.py", title="Inside a trained CNN", icon=":material/layers:"),
         st.Page("pages/gallery.py", title="Architecture gallery", icon=":material/account_tree:"),
     ],
     "Explain & attack": [

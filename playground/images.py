@@ -15,6 +15,18 @@ class ImageError(ValueError):
     """An upload that is not a readable image."""
 
 
+def image_from_pixels(pixels: np.ndarray, shape: tuple[int, int, int]) -> torch.Tensor:
+    """A drawing's pixels (H, W, 3 or 4) as uint8 into a float tensor `shape` = (C, H, W) in [0, 1].
+
+    The alpha channel, if any, is dropped; the picture is resized as in `image_from_bytes`.
+    """
+    channels, height, width = shape
+    picture = Image.fromarray(np.asarray(pixels, dtype=np.uint8)[..., :3]).convert("L" if channels == 1 else "RGB")
+    array = np.asarray(picture.resize((width, height), Image.Resampling.LANCZOS), dtype=np.float32) / 255.0
+    array = array[None] if channels == 1 else array.transpose(2, 0, 1)
+    return torch.from_numpy(np.ascontiguousarray(array))
+
+
 def image_from_bytes(data: bytes, shape: tuple[int, int, int], *, invert: bool = False) -> tuple[torch.Tensor, str]:
     """Decode `data` (PNG, JPEG, ...) into a float tensor `shape` = (C, H, W) with values in [0, 1].
 

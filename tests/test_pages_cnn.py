@@ -61,3 +61,35 @@ def test_the_gallery_tabulates_vgg16_without_building_it():
     at.run()
     assert not at.exception
     assert "138,357,544" in [str(m.value) for m in at.metric]
+
+
+def test_inside_a_trained_cnn_shows_filters_maps_and_ablation():
+    at = open_page("pages/inside_cnn.py")
+    assert at.selectbox(key="in.model").value == "digits LeNet-5 · example"
+    assert any("The network says" in m.value for m in at.markdown)
+    clean = next(m.value for m in at.metric if m.label == "Test accuracy")
+    at.multiselect(key="in.off_channels").set_value([0, 1, 2, 3, 4, 5]).run()
+    assert not at.exception
+    off = next(m for m in at.metric if m.label.startswith("With 6 of 6"))
+    assert float(off.value.rstrip("%")) <= 25.0 < float(clean.rstrip("%"))  # all first-layer filters off
+
+
+def test_shifting_the_input_changes_the_prediction():
+    at = open_page("pages/inside_cnn.py")
+    before = next(m.value for m in at.markdown if "The network says" in m.value)
+    at.slider(key="in.dx").set_value(4).run()
+    at.slider(key="in.angle").set_value(90).run()
+    assert not at.exception
+    after = next(m.value for m in at.markdown if "The network says" in m.value)
+    assert after != before
+
+
+def test_training_a_lenet_here_adds_it_to_the_session():
+    at = open_page("pages/inside_cnn.py")
+    at.button(key="in.train").click().run()
+    job = at.session_state["in.job"]
+    assert job.wait(120) == "done", job.error
+    at.run()
+    assert not at.exception
+    assert job.name in at.session_state["runs"]
+    assert job.history["val_acc"].iloc[-1] >= 0.85

@@ -10,7 +10,7 @@ import torch
 
 from playground import data
 from playground.figures import format_shape
-from playground.images import ImageError, image_from_bytes
+from playground.images import ImageError, image_from_bytes, image_from_pixels
 from playground.runs import RunRecord
 from playground.ui import session
 
@@ -49,7 +49,7 @@ def input_image(dataset, *, key: str, index_key: str) -> tuple[torch.Tensor, int
     Returns the input, its true label (None for uploads) and a caption. `index_key` is the
     session-state key of the test-image number (a URL-backed field of the page).
     """
-    source = st.radio("Input", ["Test image", "Upload a picture"], horizontal=True, key=f"{key}.source")
+    source = st.radio("Input", ["Test image", "Draw", "Upload a picture"], horizontal=True, key=f"{key}.source")
     if source == "Test image":
         count = len(dataset.x_test)
         if st.session_state.get(index_key, 0) >= count:
@@ -58,6 +58,8 @@ def input_image(dataset, *, key: str, index_key: str) -> tuple[torch.Tensor, int
                                 key=index_key)
         label = int(dataset.y_test[index])
         return dataset.x_test[index:index + 1], label, f"test image {index}: a {dataset.classes[label]}"
+    if source == "Draw":
+        return _drawn_image(dataset, key)
     upload = st.file_uploader("Picture (PNG or JPEG)", type=["png", "jpg", "jpeg", "bmp", "gif"],
                               key=f"{key}.upload")
     invert = st.checkbox("Invert colours (for dark drawings on a light background)", key=f"{key}.invert")
@@ -70,6 +72,20 @@ def input_image(dataset, *, key: str, index_key: str) -> tuple[torch.Tensor, int
         st.error(str(e))
         st.stop()
     return x[None], None, f"{upload.name}. {note}"
+
+
+def _drawn_image(dataset, key: str) -> tuple[torch.Tensor, None, str]:
+    """A drawing in white on black, as the digits and shapes are, resized to the model's input."""
+    from streamlit_drawable_canvas import st_canvas
+
+    stroke = st.slider("Pen width", 4, 40, 18, key=f"{key}.pen")
+    drawing = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000", height=224,
+                        width=224, drawing_mode="freedraw", key=f"{key}.canvas", return_image_data=True)
+    if drawing.image_data is None or not drawing.image_data[..., :3].any():
+        st.info("Draw in the black square.")
+        st.stop()
+    x = image_from_pixels(drawing.image_data, tuple(dataset.input_shape))
+    return x[None], None, f"your drawing, resized to {format_shape(dataset.input_shape)}"
 
 
 def memo(key: Hashable, compute: Callable[[], Any]) -> Any:

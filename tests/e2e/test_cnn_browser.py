@@ -24,3 +24,11 @@ def test_the_gallery_shows_vgg16s_parameter_count(page, app_url):
     page.get_by_text("VGG-16", exact=True).first.click()
     page.get_by_text("138,357,544").first.wait_for()
     assert_no_exception(page)
+
+
+def test_a_trained_models_feature_maps_open(page, app_url):
+    page.goto(app_url + "/inside_cnn")
+    page.get_by_text("The network says").first.wait_for()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart]').length >= 3")
+    page.get_by_text("channel 5").first.wait_for()  # the first conv layer's six feature maps
+    assert_no_exception(page)
