@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import time
 import warnings
 from collections.abc import Callable
 
@@ -24,9 +23,7 @@ import torch.nn.functional as F
 from captum.robust import FGSM, PGD
 from torch import nn
 
-from playground.checkpoints import state_from_bytes
-from playground.models import build
-from playground.supervised import _batches, evaluate, loss_function, make_optimizer, predict
+from playground.supervised import predict, supervised_loop
 from playground.train import TrainingError, register_trainer
 
 __all__ = ["ATTACKS", "AdversarialOptions", "NORMS", "accuracy_curve", "fgsm", "fool_linear", "linear_direction",
@@ -286,71 +283,28 @@ def adversarial(ctx):
     Reports the classifier's history rows and a series "adversarial_accuracy" of
     {"epoch", "epsilon", "accuracy"}: test accuracy under FGSM at epsilon, from epoch 0 on.
     """
-    config, data, device = ctx.config, ctx.dataset, ctx.device
+    data, device = ctx.dataset, ctx.device
     if ctx.init_weights is None:
         raise TrainingError("Adversarial training fine-tunes a trained model: start it from that model's weights.")
     if data.task != "classification":
         raise TrainingError("Adversarial training needs a classification dataset.")
     opts = AdversarialOptions.from_dict(ctx.options)
     epsilon, mix = float(opts.epsilon), float(opts.mix)
-    torch.manual_seed(config.seed)
-    model = build(ctx.spec)
-    model.load_state_dict(state_from_bytes(ctx.init_weights))
-    model = model.to(device)
-    optimizer = make_optimizer(model, config)
-    loss_fn = loss_function("classification", config.loss)
-    x_train, y_train = data.x_train.to(device), data.y_train.to(device)
-    x_test, y_test = data.x_test.to(device), data.y_test.to(device)
     # Adversarial inputs stay inside the range the data spans ([0, 1] for images).
-    lower, upper = x_train.min().item(), x_train.max().item()
-    shuffler = torch.Generator().manual_seed(config.seed)
-    n = len(x_train)
-    n_batches = max(1, math.ceil(n / config.batch_size))
-    started = time.perf_counter()
+    lower, upper = data.x_train.min().item(), data.x_train.max().item()
+    x_test, y_test = data.x_test.to(device), data.y_test.to(device)
 
-    def report_adversarial(epoch: int) -> None:
+    def prepare(model, xb, yb):
+        k = round(mix * len(xb))  # batches are shuffled, so the first k are a random subset
+        if k and epsilon > 0:
+            xb = torch.cat([fgsm(model, xb[:k], yb[:k], epsilon, lower=lower, upper=upper), xb[k:]])
+        return xb
+
+    def after_epoch(model, epoch):
         accuracy = _attacked_accuracy(model, x_test, y_test, ATTACKS["fgsm"], epsilon, lower=lower, upper=upper)
         ctx.series("adversarial_accuracy", {"epoch": epoch, "epsilon": epsilon, "accuracy": accuracy})
 
-    val_loss, val_acc = evaluate(model, x_test, y_test, loss_fn, "classification")
-    train_loss, train_acc = evaluate(model, x_train, y_train, loss_fn, "classification")
-    ctx.report(epoch=0, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss, val_acc=val_acc,
-               samples_per_s=None, seconds=0.0)
-    report_adversarial(0)
-    ctx.progress(1, 0.0)
-    ctx.publish(model, force=True)
-    yield "epoch"
-
-    model.train()
-    for epoch in range(1, config.epochs + 1):
-        epoch_start = time.perf_counter()
-        loss_sum, correct = 0.0, 0
-        for b, idx in enumerate(_batches(n, config.batch_size, shuffler)):
-            xb, yb = x_train[idx], y_train[idx]
-            k = round(mix * len(idx))  # batches are shuffled, so the first k are a random subset
-            if k and epsilon > 0:
-                xb = torch.cat([fgsm(model, xb[:k], yb[:k], epsilon, lower=lower, upper=upper), xb[k:]])
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            value = loss.item()
-            if not math.isfinite(value):
-                raise TrainingError(f"The loss became {value} at epoch {epoch} (batch {b + 1}), so training "
-                                    "stopped. Try a lower learning rate.")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss_sum += value * len(idx)
-            correct += (out.argmax(1) == yb).sum().item()
-            ctx.progress(epoch, (b + 1) / n_batches)
-            yield "step"
-        seconds = time.perf_counter() - epoch_start
-        val_loss, val_acc = evaluate(model, x_test, y_test, loss_fn, "classification")
-        # train_loss and train_acc are over the batches as trained on, adversarial examples included.
-        ctx.report(epoch=epoch, train_loss=loss_sum / n, train_acc=correct / n, val_loss=val_loss, val_acc=val_acc,
-                   samples_per_s=n / max(seconds, 1e-9), seconds=time.perf_counter() - started)
-        report_adversarial(epoch)
-        ctx.publish(model, force=True)
-        yield "epoch"
+    yield from supervised_loop(ctx, "classification", prepare=prepare, after_epoch=after_epoch)
 
 
 @torch.no_grad()

@@ -85,7 +85,13 @@ def _batches(n: int, batch_size: int, generator: torch.Generator):
         yield order[start:end]
 
 
-def _supervised(ctx, task: str):
+def supervised_loop(ctx, task: str, *, prepare=None, after_epoch=None):
+    """The minibatch training loop every supervised trainer shares (a generator for the worker).
+
+    `prepare(model, xb, yb) -> xb` may replace a batch's inputs before the step (e.g. with
+    adversarial examples); `after_epoch(model, epoch)` runs after each epoch's row, epoch 0 (the
+    untrained evaluation) included. Starts from `ctx.init_weights` when given.
+    """
     config, data = ctx.config, ctx.dataset
     device = ctx.device
     torch.manual_seed(config.seed)
@@ -106,6 +112,8 @@ def _supervised(ctx, task: str):
     train_loss, train_acc = evaluate(model, x_train, y_train, loss_fn, task)
     ctx.report(epoch=0, train_loss=train_loss, train_acc=train_acc, val_loss=val_loss, val_acc=val_acc,
                samples_per_s=None, seconds=0.0)
+    if after_epoch is not None:
+        after_epoch(model, 0)
     ctx.progress(1, 0.0)
     ctx.publish(model, force=True)
     yield "epoch"
@@ -116,6 +124,8 @@ def _supervised(ctx, task: str):
         loss_sum, correct = 0.0, 0
         for b, idx in enumerate(_batches(n, config.batch_size, shuffler)):
             xb, yb = x_train[idx], y_train[idx]
+            if prepare is not None:
+                xb = prepare(model, xb, yb)
             out = model(xb)
             loss = loss_fn(out, yb)
             value = loss.item()
@@ -132,9 +142,12 @@ def _supervised(ctx, task: str):
             yield "step"
         seconds = time.perf_counter() - epoch_start
         val_loss, val_acc = evaluate(model, x_test, y_test, loss_fn, task)
+        # train_loss and train_acc are over the batches as trained on (prepared ones included).
         ctx.report(epoch=epoch, train_loss=loss_sum / n, train_acc=correct / n if task == "classification" else None,
                    val_loss=val_loss, val_acc=val_acc, samples_per_s=n / max(seconds, 1e-9),
                    seconds=time.perf_counter() - started)
+        if after_epoch is not None:
+            after_epoch(model, epoch)
         ctx.publish(model, force=True)  # weights at least every epoch
         yield "epoch"
 
@@ -142,10 +155,10 @@ def _supervised(ctx, task: str):
 @register_trainer("classifier")
 def classifier(ctx):
     """Minibatch training of a classifier with cross-entropy (or MSE on softmax)."""
-    yield from _supervised(ctx, "classification")
+    yield from supervised_loop(ctx, "classification")
 
 
 @register_trainer("regressor")
 def regressor(ctx):
     """Minibatch training of a regressor with squared error."""
-    yield from _supervised(ctx, "regression")
+    yield from supervised_loop(ctx, "regression")
