@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from benchmarks.report import results, table, verdict  # noqa: E402
+from benchmarks.report import finish, load, results, table, verdict  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 WORKERS = 2  # the pool size the server is started with, unless PLAYGROUND_WORKERS says otherwise
@@ -46,9 +46,6 @@ seen_workers: set[int] = set()  # every worker pid seen, to end any that outlive
 
 
 
-
-def _load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
 
 
 # ----------------------------------------------------------------------------------------------
@@ -251,7 +248,7 @@ def main() -> None:
     log = Path(tempfile.mkdtemp(prefix="bench_server_")) / "streamlit.log"
     began = time.perf_counter()
     print(f"{workers} workers (PLAYGROUND_WORKERS); {psutil.cpu_count()} cores; "
-          f"{psutil.virtual_memory().total / 2**30:.1f} GiB memory; load average {_load()}; server log {log}")
+          f"{psutil.virtual_memory().total / 2**30:.1f} GiB memory; load average {load()}; server log {log}")
     server = None
     try:
         server = Server(log)
@@ -269,12 +266,7 @@ def main() -> None:
         if server is not None:
             server.stop()
         _end_leftover(seen_workers)
-    failed = [name for name, ok in results if not ok]
-    print(f"\nfinished in {time.perf_counter() - began:.0f} s; load average {_load()}; "
-          f"failed: {', '.join(failed) or 'none'}")
-    if os.getloadavg()[0] > psutil.cpu_count():
-        print("note: other programs kept the cores busy during this run; its timings are unreliable")
-    print("RESULT: FAIL" if failed else "RESULT: PASS")
+    finish(began)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.report import results, table, verdict  # noqa: E402
+from benchmarks.report import finish, load, table, verdict  # noqa: E402
 from playground import data  # noqa: E402
 from playground.models import build, preset  # noqa: E402
 from playground.pool import WorkerPool  # noqa: E402
@@ -194,9 +194,6 @@ def bench_memory(pool: WorkerPool, at_start: dict[int, float]) -> None:
            ["process", "pool ready", "after runs"], [[name, f"{a:.0f}", f"{b:.0f}"] for name, a, b in rows])
 
 
-def _load() -> str:
-    return " ".join(f"{x:.1f}" for x in os.getloadavg())
-
 
 def main() -> None:
     settings = dataclasses.replace(get_settings(), workers=2)
@@ -206,19 +203,14 @@ def main() -> None:
     at_start = {pid: _rss_mb(pid) for pid in [*pool.pids(), os.getpid()]}
     print(f"pool of {settings.workers} workers ready in {time.perf_counter() - began:.1f} s "
           f"(torch threads per worker: {settings.torch_threads}, slice {settings.slice_s} s; "
-          f"{psutil.cpu_count()} cores; load average {_load()})")
+          f"{psutil.cpu_count()} cores; load average {load()})")
     try:
         bench_speed(pool)
         bench_latency(pool)
         bench_memory(pool, at_start)
     finally:
         pool.shutdown()
-    failed = [name for name, ok in results if not ok]
-    print(f"\nfinished in {time.perf_counter() - began:.0f} s; load average {_load()}; "
-          f"failed: {', '.join(failed) or 'none'}")
-    if os.getloadavg()[0] > psutil.cpu_count():
-        print("note: other programs kept the cores busy during this run; its timings are unreliable")
-    print("RESULT: FAIL" if failed else "RESULT: PASS")
+    finish(began)
 
 
 if __name__ == "__main__":

@@ -20,17 +20,7 @@ TIE = 0.01  # accuracy may stay level between two epsilons, give or take one ima
 SOFTMAX_REGRESSION = {"input_shape": [1, 8, 8], "layers": [{"type": "linear", "out_features": 10}]}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Run this module's tensor work on one thread, as the workers do.
-
-    These tensors are tiny, and with the pool's workers busy on the same cores a second intra-op
-    thread mostly waits: steps measured 0.7 ms on one thread took up to 200 ms on two.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def lenet():

@@ -15,18 +15,7 @@ from playground import attacks, runs, visualize
 from playground.models import build
 from playground.train import Config, start
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Run this module's tensor work on one thread, as the workers do.
-
-    These tensors are tiny, and with the pool's workers busy on the same cores a second intra-op
-    thread mostly waits: steps measured 0.7 ms on one thread took up to 200 ms on two.
-    """
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def lenet():
