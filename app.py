@@ -13,6 +13,10 @@ PAGES = {
     "Build & train": [
         st.Page("pages/build_train.py", title="Build & Train", icon=":material/construction:"),
     ],
+    "Training lab": [
+        st.Page("pages/optimizers.py", title="Optimizer race", icon=":material/speed:"),
+        st.Page("pages/initialization.py", title="Initialization", icon=":material/stacked_line_chart:"),
+    ],
     "CNN lab": [
         st.Page("pages/convolution.py", title="Convolution explorer", icon=":material/grid_on:"),
         st.Page("pages/pooling.py", title="Pooling & parameters", icon=":material/view_comfy:"),

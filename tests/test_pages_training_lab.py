@@ -1,0 +1,43 @@
+"""The Training lab pages in AppTest: the optimizer race and initialization."""
+
+from tests.test_pages import open_page
+
+
+def after_line(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("After"))
+
+
+def test_the_race_shows_each_optimizers_loss_and_adams_numbers():
+    at = open_page("pages/optimizers.py")
+    assert "**sgd**" in after_line(at) and "**adam**" in after_line(at)
+    assert len(at.latex) == 4  # Adam's update, equation by equation
+    next(s for s in at.slider if s.label == "Step").set_value(40).run()
+    assert after_line(at).startswith("After 40 steps")
+    at.run()  # Adam's equations follow on the next full run
+    assert "t = 40" in " ".join(m.value for m in at.markdown)
+
+
+def test_momentum_beats_plain_descent_in_a_narrow_valley():
+    at = open_page("pages/optimizers.py")
+    at.slider(key="opt.condition").set_value(50).run()
+    at.select_slider(key="opt.lr").set_value(0.01).run()
+    losses = {line.split("**")[1]: float(line.rsplit(" ", 1)[1]) for line in after_line(at).splitlines()[1:]}
+    assert losses["momentum"] < losses["sgd"] / 10
+
+
+def test_play_advances_the_race_and_the_network_slice_loads():
+    at = open_page("pages/optimizers.py")
+    at.button(key="opt.play").click().run()
+    assert at.session_state["opt.frame"] == 5  # from the end back to the start, then one frame
+    at.selectbox(key="opt.surface").set_value("network").run()
+    assert not at.exception
+
+
+def test_he_keeps_relu_activations_and_small_weights_make_them_vanish():
+    at = open_page("pages/initialization.py")
+    spread = {m.label: float(m.value) for m in at.metric if m.label.startswith(("Activation", "…"))}
+    first, last = spread["Activation spread, first hidden layer"], spread["… last hidden layer (10)"]
+    assert 0.5 <= last / first <= 2
+    at.radio(key="init.scheme").set_value("small_normal").run()
+    spread = {m.label: float(m.value) for m in at.metric if m.label.startswith(("Activation", "…"))}
+    assert spread["… last hidden layer (10)"] < spread["Activation spread, first hidden layer"] / 10
