@@ -44,7 +44,9 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, paths: Mappi
                                          "line": {"color": "black", "width": 1}}))
     fig.update_xaxes(range=[x_lo, x_hi], title_text="x")
     fig.update_yaxes(range=[y_lo, y_hi], title_text="y", scaleanchor="x", constrain="domain")
-    return apply_style(fig, height=560 if not large else 700, large=large)
+    apply_style(fig, height=560 if not large else 700, large=large)
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})  # room for the plot
+    return fig
 
 
 def race_loss_figure(losses: Mapping[str, np.ndarray], *, upto: int, large: bool = False) -> go.Figure:
