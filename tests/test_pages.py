@@ -28,7 +28,7 @@ def wait_for_current_run(at: AppTest, timeout: float = 90):
     record = at.session_state["runs"][at.session_state["bt.current"]]
     assert record.job is not None
     assert record.job.wait(timeout) == "done", record.job.error
-    return record
+    return record.refresh()
 
 
 def test_home_renders_and_links_to_build_and_train():
