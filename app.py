@@ -16,6 +16,7 @@ PAGES = {
     "Training lab": [
         st.Page("pages/optimizers.py", title="Optimizer race", icon=":material/speed:"),
         st.Page("pages/initialization.py", title="Initialization", icon=":material/stacked_line_chart:"),
+        st.Page("pages/compare_runs.py", title="Compare runs", icon=":material/compare_arrows:"),
     ],
     "CNN lab": [
         st.Page("pages/convolution.py", title="Convolution explorer", icon=":material/grid_on:"),

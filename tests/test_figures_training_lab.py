@@ -36,3 +36,13 @@ def test_layer_figures_have_one_violin_per_layer_and_bars_per_row():
     table = pd.DataFrame({"layer": [1, 2, 3], "grad_norm": [1e-3, 0.0, 2.0]})
     bars = layer_norms_figure(table).data[0]
     assert list(bars.x) == [1, 2, 3] and np.isnan(bars.y[1])  # a zero cannot sit on a log axis
+
+
+def test_runs_and_sweep_figures():
+    from playground.figures.training_lab import runs_figure, sweep_figure
+
+    history = pd.DataFrame({"epoch": [0, 1], "val_acc": [0.1, 0.9]})
+    fig = runs_figure({"a": history, "b": history.assign(val_acc=[0.2, 0.5])}, metric="val_acc")
+    assert [t.name for t in fig.data] == ["a", "b"] and list(fig.data[1].y) == [0.2, 0.5]
+    fig = sweep_figure([0.001, 0.01], [0.5, 0.9], setting="lr", metric="val_acc", log_x=True)
+    assert fig.layout.xaxis.type == "log" and list(fig.data[0].y) == [0.5, 0.9]

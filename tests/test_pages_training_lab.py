@@ -41,3 +41,27 @@ def test_he_keeps_relu_activations_and_small_weights_make_them_vanish():
     at.radio(key="init.scheme").set_value("small_normal").run()
     spread = {m.label: float(m.value) for m in at.metric if m.label.startswith(("Activation", "…"))}
     assert spread["… last hidden layer (10)"] < spread["Activation spread, first hidden layer"] / 10
+
+
+def test_a_sweep_runs_through_the_pool_and_plots_its_result():
+    import time
+
+    at = open_page("pages/compare_runs.py")
+    assert any("No runs yet" in i.value for i in at.info)
+    at.selectbox(key="cmp.dataset").set_value("xor").run()
+    at.button(key="cmp.start").click().run()
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        sweep = at.session_state["cmp.sweep"]
+        runs = at.session_state["runs"]
+        if not sweep["pending"] and all(not runs[name].active for _, name in sweep["runs"]):
+            break
+        time.sleep(0.5)
+        at.run()  # the page starts the next runs as slots free up
+    at.run()
+    assert not at.exception
+    names = [name for _, name in at.session_state["cmp.sweep"]["runs"]]
+    assert names == ["sweep lr=0.0003", "sweep lr=0.001", "sweep lr=0.003", "sweep lr=0.01"]
+    finals = [at.session_state["runs"][n].refresh().final["val_acc"] for n in names]
+    assert finals[-1] > finals[0]  # on xor, 5 epochs: a larger step learns more than a tiny one
+    assert len(at.get("plotly_chart")) >= 2  # the runs overlaid and the sweep's outcome

@@ -88,3 +88,31 @@ def layer_norms_figure(table: pd.DataFrame, *, column: str = "grad_norm", title:
     fig.update_xaxes(title_text="layer", dtick=1)
     fig.update_yaxes(title_text=column.replace("_", " "), type="log")
     return apply_style(fig, title=title, height=300 if not large else 380, large=large)
+
+
+def runs_figure(histories: Mapping[str, pd.DataFrame], *, metric: str = "val_loss", large: bool = False) -> go.Figure:
+    """One line per run of `metric` against epoch (e.g. validation loss), for comparing runs."""
+    fig = go.Figure()
+    for k, (name, history) in enumerate(histories.items()):
+        if metric not in history:
+            continue
+        rows = history[["epoch", metric]].dropna()
+        fig.add_trace(go.Scatter(x=rows["epoch"], y=rows[metric], mode="lines+markers" if len(rows) < 30 else "lines",
+                                 name=name, line={"color": PALETTE[k % len(PALETTE)], "width": 2}))
+    fig.update_xaxes(title_text="epoch")
+    percent = metric.endswith("_acc")
+    fig.update_yaxes(title_text=metric.replace("_", " ").replace("val", "validation"),
+                     tickformat=".0%" if percent else None, range=[0, 1.02] if percent else None)
+    return apply_style(fig, height=340 if not large else 420, large=large)
+
+
+def sweep_figure(values: Sequence[float], results: Sequence[float], *, setting: str, metric: str,
+                 log_x: bool = False, large: bool = False) -> go.Figure:
+    """A sweep's outcome: the final `metric` of each run against the value of `setting` it used."""
+    fig = go.Figure(go.Scatter(x=list(values), y=list(results), mode="lines+markers",
+                               marker={"size": 11, "color": PALETTE[0]}, line={"color": PALETTE[0]},
+                               hovertemplate=f"{setting} %{{x}}: %{{y:.4f}}<extra></extra>"))
+    fig.update_xaxes(title_text=setting, type="log" if log_x else None)
+    percent = metric.endswith("_acc")
+    fig.update_yaxes(title_text=f"final {metric.replace('_', ' ')}", tickformat=".0%" if percent else None)
+    return apply_style(fig, height=320 if not large else 400, large=large)
