@@ -114,5 +114,6 @@ def sweep_figure(values: Sequence[float], results: Sequence[float], *, setting: 
                                hovertemplate=f"{setting} %{{x}}: %{{y:.4f}}<extra></extra>"))
     fig.update_xaxes(title_text=setting, type="log" if log_x else None)
     percent = metric.endswith("_acc")
-    fig.update_yaxes(title_text=f"final {metric.replace('_', ' ')}", tickformat=".0%" if percent else None)
+    name = metric.replace("val_", "validation ").replace("train_", "training ").replace("acc", "accuracy")
+    fig.update_yaxes(title_text=f"final {name}", tickformat=".0%" if percent else None)
     return apply_style(fig, height=320 if not large else 400, large=large)
