@@ -110,6 +110,6 @@ if "adam" in chosen:
     st.latex(r"\theta_t = \theta_{t-1} - \frac{\eta\, \hat m_t}{\sqrt{\hat v_t} + \epsilon} = "
              + vec(np.asarray(s.theta)))
     st.caption("The bias corrections matter early: m and v start at zero, so without them the first steps "
-               "would be far too small. These values are the same as torch.optim.Adam's.")
+               "would be far too small. These values are the same as PyTorch's own Adam optimizer computes.")
 
 state.save()
