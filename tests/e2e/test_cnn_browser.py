@@ -32,3 +32,26 @@ def test_a_trained_models_feature_maps_open(page, app_url):
     page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart]').length >= 3")
     page.get_by_text("channel 5").first.wait_for()  # the first conv layer's six feature maps
     assert_no_exception(page)
+
+
+def test_a_drawing_goes_through_the_network(page, app_url):
+    page.goto(app_url + "/inside_cnn")
+    page.get_by_text("The network says").first.wait_for()
+    page.get_by_text("Draw", exact=True).click()
+    page.get_by_text("Draw in the black square.").wait_for()
+    page.wait_for_timeout(1500)
+    # The drawing surface is the 224×224 canvas (tables on the page draw on canvases too).
+    boxes = [page.locator("canvas").nth(i).bounding_box() for i in range(page.locator("canvas").count())]
+    box = next(b for b in boxes if b and abs(b["width"] - 224) < 2 and abs(b["height"] - 224) < 2)
+    surface = page.locator("canvas.upper-canvas").first  # the canvas that takes the pen
+    surface.hover(position={"x": 112, "y": 30}, force=True)
+    page.wait_for_timeout(200)
+    page.mouse.down()
+    page.wait_for_timeout(200)
+    for k in range(1, 13):  # a vertical stroke: a "1"
+        page.mouse.move(box["x"] + 112, box["y"] + 30 + k * 14)
+        page.wait_for_timeout(30)
+    page.mouse.up()
+    page.wait_for_function("() => document.body.innerHTML.includes('your drawing, resized to 1×8×8')")
+    page.get_by_text("The network says").first.wait_for()
+    assert_no_exception(page)
