@@ -1,6 +1,7 @@
 import streamlit as st
 
 from playground.ui.boot import ensure_navigation
+from playground.ui.navigation import section_links
 
 ensure_navigation()
 
@@ -25,24 +26,15 @@ with left:
     )
     st.page_link("pages/build_train.py", label="Open Build & Train", icon=":material/construction:")
 st.subheader("What is here")
-c1, c2, c3 = st.columns(3)
-with c1:
-    st.markdown("**Training lab**: how optimizers move, why initialization matters, and how runs compare.")
-    st.page_link("pages/optimizers.py", label="Optimizer race", icon=":material/speed:")
-    st.page_link("pages/initialization.py", label="Initialization", icon=":material/stacked_line_chart:")
-    st.page_link("pages/compare_runs.py", label="Compare runs", icon=":material/compare_arrows:")
-with c2:
-    st.markdown("**CNN lab**: convolution step by step, and what a trained CNN has learned.")
-    st.page_link("pages/convolution.py", label="Convolution explorer", icon=":material/grid_on:")
-    st.page_link("pages/pooling.py", label="Pooling & parameters", icon=":material/view_comfy:")
-    st.page_link("pages/inside_cnn.py", label="Inside a trained CNN", icon=":material/layers:")
-    st.page_link("pages/gallery.py", label="Architecture gallery", icon=":material/account_tree:")
-with c3:
-    st.markdown("**Explain & attack**: where a network looks, and how to fool it.")
-    st.page_link("pages/saliency.py", label="Saliency maps", icon=":material/visibility:")
-    st.page_link("pages/class_visualization.py", label="What it wants to see", icon=":material/palette:")
-    st.page_link("pages/adversarial.py", label="Adversarial examples", icon=":material/bug_report:")
-    st.page_link("pages/robustness.py", label="Fooling & hardening", icon=":material/shield:")
+SUMMARIES = {
+    "Training lab": "how optimizers move, why initialization matters, and how runs compare.",
+    "CNN lab": "convolution step by step, and what a trained CNN has learned.",
+    "Explain & attack": "where a network looks, and how to fool it.",
+}
+for column, (section, summary) in zip(st.columns(len(SUMMARIES)), SUMMARIES.items()):
+    with column:
+        st.markdown(f"**{section}**: {summary}")
+        section_links(section)
 
 with right:
     st.subheader("Good to know")

@@ -27,8 +27,8 @@ from playground.figures.style import (
     apply_style,
     line_width,
     small_font_size,
+    to_rgb_bytes,
 )
-from playground.figures.training import _to_rgb_bytes
 
 # Heatmap opacity over the grayscale image: enough colour to read the map, enough image
 # showing through to see which stroke or edge a hot spot sits on.
@@ -71,7 +71,7 @@ def _as_map(attribution_map: np.ndarray, image: np.ndarray) -> np.ndarray:
 
 def _rgb(image: np.ndarray) -> np.ndarray:
     """(C, H, W) floats in [0, 1] -> (H, W, 3) uint8 for `go.Image`."""
-    return _to_rgb_bytes(image[None])[0]
+    return to_rgb_bytes(image[None])[0]
 
 
 def _grayscale(image: np.ndarray) -> np.ndarray:
@@ -500,7 +500,7 @@ def image_grid_figure(images: np.ndarray, titles: Sequence[str], *, columns: int
         fig.update_yaxes(visible=False)
         add_message(fig, _NO_IMAGES, large=large)
         return apply_style(fig, height=160, large=large)
-    pixels = _to_rgb_bytes(np.stack([_as_image(image) for image in images]))
+    pixels = to_rgb_bytes(np.stack([_as_image(image) for image in images]))
     if len(titles) != n:
         raise ValueError(f"got {n} images but {len(titles)} titles")
     rows, cols = _grid(n, columns)

@@ -8,6 +8,7 @@ also says it in text, so nothing depends on colour alone.
 
 from __future__ import annotations
 
+import numpy as np
 import plotly.graph_objects as go
 
 # Okabe–Ito, by name.
@@ -110,3 +111,17 @@ def add_message(
         **where,
     )
     return fig
+
+
+def to_rgb_bytes(images: np.ndarray) -> np.ndarray:
+    """(N, C, H, W) floats in [0, 1], C = 1 or 3 -> (N, H, W, 3) uint8 for `go.Image`."""
+    x = np.asarray(images, dtype=float)
+    if x.ndim == 3:  # (N, H, W): grayscale without a channel axis
+        x = x[:, None]
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise ValueError(f"images must have shape (N, 1 or 3, H, W), got {x.shape}")
+    x = np.nan_to_num(x, nan=0.0)
+    pixels = np.rint(np.clip(x, 0.0, 1.0) * 255).astype(np.uint8).transpose(0, 2, 3, 1)
+    if pixels.shape[-1] == 1:  # grayscale: equal R, G and B give the gray ramp
+        pixels = np.repeat(pixels, 3, axis=-1)
+    return pixels

@@ -19,6 +19,7 @@ from playground.figures.style import (
     apply_style,
     line_width,
     small_font_size,
+    to_rgb_bytes,
 )
 
 # Below this many points a curve also gets markers, so single epochs stay visible.
@@ -287,20 +288,6 @@ def order_misclassified_first(true: np.ndarray, predicted: np.ndarray) -> np.nda
     return np.argsort(correct, kind="stable")
 
 
-def _to_rgb_bytes(images: np.ndarray) -> np.ndarray:
-    """(N, C, H, W) floats in [0, 1], C = 1 or 3 -> (N, H, W, 3) uint8 for `go.Image`."""
-    x = np.asarray(images, dtype=float)
-    if x.ndim == 3:  # (N, H, W): grayscale without a channel axis
-        x = x[:, None]
-    if x.ndim != 4 or x.shape[1] not in (1, 3):
-        raise ValueError(f"images must have shape (N, 1 or 3, H, W), got {x.shape}")
-    x = np.nan_to_num(x, nan=0.0)
-    pixels = np.rint(np.clip(x, 0.0, 1.0) * 255).astype(np.uint8).transpose(0, 2, 3, 1)
-    if pixels.shape[-1] == 1:  # grayscale: equal R, G and B give the gray ramp
-        pixels = np.repeat(pixels, 3, axis=-1)
-    return pixels
-
-
 def predictions_figure(
     images: np.ndarray,
     true: np.ndarray,
@@ -329,7 +316,7 @@ def predictions_figure(
         fig.update_yaxes(visible=False)
         add_message(fig, _NO_SAMPLES, large=large)
         return apply_style(fig, height=160, large=large)
-    pixels = _to_rgb_bytes(images)
+    pixels = to_rgb_bytes(images)
     if len(pixels) != n or len(predicted) != n:
         raise ValueError(f"got {len(pixels)} images, {n} true labels and {len(predicted)} predictions")
     conf = None if confidence is None else np.asarray(confidence, dtype=float).ravel()

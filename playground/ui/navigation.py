@@ -1,0 +1,50 @@
+"""The app's sections and pages, listed once: `app.py` routes with them and Home links to them."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import streamlit as st
+
+
+@dataclasses.dataclass(frozen=True)
+class PageEntry:
+    path: str
+    title: str
+    icon: str
+
+
+SECTIONS: dict[str, list[PageEntry]] = {
+    "Start": [PageEntry("pages/home.py", "Home", ":material/home:")],
+    "Build & train": [PageEntry("pages/build_train.py", "Build & Train", ":material/construction:")],
+    "Training lab": [
+        PageEntry("pages/optimizers.py", "Optimizer race", ":material/speed:"),
+        PageEntry("pages/initialization.py", "Initialization", ":material/stacked_line_chart:"),
+        PageEntry("pages/compare_runs.py", "Compare runs", ":material/compare_arrows:"),
+    ],
+    "CNN lab": [
+        PageEntry("pages/convolution.py", "Convolution explorer", ":material/grid_on:"),
+        PageEntry("pages/pooling.py", "Pooling & parameters", ":material/view_comfy:"),
+        PageEntry("pages/inside_cnn.py", "Inside a trained CNN", ":material/layers:"),
+        PageEntry("pages/gallery.py", "Architecture gallery", ":material/account_tree:"),
+    ],
+    "Explain & attack": [
+        PageEntry("pages/saliency.py", "Saliency maps", ":material/visibility:"),
+        PageEntry("pages/class_visualization.py", "What it wants to see", ":material/palette:"),
+        PageEntry("pages/adversarial.py", "Adversarial examples", ":material/bug_report:"),
+        PageEntry("pages/robustness.py", "Fooling & hardening", ":material/shield:"),
+    ],
+}
+
+
+def pages() -> dict[str, list]:
+    """`st.Page`s by section, for `st.navigation`; the first page is the default."""
+    first = SECTIONS["Start"][0].path
+    return {section: [st.Page(e.path, title=e.title, icon=e.icon, default=e.path == first) for e in entries]
+            for section, entries in SECTIONS.items()}
+
+
+def section_links(section: str) -> None:
+    """A link to each page of `section`."""
+    for entry in SECTIONS[section]:
+        st.page_link(entry.path, label=entry.title, icon=entry.icon)
