@@ -1,14 +1,12 @@
 import pandas as pd
 import streamlit as st
 
-from playground import figures, inspect_cnn, models, train
+from playground import figures, inspect_cnn, train
 from playground.attacks import predict
 from playground.figures.conv import maps_figure
-from playground.runs import RunRecord
-from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import image_model, input_image, memo, model_key
-from playground.ui.jobs import current_job, job_panel, start_job
+from playground.ui.jobs import train_here
 from playground.ui.urlstate import Field, PageState
 
 ensure_navigation()
@@ -122,24 +120,6 @@ if conv_layers:
 with st.expander("Train a LeNet-5 here"):
     which = st.radio("Data", ["digits", "shapes"], horizontal=True, key="in.train_data")
 
-    def train_here() -> None:
-        data = session.dataset(which)
-        st.session_state["in.error"] = start_job(
-            "in.job", models.preset("lenet5", data), data, train.Config(epochs=10, lr=0.005, seed=0),
-            name=session.unique_name(f"LeNet-5 on {which}"))
-
-    st.button("Train it", key="in.train", on_click=train_here)
-    if st.session_state.get("in.error"):
-        st.error(st.session_state.pop("in.error"))
-
-    def show(job) -> None:
-        if not job.history.empty:
-            st.plotly_chart(figures.curves_figure(job.history), key="in.fig.curves")
-        if job.status == "done" and job.name not in session.runs():
-            session.add_run(RunRecord.from_job(job, session.dataset(job.dataset_name).ref()))
-
-    job_panel("in.job", show)
-    if current_job("in.job") is not None and current_job("in.job").status == "done":
-        st.success(f"{current_job('in.job').name} is ready: pick it as the model at the top.")
+    train_here("in", "lenet5", which, train.Config(epochs=10, lr=0.005, seed=0), name=f"LeNet-5 on {which}")
 
 state.save()

@@ -1,12 +1,10 @@
 import streamlit as st
 
-from playground import explain, figures, models, train
+from playground import explain, figures, train
 from playground.attacks import predict
-from playground.runs import RunRecord
-from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import image_model, input_image, memo, model_key
-from playground.ui.jobs import current_job, job_panel, start_job
+from playground.ui.jobs import train_here
 from playground.ui.urlstate import Field, PageState, bool_field
 
 ensure_navigation()
@@ -136,24 +134,6 @@ else:
 with st.expander("Train a model on shapes here"):
     st.caption("A small CNN (tiny_vgg) on generated shapes, in about half a minute. It joins this session's "
                "models and the picker above.")
-    def train_shapes() -> None:
-        shapes = session.dataset("shapes")
-        st.session_state["sal.error"] = start_job(
-            "sal.job", models.preset("tiny_vgg", shapes), shapes, train.Config(epochs=8, lr=0.005, seed=0),
-            name=session.unique_name("shapes CNN"))
-
-    st.button("Train it", key="sal.train", on_click=train_shapes)
-    if st.session_state.get("sal.error"):
-        st.error(st.session_state.pop("sal.error"))
-
-    def show_training(job):
-        if not job.history.empty:
-            st.plotly_chart(figures.curves_figure(job.history), key="sal.curves")
-        if job.status == "done" and job.name not in session.runs():
-            session.add_run(RunRecord.from_job(job, session.dataset("shapes").ref()))
-
-    job_panel("sal.job", show_training)
-    if current_job("sal.job") is not None and current_job("sal.job").status == "done":
-        st.success(f"{current_job('sal.job').name} is ready: pick it as the model above.")
+    train_here("sal", "tiny_vgg", "shapes", train.Config(epochs=8, lr=0.005, seed=0), name="shapes CNN")
 
 state.save()

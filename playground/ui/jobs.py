@@ -54,3 +54,32 @@ def job_panel(key: str, render: Callable[[TrainingJob], None], *, every: float =
             st.rerun()
 
     panel(active)
+
+
+def train_here(prefix: str, preset_name: str, dataset_name: str, config: train.Config, *, name: str) -> None:
+    """A "Train it" button that trains `preset_name` on `dataset_name` in the pool, live curves, and
+    the finished model added to the session's runs (so every model picker offers it)."""
+    from playground import figures, models
+    from playground.runs import RunRecord
+
+    key = f"{prefix}.job"
+
+    def start() -> None:
+        dataset = session.dataset(dataset_name)
+        st.session_state[f"{prefix}.error"] = start_job(key, models.preset(preset_name, dataset), dataset, config,
+                                                        name=session.unique_name(name))
+
+    st.button("Train it", key=f"{prefix}.train", on_click=start)
+    if st.session_state.get(f"{prefix}.error"):
+        st.error(st.session_state.pop(f"{prefix}.error"))
+
+    def show(job: TrainingJob) -> None:
+        if not job.history.empty:
+            st.plotly_chart(figures.curves_figure(job.history), key=f"{prefix}.fig.curves")
+        if job.status == "done" and job.name not in session.runs():
+            session.add_run(RunRecord.from_job(job, session.dataset(job.dataset_name).ref()))
+
+    job_panel(key, show)
+    job = current_job(key)
+    if job is not None and job.status == "done":
+        st.success(f"{job.name} is ready: pick it in the model list above.")
