@@ -8,6 +8,8 @@ also says it in text, so nothing depends on colour alone.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -44,19 +46,39 @@ LARGE_FONT_SIZE = 20
 FONT_FAMILY = "Inter, 'Helvetica Neue', Arial, sans-serif"
 
 
+_presenting: Callable[[], bool] = lambda: False
+
+
+def set_presentation_check(check: Callable[[], bool]) -> None:
+    """Let the app say when it is being projected: then every figure uses the large sizes.
+
+    `check` is called each time a figure is styled (e.g. it reads the viewer's presentation switch),
+    so the library itself needs no notion of who is watching.
+    """
+    global _presenting
+    _presenting = check
+
+
+def presenting() -> bool:
+    try:
+        return bool(_presenting())
+    except Exception:  # a check that cannot answer (e.g. outside the app) means "not projecting"
+        return False
+
+
 def font_size(large: bool = False) -> int:
-    """Base font size in pixels: 14, or 20 when `large` (projector mode)."""
-    return LARGE_FONT_SIZE if large else FONT_SIZE
+    """Base font size in pixels: 14, or 20 when `large` or projecting (presentation mode)."""
+    return LARGE_FONT_SIZE if large or presenting() else FONT_SIZE
 
 
 def small_font_size(large: bool = False) -> int:
     """Font size in pixels for secondary text (cell labels, subplot titles): 12 or 16."""
-    return 16 if large else 12
+    return 16 if large or presenting() else 12
 
 
 def line_width(large: bool = False) -> float:
     """Width in pixels of data lines: thicker when projecting."""
-    return 3.5 if large else 2.0
+    return 3.5 if large or presenting() else 2.0
 
 
 def apply_style(
@@ -68,6 +90,7 @@ def apply_style(
     `height` its height in pixels (left to Plotly when None), `large` switches to the
     projector font size. Changes `fig` in place and returns it, for chaining.
     """
+    large = large or presenting()
     size = font_size(large)
     fig.update_layout(
         template="plotly_white",

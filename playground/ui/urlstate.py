@@ -24,6 +24,12 @@ import streamlit as st
 
 from playground.links import LinkError, decode_json, encode_json
 
+# Session-state keys shared with `playground.ui.share`, which resets them before each page run.
+RUN_STATES = "_page_states"  # the PageStates the current page made in this run
+EXERCISE_HERE = "_exercise_here"  # the exercise that applies to the current page, if any
+GLOBAL_PARAMS = "_global_params"  # URL parameters every page keeps (e.g. presentation mode)
+UNLINKED = "_unlinked"  # fields of this run too large for a link
+
 
 @dataclasses.dataclass(frozen=True)
 class Field:
@@ -50,6 +56,8 @@ class PageState:
     def __init__(self, prefix: str, fields: dict[str, Field]):
         self.prefix = prefix
         self.fields = fields
+        # The sharing panel (drawn after the page) offers this run's fields to hide or lock.
+        st.session_state.setdefault(RUN_STATES, []).append(self)
 
     def key(self, name: str) -> str:
         """The session-state key (and widget key) of field `name`."""
@@ -74,8 +82,15 @@ class PageState:
         """
         problems = []
         params = st.query_params
+        exercise = st.session_state.get(EXERCISE_HERE)
         for name, field in self.fields.items():
             key = self.key(name)
+            if exercise is not None and exercise.locked(name):
+                # A locked control always holds the exercise's value, whatever the widget sent.
+                value = self._locked_value(name, exercise, problems)
+                st.session_state[key] = value
+                st.session_state[self._kept(name)] = value
+                continue
             if key in st.session_state:
                 continue
             if self._kept(name) in st.session_state:
@@ -94,9 +109,29 @@ class PageState:
             st.session_state[self._kept(name)] = value
         return problems
 
+    def _locked_value(self, name: str, exercise, problems: list[str]) -> Any:
+        cache = st.session_state.setdefault("_locked_values", {})
+        if (self.key(name), exercise.code) not in cache:
+            field, value = self.fields[name], self.fields[name].default
+            if name in exercise.params:
+                try:
+                    value = field.parse(exercise.params[name])
+                    if not field.check(value):
+                        raise ValueError(f"{value!r} is not allowed")
+                except (ValueError, LinkError) as e:
+                    problems.append(f"The exercise's value for '{name}' could not be used ({e}); using the default.")
+                    value = field.default
+            cache[(self.key(name), exercise.code)] = value
+        return cache[(self.key(name), exercise.code)]
+
     def save(self) -> None:
-        """Keep the current values and write those that differ from their defaults to the URL."""
+        """Keep the current values and write those that differ from their defaults to the URL.
+
+        The app-wide parameters (presentation mode, an exercise on this page) stay in the URL too.
+        A value too large for a link is left out and named in `st.session_state["_unlinked"]`.
+        """
         wanted = {}
+        unlinked = st.session_state.setdefault(UNLINKED, [])
         for name, field in self.fields.items():
             value = st.session_state.get(self.key(name), field.default)
             st.session_state[self._kept(name)] = value
@@ -104,7 +139,8 @@ class PageState:
                 try:
                     wanted[name] = field.format(value)
                 except LinkError:
-                    continue  # too large for a link: the page offers a file instead
+                    unlinked.append(name)  # too large for a link: the page offers a file instead
+        wanted.update(st.session_state.get(GLOBAL_PARAMS, {}))
         current = dict(st.query_params)
         if current != wanted:
             st.query_params.from_dict(wanted)
