@@ -95,7 +95,7 @@ def apply_style(
     fig.update_layout(
         template="plotly_white",
         colorway=PALETTE,
-        font={"family": FONT_FAMILY, "size": size, "color": "#222222"},
+        font={"family": FONT_FAMILY, "size": size, "color": "#000000" if large else "#222222"},
         hoverlabel={"font_size": size},
         legend={"font_size": size},
         margin={"l": 10, "r": 10, "t": (56 if large else 44) if title else 30, "b": 10},
@@ -107,6 +107,9 @@ def apply_style(
     # Axis titles and tick labels claim their own room, so the margins can stay small.
     fig.update_xaxes(automargin=True)
     fig.update_yaxes(automargin=True)
+    if large:  # projectors wash out pale greys: darker grid and axis lines
+        fig.update_xaxes(gridcolor="#B0B0B0", linecolor="#000000", zerolinecolor="#707070")
+        fig.update_yaxes(gridcolor="#B0B0B0", linecolor="#000000", zerolinecolor="#707070")
     return fig
 
 

@@ -1,0 +1,75 @@
+import streamlit as st
+
+from playground.exercises import Exercise, ExerciseError
+from playground.ui.boot import ensure_navigation
+from playground.ui.navigation import SECTIONS
+
+ensure_navigation()
+
+PAGES = {entry.path.removeprefix("pages/").removesuffix(".py"): entry for entries in SECTIONS.values()
+         for entry in entries}
+
+st.title("For teachers")
+st.caption("Project the playground in class, hand students a link that opens a page exactly as you set it up, "
+           "and lock what they should not change. No accounts: everything travels in the link.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Share a page")
+    st.markdown(
+        "Every page keeps its settings in its address: the data, the network, the training settings, the seed "
+        "and what you are looking at. Open **Share this page** in the sidebar and copy the link; whoever opens "
+        "it sees the same thing, and a reload keeps it. A network too large for a link is offered as a file "
+        "on its page instead.")
+    st.subheader("Presentation mode")
+    st.markdown(
+        "Switch on **Presentation mode** in the sidebar, or add `?present=1` to a link: text, numbers and "
+        "figures become larger, lines thicker, and the sidebar starts folded away. Links you copy while it is "
+        "on open in presentation mode too.")
+with right:
+    st.subheader("Make an exercise")
+    st.markdown(
+        "1. Open the page and set it up as students should find it.\n"
+        "2. In the sidebar, open **Make an exercise**: choose the controls to **hide** and those to **lock** "
+        "(shown, but fixed at your value), and write the instruction.\n"
+        "3. Copy the link, or download the exercise as a small file to keep or share.\n\n"
+        "Students who open the link see your instruction above the page. Locked values hold whatever they "
+        "click; **Leave the exercise** in the sidebar unlocks the page again. It is a guide for the lesson, "
+        "not an exam lock: a student who opens the page without the link can change everything.")
+
+st.subheader("Open an exercise file")
+
+
+def open_exercise_file() -> None:
+    upload = st.session_state.get("teach.file")
+    st.session_state.pop("teach.opened", None)
+    st.session_state.pop("teach.error", None)
+    if upload is None:
+        return
+    try:
+        exercise = Exercise.from_json(upload.getvalue())
+        if exercise.page not in PAGES:
+            raise ExerciseError(f"This exercise is for a page called '{exercise.page}', which this app does not have.")
+    except ExerciseError as e:
+        st.session_state["teach.error"] = str(e)
+        return
+    st.session_state["teach.opened"] = exercise
+
+
+st.file_uploader("Exercise file (.json)", type=["json"], key="teach.file", on_change=open_exercise_file,
+                 help="A file saved with **Download as a file** under **Make an exercise**.")
+if st.session_state.get("teach.error"):
+    st.error(st.session_state["teach.error"])
+exercise: Exercise | None = st.session_state.get("teach.opened")
+if exercise is not None:
+    entry = PAGES[exercise.page]
+    st.markdown(f"An exercise on **{entry.title}**" + (f": *{exercise.text}*" if exercise.text else "."))
+    details = []
+    if exercise.hide:
+        details.append("hidden: " + ", ".join(exercise.hide))
+    if exercise.lock:
+        details.append("locked: " + ", ".join(exercise.lock))
+    if details:
+        st.caption("; ".join(details))
+    if st.button("Open the exercise", key="teach.open", type="primary", icon=":material/school:"):
+        st.switch_page(entry.path, query_params=exercise.query())
