@@ -9,7 +9,7 @@ from playground.runs import RunRecord
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.layer_editor import LayerEditor, layer_help
-from playground.ui.results import show_results
+from playground.ui.results import export_buttons, show_results
 from playground.ui.urlstate import Field, PageState, json_field
 
 ensure_navigation()
@@ -18,7 +18,7 @@ LEARNING_RATES = [0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0]
 BATCH_SIZES = [1, 8, 16, 32, 64, 128, 256, 512]
 
 state = PageState("bt", {
-    "dataset": Field("digits", check=lambda v: v in data.DATASETS),
+    "dataset": Field("digits", check=session.has_dataset),
     "preset": Field("lenet5", check=lambda v: v in PRESETS),
     "optimizer": Field("adam", check=lambda v: v in train.OPTIMIZERS),
     "lr": Field(0.01, float, check=lambda v: v in LEARNING_RATES),
@@ -29,11 +29,13 @@ state = PageState("bt", {
 })
 for problem in state.restore():
     st.warning(problem)
+if not session.has_dataset(state["dataset"]):  # an upload removed on the Your data page
+    state["dataset"] = "digits"
 editor = LayerEditor("bt.rows")
 
 
 def preset_layers(preset_name: str, dataset_name: str) -> list[dict]:
-    info = data.DATASETS[dataset_name]
+    info = session.dataset_info(dataset_name)
     ds = session.dataset(dataset_name, seed=state["seed"]) if info.offline else None
     try:
         return models.preset(preset_name, ds, input_shape=None if ds else [1, 28, 28], outputs=None if ds else 10)[
@@ -45,7 +47,7 @@ def preset_layers(preset_name: str, dataset_name: str) -> list[dict]:
 def on_choice_change():
     """A new dataset or preset starts from the preset's layers (a conv preset on 2-D data becomes mlp)."""
     name = state["dataset"]
-    if data.DATASETS[name].kind != "image" and state["preset"] != "mlp":
+    if session.dataset_info(name).kind != "image" and state["preset"] != "mlp":
         state["preset"] = "mlp"
     layers = preset_layers(state["preset"], name)
     editor.set_layers(layers)
@@ -60,9 +62,10 @@ st.caption("Choose data and a starting network, edit its layers, then train it a
 
 # ---- Data and network ------------------------------------------------------------------------
 left, mid, right = st.columns([2, 2, 1])
-left.selectbox("Dataset", data.names(), key=state.key("dataset"), on_change=on_choice_change,
-               format_func=lambda n: n if data.DATASETS[n].offline else f"{n} (downloads once)",
-               help="digits: 8×8 handwritten digits · shapes: drawn shapes · 2-D sets: points in the plane")
+left.selectbox("Dataset", session.dataset_names(), key=state.key("dataset"), on_change=on_choice_change,
+               format_func=lambda n: n if session.dataset_info(n).offline else f"{n} (downloads once)",
+               help="digits: 8×8 handwritten digits · shapes: drawn shapes · 2-D sets: points in the plane · "
+                    "your own CSV tables and image zips come from the Your data page")
 mid.selectbox("Start from preset", list(PRESETS), key=state.key("preset"), on_change=on_choice_change,
               help="Choosing a preset replaces the layers below.")
 right.number_input("Seed", min_value=0, max_value=2**31 - 1, step=1, key=state.key("seed"),
@@ -215,7 +218,7 @@ def on_upload() -> None:
         st.session_state["bt.upload_error"] = str(e)
         return
     name = record.dataset.get("name") if record else None
-    if name in data.DATASETS:
+    if name is not None and session.has_dataset(name):
         state["dataset"] = name
     elif list(uploaded["input_shape"]) != list(dataset.input_shape):
         st.session_state["bt.upload_error"] = (
@@ -232,6 +235,20 @@ with f2:
                      key="bt.upload", on_change=on_upload)
     if "bt.upload_error" in st.session_state:
         st.error(st.session_state.pop("bt.upload_error"))
+
+if spec is not None:
+    st.markdown("**Export**: a PyTorch script that builds this network, makes the same data and trains it with "
+                "these settings outside the playground, and the network as ONNX.")
+    trained = (current is not None and not current.active and current.weights is not None
+               and current.spec["layers"] == models.validate(spec)["layers"])
+    if trained:
+        export_buttons(current.spec, current.dataset, current.config, title=current.name, key="bt.export",
+                       record=current, with_weights=False)
+    else:
+        settings = train.Config(optimizer=state["optimizer"], lr=state["lr"], batch_size=state["batch_size"],
+                                epochs=int(state["epochs"]), seed=int(state["seed"])).to_dict()
+        export_buttons(spec, dataset.ref(), settings, title=f"{state['preset']} on {dataset.name}", key="bt.export",
+                       with_weights=False)
 
 # ---- The session's runs ----------------------------------------------------------------------
 if records:

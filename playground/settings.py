@@ -47,6 +47,14 @@ class Settings:
     slice_s: float = 0.05
     # Where torchvision datasets are stored (MNIST, Fashion-MNIST, CIFAR-10).
     data_dir: str = str(Path.home() / ".cache" / "neural-playground" / "data")
+    # Largest CSV or zip a user may upload, in megabytes. Uploads stay in the session's memory.
+    upload_max_mb: float = 20.0
+    # Most rows of an uploaded CSV: enough for classic tables, small enough to train in seconds.
+    upload_max_rows: int = 50_000
+    # Most images in an uploaded zip, and the largest side they are shrunk to: at most 3,000 colour
+    # images of 32 × 32 pixels hold about 37 MB of the session's memory.
+    upload_max_images: int = 3_000
+    upload_image_side: int = 32
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -50,3 +50,48 @@ def show_results(record: RunRecord, dataset) -> None:
             st.plotly_chart(figures.predictions_figure(dataset.x_test[order].numpy(), true[order], labels[order],
                                                        dataset.classes, confidence=confidence[order], columns=6),
                             key="results.samples")
+
+
+def export_buttons(spec: dict, dataset_ref: dict, config: dict, *, title: str, key: str,
+                   record: RunRecord | None = None, with_weights: bool = True) -> None:
+    """Downloads that take a network out of the playground: a PyTorch script that trains it, its
+    trained weights (when `record` has them and `with_weights`) and the network as ONNX, made only
+    when clicked."""
+    import torch
+
+    from playground import export, models
+
+    try:
+        text = export.script(spec, dataset_ref, config, title=title)
+    except export.ExportError as e:
+        st.warning(str(e))
+        return
+
+    def onnx() -> bytes:
+        if record is not None and record.model() is not None:
+            module = record.model()
+        else:  # untrained: the starting weights the seed gives
+            torch.manual_seed(int(config.get("seed", 0)))
+            module = models.build(spec)
+        return export.onnx_bytes(module, spec["input_shape"])
+
+    stem = export.script_file_name(title)[len("train_"):-len(".py")]
+    c1, c2, c3 = st.columns(3) if with_weights else (*st.columns(2), None)  # c3 unused without weights
+    c1.download_button("PyTorch script (.py)", text, file_name=export.script_file_name(title), mime="text/x-python",
+                       on_click="ignore", icon=":material/code:", key=f"{key}.script", width="stretch",
+                       help="Defines the same network, makes the same data and trains it with the same settings "
+                            "and seed: run it with `python` anywhere PyTorch is installed.")
+    trained = record is not None and record.weights is not None and not record.active
+    if with_weights:
+        c2.download_button("Weights (.safetensors)", record.to_checkpoint if trained else b"",
+                           file_name=f"{stem}.safetensors", mime="application/octet-stream", on_click="ignore",
+                           icon=":material/download:", key=f"{key}.weights", disabled=not trained, width="stretch",
+                           help="The trained weights with the network's spec inside: load them on Build & Train, "
+                                "or into the script's network." if trained else "Train the network first.")
+    (c3 if with_weights else c2).download_button(
+        "Network (.onnx)", onnx, file_name=f"{stem}.onnx", mime="application/octet-stream", on_click="ignore",
+        icon=":material/account_tree:", key=f"{key}.onnx", width="stretch",
+        help="The network in the ONNX format, for Netron (netron.app) and other tools"
+             + ("." if trained else "; untrained, with the starting weights of the seed."))
+    with st.expander("Look at the script"):
+        st.code(text, language="python")

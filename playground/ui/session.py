@@ -166,10 +166,41 @@ def _dataset(name: str, seed: int, params_json: str):
 
 
 def dataset(name: str, *, seed: int = 0, params: dict | None = None):
-    """A dataset, made once per server for each name, seed and parameters (read-only: do not modify)."""
+    """A dataset, made once per server for each name, seed and parameters (read-only: do not modify).
+
+    The session's own uploads are made from its memory instead; their `params` are ignored.
+    """
     import json
 
+    from playground.ui import uploads
+
+    if uploads.is_uploaded(name):
+        return uploads.dataset(name, seed)
     return _dataset(name, seed, json.dumps(params or {}, sort_keys=True))
+
+
+def dataset_names(kind: str | None = None) -> list[str]:
+    """The built-in datasets, then this session's uploads, optionally only those of one kind."""
+    from playground.data import names
+    from playground.ui import uploads
+
+    return names(kind) + uploads.names(kind)
+
+
+def has_dataset(name: str) -> bool:
+    """True for a built-in dataset and for an upload of this session."""
+    from playground.data import DATASETS
+    from playground.ui import uploads
+
+    return name in DATASETS or uploads.is_uploaded(name)
+
+
+def dataset_info(name: str):
+    """The `DatasetInfo` of a built-in dataset or of an upload (kind "table" or "image")."""
+    from playground.data import DATASETS
+    from playground.ui import uploads
+
+    return uploads.info(name) if uploads.is_uploaded(name) else DATASETS[name]
 
 
 def runs_table():
