@@ -1,6 +1,6 @@
 import streamlit as st
 
-from playground import data, models, train
+from playground import models, train
 from playground.figures.training_lab import runs_figure, sweep_figure
 from playground.presets import PRESETS
 from playground.runs import RunRecord
@@ -35,8 +35,9 @@ else:
 # ---- A sweep -----------------------------------------------------------------------------------
 st.subheader("Sweep one setting")
 s1, s2, s3 = st.columns(3)
-dataset_name = s1.selectbox("Dataset", [n for n in data.names() if data.DATASETS[n].offline], key="cmp.dataset")
-presets = list(PRESETS) if data.DATASETS[dataset_name].kind == "image" else ["mlp"]
+dataset_name = s1.selectbox("Dataset", [n for n in session.dataset_names() if session.dataset_info(n).offline],
+                            key="cmp.dataset", help="The built-in datasets that need no download, and your uploads.")
+presets = list(PRESETS) if session.dataset_info(dataset_name).kind == "image" else ["mlp"]
 preset_name = s2.selectbox("Network", presets, key="cmp.preset")
 setting = s3.selectbox("Setting to sweep", list(SWEEPABLE), key="cmp.setting",
                        format_func=lambda s: s.replace("_", " "))
@@ -97,7 +98,7 @@ if sweep is not None:
             st.error(sweep["error"])
         finished = [(v, r) for v, r in done if r.status == "done"]
         if finished:
-            metric = "val_acc" if data.DATASETS[sweep["dataset"]].task == "classification" else "val_loss"
+            metric = "val_acc" if session.dataset_info(sweep["dataset"]).task == "classification" else "val_loss"
             st.plotly_chart(sweep_figure([v for v, _ in finished], [r.final[metric] for _, r in finished],
                                          setting=sweep["setting"], metric=metric,
                                          log_x=sweep["setting"] in LOG_SCALE and min(v for v, _ in finished) > 0),

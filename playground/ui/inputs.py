@@ -20,8 +20,8 @@ _MEMO_SIZE = 64
 
 def is_image_classifier(record: RunRecord) -> bool:
     name = record.dataset.get("name")
-    return (len(record.spec["input_shape"]) == 3 and name in data.DATASETS
-            and data.DATASETS[name].task == "classification")
+    return (len(record.spec["input_shape"]) == 3 and session.has_dataset(name)
+            and session.dataset_info(name).task == "classification")
 
 
 def image_model(key: str, *, label: str = "Model", prefer: str | None = None) -> tuple[RunRecord, Any]:
