@@ -1,14 +1,28 @@
 import streamlit as st
+from safetensors.torch import save
 
-from playground import initialization, models
-from playground.figures.training_lab import layer_distributions_figure, layer_norms_figure
-from playground.ui import session
+from playground import figures, initialization, models, train
+from playground.figures.training_lab import (
+    layer_distributions_figure,
+    layer_norms_figure,
+    norms_over_training_figure,
+)
+from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
 from playground.ui.urlstate import Field, PageState
 
 ensure_navigation()
 
 ACTIVATIONS = ["relu", "tanh", "sigmoid"]
+EPOCHS = [4, 8, 12, 20]
+RATES = [0.005, 0.01, 0.02, 0.05, 0.1]
+JOB = "init.job"
+
+
+@st.cache_resource(show_spinner=False)
+def standardized_digits():
+    return initialization.standardize(session.dataset("digits"))
+
 
 state = PageState("init", {
     "depth": Field(10, int, check=lambda v: 2 <= v <= 20),
@@ -16,6 +30,8 @@ state = PageState("init", {
     "activation": Field("relu", check=lambda v: v in ACTIVATIONS),
     "scheme": Field("he", check=lambda v: v in initialization.INITS),
     "seed": Field(0, int, check=lambda v: v >= 0),
+    "epochs": Field(8, int, check=lambda v: v in EPOCHS),
+    "lr": Field(0.02, float, check=lambda v: v in RATES),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -34,11 +50,10 @@ st.radio("Initialization", list(initialization.INITS), key=state.key("scheme"), 
          format_func=lambda s: s.replace("_", " "))
 st.caption(initialization.DESCRIPTIONS[state["scheme"]])
 
-digits = session.dataset("digits")
-x = digits.x_train[:256].flatten(1)
-x = (x - x.mean(0)) / (x.std(0) + 1e-6)  # standardized pixels, as a network's inputs usually are
-y = digits.y_train[:256]
-spec = initialization.deep_mlp_spec(state["depth"], state["width"], state["activation"], inputs=64, outputs=10)
+digits = standardized_digits()  # standardized pixels, as a network's inputs usually are
+x = digits.x_train[:initialization.SNAPSHOT_EXAMPLES]
+y = digits.y_train[:initialization.SNAPSHOT_EXAMPLES]
+spec = initialization.deep_mlp_spec(state["depth"], state["width"], state["activation"], input_shape=(1, 8, 8))
 model = models.build(spec)
 initialization.initialize(model, state["scheme"], seed=state["seed"])
 table = initialization.layer_statistics(model, x, y)
@@ -66,4 +81,61 @@ st.dataframe(table, hide_index=True, width="stretch", column_config={
     "saturated": st.column_config.NumberColumn("saturated or dead", format="percent")})
 st.caption("Try sigmoid with small normal weights: the gradient shrinks at every layer on its way back, so the "
            "first layers hardly learn. Then ReLU with He: the spread stays about the same at every depth.")
+
+st.subheader("As training proceeds")
+st.caption("Train this network for a few epochs on the digits (SGD with momentum) and watch the same charts "
+           "change, measured on the same 256 examples after every epoch. With sigmoid and small normal weights "
+           "the gradients stay tiny and accuracy stays at chance (10 %); ReLU with He learns within a few epochs.")
+t1, t2 = st.columns(2)
+t1.select_slider("Epochs", EPOCHS, key=state.key("epochs"))
+t2.select_slider("Learning rate", RATES, key=state.key("lr"))
+
+
+def start_training() -> None:
+    spec = initialization.deep_mlp_spec(state["depth"], state["width"], state["activation"], input_shape=(1, 8, 8))
+    start = initialization.initialize(models.build(spec), state["scheme"], seed=state["seed"])
+    weights = save({k: v.contiguous() for k, v in start.state_dict().items()})
+    name = f"{state['depth']} × {state['activation']}, {state['scheme'].replace('_', ' ')}"
+    config = train.Config(optimizer="momentum", lr=state["lr"], epochs=state["epochs"], seed=state["seed"])
+    st.session_state["init.error"] = jobs.start_job(JOB, spec, session.dataset("digits"), config,
+                                                    trainer="layer_snapshots", init_weights=weights,
+                                                    options={"standardize": True}, name=name)
+
+
+st.button("Train a few epochs", key="init.train", on_click=start_training, type="primary")
+if st.session_state.get("init.error"):
+    st.error(st.session_state.pop("init.error"))
+
+
+def show_training(job) -> None:
+    snapshots = job.series("snapshots")
+    if not snapshots:
+        st.caption("Measuring the untrained network…")
+        return
+    if job.finished and len(snapshots) > 1:
+        last = snapshots[-1]["epoch"]
+        epoch = st.slider("Show the layers after epoch", 0, last, value=last, key=f"init.epoch.{job.id}")
+        snap = next(s for s in snapshots if s["epoch"] == epoch)
+    else:
+        snap = snapshots[-1]
+    history = job.history
+    row = history[history["epoch"] == snap["epoch"]]
+    table = initialization.snapshot_table(snap)
+    s1, s2, s3 = st.columns(3)
+    s1.metric("Epoch shown", snap["epoch"])
+    s2.metric("Validation accuracy then", f"{row['val_acc'].iloc[0]:.0%}" if len(row) else "—")
+    s3.metric("Gradient norm, first layer then", f"{table['grad_norm'].iloc[0]:.2g}")
+    a, b = st.columns(2)
+    a.plotly_chart(layer_distributions_figure(snap["activations"], title=f"Activations after epoch {snap['epoch']}",
+                                              value_title="activation"), key="init.fig.train.activations")
+    b.plotly_chart(layer_distributions_figure(snap["gradients"], title=f"Weight gradients after epoch {snap['epoch']}",
+                                              value_title="gradient"), key="init.fig.train.gradients")
+    c, d = st.columns(2)
+    c.plotly_chart(norms_over_training_figure(initialization.norms_over_training(snapshots),
+                                              title="Each layer's gradient norm, epoch by epoch",
+                                              current=snap["epoch"]), key="init.fig.train.norms")
+    d.plotly_chart(figures.curves_figure(history), key="init.fig.train.curves")
+
+
+jobs.job_panel(JOB, show_training)
 state.save()

@@ -9,11 +9,17 @@ neural networks") and He/Kaiming (He et al., 2015, "Delving Deep into Rectifiers
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from playground.data import Dataset
+from playground.supervised import supervised_loop
+from playground.train import register_trainer
 
 INITS = ("zeros", "small_normal", "large_normal", "xavier", "he")
 
@@ -75,9 +81,10 @@ def initialize(model: nn.Module, scheme: str, *, seed: int = 0) -> nn.Module:
 
 
 def deep_mlp_spec(depth: int, width: int = 64, activation: str = "relu", *, inputs: int = 64,
-                  outputs: int = 10) -> dict:
+                  outputs: int = 10, input_shape: tuple[int, ...] | None = None) -> dict:
     """A spec of `depth` hidden linear layers of `width` neurons, each followed by `activation`, then
-    a linear output layer of `outputs` neurons; the input is flat, `inputs` numbers per example.
+    a linear output layer of `outputs` neurons; the input is flat, `inputs` numbers per example, or
+    an image of `input_shape` (e.g. (1, 8, 8)) flattened by a first layer.
     """
     if activation not in ACTIVATIONS:
         raise ValueError(f"Unknown activation {activation!r}; choose one of {', '.join(ACTIVATIONS)}")
@@ -87,7 +94,9 @@ def deep_mlp_spec(depth: int, width: int = 64, activation: str = "relu", *, inpu
     for _ in range(depth):
         layers += [{"type": "linear", "out_features": width}, {"type": activation}]
     layers.append({"type": "linear", "out_features": outputs})
-    return {"input_shape": [inputs], "layers": layers}
+    if input_shape is not None and len(input_shape) > 1:
+        return {"input_shape": list(input_shape), "layers": [{"type": "flatten"}, *layers]}
+    return {"input_shape": list(input_shape or [inputs]), "layers": layers}
 
 
 def _flatten_if_needed(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -172,3 +181,72 @@ def layer_statistics(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> pd.D
         })
     return pd.DataFrame(rows, columns=["layer", "activation_mean", "activation_std", "saturated", "weight_std",
                                        "grad_norm"])
+
+
+# ----------------------------------------------------------------------------------------------
+# Watching the layers as training proceeds
+
+SNAPSHOT_EXAMPLES = 256  # the fixed batch every snapshot is measured on
+SNAPSHOT_VALUES = 1000  # values kept per layer and snapshot: plenty for a histogram's shape, light to send
+
+
+def standardize(dataset: Dataset) -> Dataset:
+    """`dataset` with every input value (pixel) standardized by the training set's mean and spread at that
+    position, as a network's inputs usually are; shapes are kept. Values that never vary stay 0."""
+    mean, std = dataset.x_train.mean(0), dataset.x_train.std(0) + 1e-6
+    return dataclasses.replace(dataset, name=f"{dataset.name}, standardized", x_train=(dataset.x_train - mean) / std,
+                               x_test=(dataset.x_test - mean) / std, params={**dataset.params, "standardized": True})
+
+
+def _thin(values: np.ndarray, count: int = SNAPSHOT_VALUES) -> np.ndarray:
+    """At most `count` of `values`, evenly spaced, as float32."""
+    values = np.asarray(values, dtype=np.float32)
+    if len(values) > count:
+        values = values[np.linspace(0, len(values) - 1, count).astype(int)]
+    return values
+
+
+def snapshot(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epoch: int) -> dict:
+    """The layers of `model` on batch (`x`, `y`) at one moment of training, small enough to send.
+
+    {"epoch", "table": `layer_statistics` as a dict of lists, "activations" and "gradients": one
+    float32 array per layer (at most SNAPSHOT_VALUES values each, for histograms)}.
+    """
+    was_training = model.training
+    model.eval()
+    table = layer_statistics(model, x, y)
+    activations = [_thin(a) for a in activation_values(model, x)]
+    gradients = [_thin(g) for g in gradient_values(model, x, y)]
+    model.train(was_training)
+    return {"epoch": epoch, "table": table.to_dict("list"), "activations": activations, "gradients": gradients}
+
+
+def snapshot_table(snap: dict) -> pd.DataFrame:
+    """A snapshot's per-layer table, as `layer_statistics` returns it."""
+    return pd.DataFrame(snap["table"])
+
+
+def norms_over_training(snapshots: list[dict], column: str = "grad_norm") -> pd.DataFrame:
+    """One row per (epoch, layer) with `column` from each snapshot's table: epoch, layer, value."""
+    rows = [{"epoch": s["epoch"], "layer": layer, "value": value}
+            for s in snapshots for layer, value in zip(s["table"]["layer"], s["table"][column])]
+    return pd.DataFrame(rows, columns=["epoch", "layer", "value"])
+
+
+@register_trainer("layer_snapshots")
+def layer_snapshots(ctx):
+    """Plain training of a classifier that also sends a `snapshot` of its layers (series "snapshots")
+    before training and after every epoch, measured on the first SNAPSHOT_EXAMPLES training examples.
+
+    With `ctx.options["standardize"]` the inputs are standardized first (see `standardize`); done here
+    rather than by the caller so that the job carries a reference to a registered dataset, not tensors.
+    """
+    if ctx.options.get("standardize"):
+        ctx.dataset = standardize(ctx.dataset)
+    x = ctx.dataset.x_train[:SNAPSHOT_EXAMPLES].to(ctx.device)
+    y = ctx.dataset.y_train[:SNAPSHOT_EXAMPLES].to(ctx.device)
+
+    def after_epoch(model, epoch):
+        ctx.series("snapshots", snapshot(model, x, y, epoch=epoch))
+
+    yield from supervised_loop(ctx, "classification", after_epoch=after_epoch)

@@ -43,6 +43,28 @@ def test_he_keeps_relu_activations_and_small_weights_make_them_vanish():
     assert spread["… last hidden layer (10)"] < spread["Activation spread, first hidden layer"] / 10
 
 
+def test_training_a_few_epochs_shows_the_layers_epoch_by_epoch():
+    import time
+
+    at = open_page("pages/initialization.py")
+    at.button(key="init.train").click().run()
+    deadline = time.time() + 90
+    while time.time() < deadline and not at.session_state["init.job"].finished:
+        time.sleep(0.5)
+        at.run()
+    at.run()
+    assert not at.exception and at.session_state["init.job"].status == "done"
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Epoch shown"] == "8" and int(shown["Validation accuracy then"].rstrip("%")) >= 85  # ReLU with He
+    late_norm = shown["Gradient norm, first layer then"]
+    slider = at.slider(key=f"init.epoch.{at.session_state['init.job'].id}")
+    slider.set_value(0).run()
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Epoch shown"] == "0" and int(shown["Validation accuracy then"].rstrip("%")) <= 25  # untrained
+    assert shown["Gradient norm, first layer then"] != late_norm
+    assert len(at.get("plotly_chart")) == 7  # three at initialization, four as training proceeds
+
+
 def test_a_sweep_runs_through_the_pool_and_plots_its_result():
     import time
 

@@ -117,3 +117,28 @@ def sweep_figure(values: Sequence[float], results: Sequence[float], *, setting: 
     name = metric.replace("val_", "validation ").replace("train_", "training ").replace("acc", "accuracy")
     fig.update_yaxes(title_text=f"final {name}", tickformat=".0%" if percent else None)
     return apply_style(fig, height=320 if not large else 400, large=large)
+
+
+def norms_over_training_figure(table: pd.DataFrame, *, title: str | None = None, current: int | None = None,
+                               large: bool = False) -> go.Figure:
+    """Each layer's gradient norm (or other value) against epoch, one line per layer on a log axis.
+
+    `table`: rows of epoch, layer, value (as `playground.initialization.norms_over_training` gives).
+    Layers are coloured from dark (first) to bright (last) along Viridis; `current` marks an epoch.
+    """
+    import plotly.colors
+
+    fig = go.Figure()
+    layers = sorted(table["layer"].unique()) if len(table) else []
+    colors = plotly.colors.sample_colorscale("Viridis", [k / max(len(layers) - 1, 1) for k in range(len(layers))])
+    for layer, color in zip(layers, colors):
+        rows = table[table["layer"] == layer]
+        values = rows["value"].to_numpy(dtype=float)
+        fig.add_trace(go.Scatter(x=rows["epoch"], y=np.where(values > 0, values, np.nan), mode="lines+markers",
+                                 name=f"layer {layer}", line={"color": color, "width": 2}, marker={"size": 5},
+                                 hovertemplate=f"layer {layer}, epoch %{{x}}: %{{y:.3g}}<extra></extra>"))
+    if current is not None:
+        fig.add_vline(x=current, line={"color": "#555555", "dash": "dot", "width": 2})
+    fig.update_xaxes(title_text="epoch", dtick=1)
+    fig.update_yaxes(title_text="gradient norm", type="log", exponentformat="power")
+    return apply_style(fig, title=title, height=340 if not large else 420, large=large)

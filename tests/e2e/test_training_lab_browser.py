@@ -20,3 +20,12 @@ def test_initialization_page_draws_its_charts(page, app_url):
     page.get_by_text("Gradient norm of each layer").first.wait_for()
     page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart]').length >= 3")
     assert_no_exception(page)
+
+
+def test_initialization_trains_a_few_epochs_and_steps_through_them(page, app_url):
+    page.goto(app_url + "/initialization")
+    page.get_by_role("button", name="Train a few epochs").click()
+    page.get_by_text("Show the layers after epoch").wait_for(timeout=90_000)
+    page.get_by_text("Each layer's gradient norm, epoch by epoch").first.wait_for()
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart]').length >= 7")
+    assert_no_exception(page)

@@ -1,0 +1,123 @@
+import streamlit as st
+
+from playground import batchnorm, regularization, train
+from playground.figures.training_lab2 import (
+    before_after_figure,
+    mode_outputs_figure,
+    running_statistics_figure,
+    variant_curves_figure,
+)
+from playground.models import build
+from playground.regularization import Variant
+from playground.ui import jobs, session
+from playground.ui.boot import ensure_navigation
+from playground.ui.urlstate import Field, PageState
+
+ensure_navigation()
+
+ACTIVATIONS = ["sigmoid", "tanh", "relu"]
+RATES = [0.01, 0.03, 0.1, 0.3]
+EPOCHS = [5, 10, 20]
+JOB = "bn.job"
+PLAIN, NORMED = "without batch norm", "with batch norm"
+
+state = PageState("bn", {
+    "depth": Field(6, int, check=lambda v: 2 <= v <= 12),
+    "activation": Field("sigmoid", check=lambda v: v in ACTIVATIONS),
+    "lr": Field(0.1, float, check=lambda v: v in RATES),
+    "epochs": Field(10, int, check=lambda v: v in EPOCHS),
+    "seed": Field(0, int, check=lambda v: v >= 0),
+    "layer": Field(1, int, check=lambda v: v >= 1),
+    "example": Field(0, int, check=lambda v: v >= 0),
+})
+for problem in state.restore():
+    st.warning(problem)
+
+st.title("Batch normalization")
+st.caption("A batch-norm layer standardizes each unit over the current batch (mean 0, variance 1), then scales and "
+           "shifts it by two learned numbers. Deep networks whose signals would shrink or saturate keep training. "
+           "Below, the same network is trained with and without it, on the same digits, from the same seed.")
+
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.slider("Hidden layers", 2, 12, key=state.key("depth"))
+c2.radio("Activation", ACTIVATIONS, key=state.key("activation"), horizontal=True)
+c3.select_slider("Learning rate (SGD)", RATES, key=state.key("lr"))
+c4.select_slider("Epochs", EPOCHS, key=state.key("epochs"))
+c5.number_input("Seed", 0, 2**31 - 1, key=state.key("seed"))
+
+digits = session.dataset("digits")
+plain_spec = regularization.mlp_spec((64,) * state["depth"], state["activation"])
+normed_spec = batchnorm.add_batchnorm(plain_spec)
+
+
+def start_training() -> None:
+    variants = [Variant(PLAIN, plain_spec), Variant(NORMED, normed_spec)]
+    st.session_state["bn.variants"] = variants
+    config = train.Config(optimizer="sgd", lr=state["lr"], epochs=state["epochs"], seed=state["seed"])
+    st.session_state["bn.error"] = jobs.start_job(
+        JOB, plain_spec, digits, config, trainer="variants", options={"variants": [v.to_dict() for v in variants]},
+        name=f"batch norm, {state['depth']} × {state['activation']}")
+
+
+st.button("Train both", key="bn.train", on_click=start_training, type="primary")
+if st.session_state.get("bn.error"):
+    st.error(st.session_state.pop("bn.error"))
+
+
+def show_training(job) -> None:
+    tables = regularization.histories(job.series("rows"))
+    if not tables:
+        st.caption("Starting…")
+        return
+    columns = st.columns(len(tables))
+    for column, (name, table) in zip(columns, tables.items()):
+        column.metric(f"Validation accuracy, {name}", f"{table['val_acc'].iloc[-1]:.0%}",
+                      help=f"after epoch {int(table['epoch'].iloc[-1])}")
+    left, right = st.columns(2)
+    left.plotly_chart(variant_curves_figure(tables, metric="acc"), key="bn.fig.accuracy")
+    right.plotly_chart(variant_curves_figure(tables, metric="loss"), key="bn.fig.loss")
+
+
+jobs.job_panel(JOB, show_training)
+
+# ---- Inside the batch-norm layers -------------------------------------------------------------
+st.subheader("Inside the batch-norm layers")
+job = jobs.current_job(JOB)
+trained = {}
+if job is not None and job.finished and st.session_state.get("bn.variants"):
+    trained = regularization.variant_models(job, st.session_state["bn.variants"])
+model = trained.get(NORMED)
+if model is None:
+    model = build(normed_spec).eval()
+    st.caption("This is the untrained network (train it above to see the trained one): its running mean starts at "
+               "0 and its running variance at 1, far from what the batches really hold.")
+else:
+    st.caption("This is the trained network with batch norm.")
+count = len(batchnorm.norm_layers(model))
+batch = digits.x_test[:128]
+st.markdown("**Before and after normalization** (a batch of 128 test digits, train mode): each layer's values "
+            "come in with their own centre and spread and leave centred on 0 with spread about 1, then are "
+            "scaled and shifted by the layer's two learned numbers.")
+st.plotly_chart(before_after_figure(batchnorm.normalization_values(model, batch)), key="bn.fig.before_after")
+
+st.markdown("**Train mode vs eval mode.** In training, a batch-norm layer uses the mean and variance of the batch "
+            "in front of it and updates running averages of them. In eval mode it uses those running averages, "
+            "so an example's answer no longer depends on which other examples share its batch.")
+if state["layer"] > count:  # fewer layers than the link or the last run asked for
+    state["layer"] = count
+st.slider("Batch-norm layer", 1, count, key=state.key("layer"))
+stats = batchnorm.batch_statistics(model, batch, layer=state["layer"])
+st.plotly_chart(running_statistics_figure(stats), key="bn.fig.running")
+gap = (stats["batch_mean"] - stats["running_mean"]).abs().mean()
+st.caption(f"Layer {state['layer']}: on average a unit's batch mean is {gap:.3g} away from its running mean "
+           "(first 16 units drawn).")
+
+total = len(digits.x_test)
+st.number_input(f"Test digit (0–{total - 1})", 0, total - 1, key=state.key("example"))
+example = min(state["example"], total - 1)
+outputs = batchnorm.mode_outputs(model, digits.x_test[example], digits.x_test[200:231], digits.x_test[300:331])
+st.plotly_chart(mode_outputs_figure(outputs, digits.classes), key="bn.fig.modes")
+spread = abs(outputs.train_batch_a - outputs.train_batch_b).max()
+st.caption(f"Test digit {example} is a {digits.classes[int(digits.y_test[example])]}. In train mode its predicted "
+           f"probabilities change by up to {spread:.1%} when its 31 batch-mates change; in eval mode they are fixed.")
+state.save()

@@ -1,0 +1,130 @@
+import streamlit as st
+
+from playground import dropout, regularization, train
+from playground.figures.training_lab2 import (
+    averaging_figure,
+    boundaries_figure,
+    dropout_mask_figure,
+    variant_curves_figure,
+)
+from playground.models import build
+from playground.regularization import Variant
+from playground.ui import jobs, session
+from playground.ui.boot import ensure_navigation
+from playground.ui.urlstate import Field, PageState
+
+ensure_navigation()
+
+RATES = [0.1, 0.2, 0.3, 0.5, 0.7]
+EPOCHS = [50, 100, 150]
+JOB = "do.job"
+PLAIN, DROPPED = "without dropout", "with dropout"
+DATA = {"n": 200, "noise": 0.4}  # 100 noisy points to train on: a wide network memorizes them
+
+state = PageState("do", {
+    "p": Field(0.5, float, check=lambda v: v in RATES),
+    "epochs": Field(100, int, check=lambda v: v in EPOCHS),
+    "seed": Field(0, int, check=lambda v: v >= 0),
+    "point": Field(0, int, check=lambda v: v >= 0),
+    "passes": Field(200, int, check=lambda v: 10 <= v <= 1000),
+})
+for problem in state.restore():
+    st.warning(problem)
+
+st.title("Dropout")
+st.caption("While training, dropout switches off each hidden unit at random (with probability p) and scales up "
+           "the rest, so no unit can rely on any other being there. At test time every unit is on. Below, the "
+           "same network (two hidden layers of 128 ReLU units) is trained with and without dropout on 100 noisy "
+           "XOR points: few enough to memorize, noise included.")
+
+c1, c2, c3 = st.columns(3)
+c1.select_slider("Dropout probability p", RATES, key=state.key("p"))
+c2.select_slider("Epochs", EPOCHS, key=state.key("epochs"))
+c3.number_input("Seed", 0, 2**31 - 1, key=state.key("seed"))
+
+data = session.dataset("xor", params=DATA)
+plain_spec = regularization.mlp_spec((128, 128), input_shape=(2,), outputs=2)
+dropped_spec = dropout.add_dropout(plain_spec, state["p"])
+
+
+def start_training() -> None:
+    variants = [Variant(PLAIN, plain_spec), Variant(DROPPED, dropped_spec)]
+    st.session_state["do.variants"] = variants
+    config = train.Config(optimizer="adam", lr=0.01, batch_size=16, epochs=state["epochs"], seed=state["seed"])
+    st.session_state["do.error"] = jobs.start_job(
+        JOB, plain_spec, data, config, trainer="variants", options={"variants": [v.to_dict() for v in variants]},
+        name=f"dropout p={state['p']}")
+
+
+st.button("Train both", key="do.train", on_click=start_training, type="primary")
+if st.session_state.get("do.error"):
+    st.error(st.session_state.pop("do.error"))
+
+
+def show_training(job) -> None:
+    tables = regularization.histories(job.series("rows"))
+    if not tables:
+        st.caption("Starting…")
+        return
+    columns = st.columns(len(tables))
+    for column, (name, table) in zip(columns, tables.items()):
+        column.metric(f"Training − validation accuracy, {name}", f"{dropout.gap(table):.1%}",
+                      help="the gap between seen and new examples, over the last 5 epochs")
+    left, right = st.columns(2)
+    left.plotly_chart(variant_curves_figure(tables, metric="acc"), key="do.fig.accuracy")
+    right.plotly_chart(variant_curves_figure(tables, metric="loss"), key="do.fig.loss")
+
+
+jobs.job_panel(JOB, show_training)
+st.caption("Dashed lines: training set (measured with every unit on); solid: validation. Without dropout the "
+           "network learns the noise too: near-perfect on its training points, worse on new ones. Dropout keeps "
+           "the two closer.")
+
+job = jobs.current_job(JOB)
+trained = {}
+if job is not None and job.finished and st.session_state.get("do.variants"):
+    trained = regularization.variant_models(job, st.session_state["do.variants"])
+if trained:
+    grids = {name: dropout.probability_grid(model) for name, model in trained.items()}
+    st.plotly_chart(boundaries_figure(grids, data.x_train.numpy(), data.y_train.numpy()), key="do.fig.boundaries")
+    st.caption("What each network learned: without dropout the boundary bends around single noisy points.")
+
+# ---- One input, one mask ----------------------------------------------------------------------
+st.subheader("One input, one random mask")
+model = trained.get(DROPPED)
+if model is None:
+    model = build(dropped_spec).eval()
+    st.caption("Untrained network with dropout (train it above to use the trained one).")
+if "do.mask_seed" not in st.session_state:
+    st.session_state["do.mask_seed"] = 0
+
+
+def new_mask() -> None:
+    st.session_state["do.mask_seed"] += 1
+
+
+count = len(data.x_test)
+m1, m2 = st.columns([2, 1])
+m1.slider("Test point", 0, count - 1, key=state.key("point"))
+m2.button("🎲 Draw a new mask", key="do.resample", on_click=new_mask)
+point = data.x_test[min(state["point"], count - 1)]
+masks = dropout.dropout_masks(model, point, seed=st.session_state["do.mask_seed"])
+off = sum(int((~m.kept).sum()) for m in masks)
+units = sum(len(m.kept) for m in masks)
+st.markdown(f"Point ({point[0]:.2f}, {point[1]:.2f}), mask number {st.session_state['do.mask_seed'] + 1}: "
+            f"**{off} of {units}** hidden units switched off (p = {state['p']}).")
+st.plotly_chart(dropout_mask_figure(masks), key="do.fig.mask")
+
+# ---- Dropout as averaging ---------------------------------------------------------------------
+st.subheader("Dropout as averaging many networks")
+st.caption("Each mask picks a thinned network. Running the same input through many of them (train mode) gives "
+           "many predictions; eval mode runs the full network once, with weights scaled so that it gives about "
+           "their average.")
+st.slider("Train-mode passes", 10, 1000, step=10, key=state.key("passes"))
+averaging = dropout.average_predictions(model, point, passes=state["passes"], seed=st.session_state["do.mask_seed"])
+a1, a2 = st.columns(2)
+a1.metric("Spread of P(orange) over the passes", f"±{averaging.spread[1]:.1%}", help="standard deviation")
+a2.metric("Mean of the passes vs eval mode", f"{averaging.difference:.1%} apart",
+          help="largest difference over the classes")
+st.plotly_chart(averaging_figure(averaging, data.classes), key="do.fig.averaging")
+state.save()
