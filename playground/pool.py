@@ -18,6 +18,7 @@ from multiprocessing import Pipe
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 
+from playground import messages
 from playground.settings import Settings, get_settings
 from playground.train import ACTIVE, JobLimitError, TrainingJob
 
@@ -54,7 +55,7 @@ class _WorkerProcess:
     def send(self, message: tuple) -> bool:
         try:
             with self.send_lock:
-                self.conn.send(message)
+                messages.send(self.conn, message)
             return True
         except (OSError, EOFError, ValueError):
             return False
@@ -186,7 +187,7 @@ class WorkerPool:
             for conn in ready:
                 worker = conns[conn]
                 try:
-                    message = conn.recv()
+                    message = messages.receive(conn)
                 except (EOFError, OSError):
                     self._replace(worker)
                     continue

@@ -21,6 +21,7 @@ from multiprocessing.connection import Connection
 
 import torch
 
+from playground import messages
 from playground.settings import get_settings
 
 _PUBLISH_EVERY_S = 0.5  # weights are sent at most this often while running (always at pause and end)
@@ -221,7 +222,7 @@ class Worker:
         self.datasets = _Datasets()
 
     def run(self) -> None:
-        self.conn.send(("ready", os.getpid()))
+        messages.send(self.conn, ("ready", os.getpid()))
         while True:
             runnable = [job for job in self.jobs.values() if job.runnable]
             if not self._read(0 if runnable else 0.5):
@@ -238,7 +239,7 @@ class Worker:
         """Handle every waiting message; False once the other end has gone."""
         try:
             while self.conn.poll(timeout):
-                self._handle(self.conn.recv())
+                self._handle(messages.receive(self.conn))
                 timeout = 0
         except (EOFError, OSError):
             return False
@@ -250,7 +251,7 @@ class Worker:
             try:
                 self.jobs[job_id] = _Job(job_id, message[2], self.datasets)
             except Exception as e:
-                self.conn.send(("finished", job_id, "failed", _describe_failure(e)))
+                messages.send(self.conn, ("finished", job_id, "failed", _describe_failure(e)))
             return
         job = self.jobs.get(job_id)
         if job is None:
@@ -280,11 +281,11 @@ class Worker:
                 update["status"] = "paused" if job.status == "paused" and job.budget is None else "running"
                 update["device"] = str(job.ctx.device) if job.ctx is not None else None
                 update["control"] = job.control
-                self.conn.send(("update", job.id, update))
+                messages.send(self.conn, ("update", job.id, update))
             return
         if update:
-            self.conn.send(("update", job.id, update))
-        self.conn.send(("finished", job.id, job.status, job.error))
+            messages.send(self.conn, ("update", job.id, update))
+        messages.send(self.conn, ("finished", job.id, job.status, job.error))
         del self.jobs[job.id]
 
 

@@ -251,3 +251,12 @@ def test_a_session_job_nobody_polls_is_stopped(digits):
         assert no_session.status == "running"
         no_session.stop()
         assert no_session.wait(10) == "stopped"
+
+
+def test_a_dataset_no_worker_can_remake_travels_as_its_tensors(pool, xor):
+    """A dataset that is not registered (an upload, a page's own points) is sent whole; tensors in
+    messages must not travel as shared-memory handles, which a plain subprocess cannot open."""
+    own = dataclasses.replace(xor, name="my own points")
+    job = start(preset("mlp", own), own, Config(epochs=30, lr=0.03, seed=0), pool=pool)
+    assert job.wait(60) == "done", job.error
+    assert job.history["val_acc"].iloc[-1] >= 0.9
