@@ -21,7 +21,6 @@ import zipfile
 
 import numpy as np
 import pandas as pd
-import torch
 
 from playground.data import Dataset, DatasetError, _shuffle_split, _split_dataset, _stratified_split
 from playground.settings import get_settings
@@ -94,27 +93,8 @@ class UploadedArrays:
                 y_mean, y_std = _mean_std(y[train])
                 y = (y - y_mean) / y_std
                 params.update(target_mean=float(y_mean), target_std=float(y_std))
-        dataset = _split_dataset(self.name, x.astype(np.float32), y, train, test, classes=list(self.classes),
+        return _split_dataset(self.name, x.astype(np.float32), y, train, test, classes=list(self.classes),
                                  task=self.task, params=params, seed=seed, description=self.description)
-        return _PortableDataset(**{f.name: getattr(dataset, f.name) for f in dataclasses.fields(dataset)})
-
-
-class _PortableDataset(Dataset):
-    """A Dataset that pickles its tensors as NumPy arrays, so a training job can carry it.
-
-    No worker can remake an upload by name, so the job sends the tensors. A worker is a separate
-    interpreter: torch's own pickling of tensors over a pipe passes shared-memory handles that only
-    a child of the sender can open, so the tensors travel as plain arrays instead.
-    """
-
-    def __reduce__(self):
-        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        arrays = {k: v.numpy() for k, v in values.items() if isinstance(v, torch.Tensor)}
-        return _rebuild_dataset, ({k: v for k, v in values.items() if k not in arrays}, arrays)
-
-
-def _rebuild_dataset(values: dict, arrays: dict) -> Dataset:
-    return _PortableDataset(**values, **{k: torch.from_numpy(v) for k, v in arrays.items()})
 
 
 def _mean_std(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
