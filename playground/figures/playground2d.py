@@ -1,0 +1,237 @@
+"""Figures of the 2-D playground: the network as a diagram of small pictures, the output over the
+plane with the data on it, and the train and test loss curves.
+
+Every picture over the plane uses one diverging scale from blue (−1, class "blue") through white (0)
+to orange (+1, class "orange"): the Okabe–Ito pair that stays apart for colour-blind viewers and on a
+projector. Values beyond ±1 are shown at full colour.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from playground.figures.style import (
+    BLACK,
+    BLUE,
+    ORANGE,
+    TRAIN_COLOR,
+    VAL_COLOR,
+    add_message,
+    apply_style,
+    line_width,
+    small_font_size,
+)
+
+EXTENT = 6.0  # the plane shown: [-6, 6]², as in playground.data
+BLUE_ORANGE = [[0.0, BLUE], [0.5, "#FFFFFF"], [1.0, ORANGE]]
+_LINK_BINS = 9  # weights are drawn in this many colour/width steps, one trace each
+_NODE = 0.84  # side of a neuron's picture, in diagram units (columns 2.2 apart, rows 1)
+_COLUMN_GAP = 2.2
+
+
+def _figure() -> go.Figure:
+    """An empty figure that takes traces as plain dicts without checking them: these figures redraw
+    twice a second while training runs, and Plotly's checks would take most of that time."""
+    return go.Figure(_validate=False)
+
+
+def _colour(value: float) -> str:
+    """The BLUE_ORANGE colour of `value` in [-1, 1], as an rgb() string."""
+    t = (min(max(value, -1.0), 1.0) + 1) / 2
+    low, high = (BLUE, "#FFFFFF") if t < 0.5 else ("#FFFFFF", ORANGE)
+    f = t * 2 if t < 0.5 else t * 2 - 1
+    a, b = (np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)]) for c in (low, high))
+    r, g, bl = (a + (b - a) * f).round().astype(int)
+    return f"rgb({r},{g},{bl})"
+
+
+def node_positions(sizes: tuple[int, ...]) -> list[list[tuple[float, float]]]:
+    """Centre (x, y) of every unit, column by column (inputs first, output last), rows from the top."""
+    return [[(c * _COLUMN_GAP, (n - 1) / 2 - r) for r in range(n)]
+            for c, n in enumerate(sizes)]
+
+
+def _pictures_trace(grids: list[np.ndarray], where: list[list[tuple[float, float]]]) -> dict:
+    """Every unit's picture in one heatmap: a canvas on the diagram's lattice, empty (NaN, drawn
+    transparent) between the pictures. One trace draws far faster in a browser than one per unit."""
+    resolution = grids[0].shape[-1]
+    per_unit = resolution / _NODE  # canvas cells per diagram unit
+    half = _NODE / 2
+    xs = [x for column in where for x, _ in column]
+    ys = [y for column in where for _, y in column]
+    left, bottom = min(xs) - half, min(ys) - half
+    canvas = np.full((int(round((max(ys) + half - bottom) * per_unit)) + 1,
+                      int(round((max(xs) + half - left) * per_unit)) + 1), np.nan)
+    for grid, column in zip(grids, where):
+        for picture, (cx, cy) in zip(grid, column):
+            row, col = int(round((cy - half - bottom) * per_unit)), int(round((cx - half - left) * per_unit))
+            canvas[row:row + resolution, col:col + resolution] = picture
+    return dict(type="heatmap", z=canvas, x0=left + 0.5 / per_unit, dx=1 / per_unit, y0=bottom + 0.5 / per_unit,
+                dy=1 / per_unit, coloraxis="coloraxis", hoverinfo="skip", name="pictures")
+
+
+def network_figure(grids: list[np.ndarray], blocks: list[np.ndarray], input_labels: list[str], *,
+                   selected: tuple[int, int, int] | None = None, clickable: bool = True, width: int = 460,
+                   large: bool = False) -> go.Figure:
+    """The network: each unit as a small picture of what it computes over the plane, each link a line
+    whose colour and width show its weight.
+
+    grids: one (units, R, R) array per column (from `playground2d.neuron_grids`). blocks: the weights,
+    (n_in + 1, n_out) per layer, last row the biases. Links carry customdata [layer, row, column]
+    (points halfway along each link, for picking one); biases have a marker under their unit.
+    `selected` highlights one weight; `clickable=False` leaves out the points that make links clickable
+    (fewer things for a browser to redraw while training runs). `width` is the width in pixels the
+    figure will most likely get: the height follows from it, so that the pictures stay square without
+    empty bands above and below.
+    """
+    sizes = tuple(g.shape[0] for g in grids)
+    where = node_positions(sizes)
+    traces: list[dict] = []
+    half = _NODE / 2
+    biggest = max((float(np.abs(b[:-1]).max()) for b in blocks if b.shape[0] > 1), default=1.0) or 1.0
+    # Links, binned by weight: one trace per bin keeps a 400-link diagram quick to draw.
+    link_x: dict[int, list] = {}
+    link_y: dict[int, list] = {}
+    mids_x, mids_y, mids_data, mids_text = [], [], [], []
+    for layer, block in enumerate(blocks):
+        for row in range(block.shape[0] - 1):
+            x0, y0 = where[layer][row]
+            for column in range(block.shape[1]):
+                x1, y1 = where[layer + 1][column]
+                w = float(block[row, column])
+                k = int(round((max(-1.0, min(1.0, w / biggest)) + 1) / 2 * (_LINK_BINS - 1)))
+                link_x.setdefault(k, []).extend([x0 + half, x1 - half, None])
+                link_y.setdefault(k, []).extend([y0, y1, None])
+                mids_x.append((x0 + half + x1 - half) / 2)
+                mids_y.append((y0 + y1) / 2)
+                mids_data.append([layer, row, column])
+                mids_text.append(f"weight {w:.3f}")
+    for k in sorted(link_x):
+        value = k / (_LINK_BINS - 1) * 2 - 1
+        traces.append(dict(type="scatter", x=link_x[k], y=link_y[k], mode="lines", hoverinfo="skip", showlegend=False,
+                           line={"color": _colour(value), "width": 0.6 + 5.5 * abs(value)}))
+    traces.append(_pictures_trace(grids, where))
+    # Biases: a marker under each unit.
+    bias_x, bias_y, bias_data, bias_text, bias_colour = [], [], [], [], []
+    for layer, block in enumerate(blocks):
+        for column in range(block.shape[1]):
+            cx, cy = where[layer + 1][column]
+            b = float(block[-1, column])
+            bias_x.append(cx - half)
+            bias_y.append(cy - half)
+            bias_data.append([layer, block.shape[0] - 1, column])
+            bias_text.append(f"bias {b:.3f}")
+            bias_colour.append(_colour(b / biggest))
+    if clickable:
+        traces.append(dict(type="scatter", x=mids_x, y=mids_y, mode="markers", customdata=mids_data, text=mids_text,
+                           hovertemplate="%{text}<extra></extra>", showlegend=False, name="weights",
+                           marker={"size": 10, "color": "rgba(0,0,0,0)"}))  # invisible, but it takes clicks
+    traces.append(dict(type="scatter", x=bias_x, y=bias_y, mode="markers", customdata=bias_data, text=bias_text,
+                       hovertemplate="%{text}<extra></extra>", showlegend=False, name="biases",
+                       marker={"size": 7, "symbol": "square", "color": bias_colour,
+                               "line": {"color": "#555555", "width": 0.8}}))
+    if selected is not None:
+        layer, row, column = selected
+        if row < blocks[layer].shape[0] - 1:
+            (x0, y0), (x1, y1) = where[layer][row], where[layer + 1][column]
+            traces.append(dict(type="scatter", x=[x0 + half, x1 - half], y=[y0, y1], mode="lines", hoverinfo="skip",
+                               showlegend=False, line={"color": BLACK, "width": 3, "dash": "dot"}))
+        else:
+            cx, cy = where[layer + 1][column]
+            traces.append(dict(type="scatter", x=[cx - half], y=[cy - half], mode="markers", hoverinfo="skip",
+                               showlegend=False, marker={"size": 18, "symbol": "square-open", "color": BLACK,
+                                                         "line": {"width": 3}}))
+    fig = _figure()
+    fig.add_traces(traces)
+    # Headings and input names.
+    top = max(y for column in where for _, y in column) + half + 0.35
+    headings = ["Inputs"] + [f"Layer {i}" for i in range(1, len(sizes) - 1)] + ["Output"]
+    for column, text in enumerate(headings):
+        fig.add_annotation(x=where[column][0][0], y=top, text=f"<b>{text}</b>", showarrow=False,
+                           font={"size": small_font_size(large)})
+    for (x, y), label in zip(where[0], input_labels):
+        fig.add_annotation(x=x - half - 0.1, y=y, text=label, showarrow=False, xanchor="right",
+                           font={"size": small_font_size(large)})
+    x_range = [-1.3, (len(sizes) - 1) * _COLUMN_GAP + 0.6]
+    y_range = [min(y for column in where for _, y in column) - half - 0.15, top + 0.3]
+    scale = (width - 70) / (x_range[1] - x_range[0])  # pixels per diagram unit
+    apply_style(fig, large=large, height=int(scale * (y_range[1] - y_range[0])) + 20)
+    fig.update_layout(coloraxis={"colorscale": BLUE_ORANGE, "cmin": -1, "cmax": 1, "showscale": False},
+                      dragmode=False, hovermode="closest", clickmode="event+select",
+                      margin={"l": 60, "r": 10, "t": 10, "b": 10})
+    fig.update_xaxes(visible=False, range=x_range)
+    fig.update_yaxes(visible=False, range=y_range, scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def output_figure(grid: np.ndarray, train_points: np.ndarray, train_values: np.ndarray,
+                  test_points: np.ndarray, test_values: np.ndarray, *, task: str, show_test: bool = True,
+                  clickable: int = 0, large: bool = False) -> go.Figure:
+    """The network's output over the plane with the data on it: the decision boundary for classes.
+
+    grid: (R, R) output, rows along x₂, in [-1, 1] (2p − 1 for classification). *_points: (N, 2);
+    *_values: labels 0/1 or targets in [-1, 1]. Training points have a white edge, test points a black
+    one (there is no legend: a page says so in words). Data points carry customdata [part, index]
+    (0 train, 1 test). `clickable` > 0 adds an invisible grid of that many points per side, so a click
+    anywhere reports where it landed.
+    """
+    fig = _figure()
+    resolution = grid.shape[-1]
+    step = 2 * EXTENT / (resolution - 1)
+    fig.add_trace(dict(type="heatmap", z=grid, x0=-EXTENT, dx=step, y0=-EXTENT, dy=step, coloraxis="coloraxis",
+                       hovertemplate="x₁ %{x:.1f}, x₂ %{y:.1f}: output %{z:.2f}<extra></extra>"))
+    if clickable:
+        axis = np.linspace(-EXTENT + 0.25, EXTENT - 0.25, clickable)
+        a, b = np.meshgrid(axis, axis)
+        fig.add_trace(dict(type="scatter", x=a.ravel(), y=b.ravel(), mode="markers", name="click to add",
+                           showlegend=False, hovertemplate="x₁ %{x:.1f}, x₂ %{y:.1f}<extra>click to add</extra>",
+                           marker={"size": 2 * 200 / clickable, "color": "rgba(0,0,0,0)"}))
+    parts = [(train_points, train_values, "#FFFFFF", "training data", 0)]
+    if show_test:
+        parts.append((test_points, test_values, BLACK, "test data", 1))
+    for points, values, edge, name, part in parts:
+        if not len(points):
+            continue
+        values = np.asarray(values, dtype=float)
+        colours = values * 2 - 1 if task == "classification" else values
+        fig.add_trace(dict(
+            type="scatter", x=points[:, 0], y=points[:, 1], mode="markers", name=name,
+            customdata=np.stack([np.full(len(points), part), np.arange(len(points))], axis=1),
+            hovertemplate=f"{name}: x₁ %{{x:.2f}}, x₂ %{{y:.2f}}<extra></extra>",
+            marker={"size": 8, "color": colours, "coloraxis": "coloraxis", "line": {"color": edge, "width": 1.5}}))
+    apply_style(fig, large=large, height=360)
+    fig.update_layout(coloraxis={"colorscale": BLUE_ORANGE, "cmin": -1, "cmax": 1,
+                                 "colorbar": {"title": "output", "thickness": 14,
+                                              "tickvals": [-1, 0, 1],
+                                              "ticktext": (["blue", "boundary", "orange"]
+                                                           if task == "classification" else ["−1", "0", "1"])}},
+                      showlegend=False, dragmode=False, clickmode="event+select",
+                      hovermode="closest")
+    fig.update_xaxes(range=[-EXTENT, EXTENT], title="x₁", constrain="domain")
+    fig.update_yaxes(range=[-EXTENT, EXTENT], title="x₂", scaleanchor="x", scaleratio=1, constrain="domain")
+    return fig
+
+
+def loss_curves_figure(epochs: np.ndarray, train: np.ndarray, test: np.ndarray, *, large: bool = False) -> go.Figure:
+    """Train and test loss against epoch; a message instead when there is nothing yet."""
+    fig = _figure()
+    epochs, train, test = (np.asarray(v, dtype=float) for v in (epochs, train, test))
+    for name, values, colour in (("train loss", train, TRAIN_COLOR), ("test loss", test, VAL_COLOR)):
+        keep = np.isfinite(values)
+        fig.add_trace(dict(type="scatter", x=epochs[keep], y=values[keep], mode="lines", name=name,
+                                 line={"color": colour, "width": line_width(large)}))
+    apply_style(fig, large=large, height=260)
+    fig.update_layout(legend={"orientation": "h", "y": 1.12, "x": 0}, margin={"t": 30})
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(title="loss", rangemode="tozero")
+    if not len(epochs) or not (np.isfinite(train).any() or np.isfinite(test).any()):
+        add_message(fig, "No epochs yet: press Play", large=large)
+    return fig
+
+
+def loss_text(value: float) -> str:
+    """A loss for display: three decimals, or a dash when unknown."""
+    return "–" if value is None or not math.isfinite(value) else f"{value:.3f}"

@@ -1,0 +1,52 @@
+"""The 2-D Playground in real Chromium: spiral trains live, the boundary changes, and a click adds a point."""
+
+import time
+
+from tests.e2e.conftest import assert_no_exception
+
+SPIRAL = "/playground2d?data=spiral&n1=8&n2=8&features=x1,x2,x1_sq,x2_sq,sin_x1,sin_x2&optimizer=adam"
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def output_picture(page):
+    return page.locator('[data-testid="stPlotlyChart"]').last
+
+
+def test_spiral_trains_live_and_the_boundary_changes(page, app_url):
+    page.goto(app_url + SPIRAL)
+    page.get_by_text("Test loss").first.wait_for()
+    output_picture(page).locator(".heatmaplayer").first.wait_for()
+    first_loss = float(metric(page, "Test loss"))
+    before = output_picture(page).screenshot()
+    page.get_by_role("button", name="Play", exact=False).click()
+    page.get_by_role("button", name="Pause", exact=False).wait_for()
+    deadline = time.time() + 60
+    while float(metric(page, "Test loss")) > first_loss - 0.2:
+        assert time.time() < deadline, metric(page, "Test loss")
+        page.wait_for_timeout(500)
+    assert int(metric(page, "Epoch").replace(",", "")) > 50
+    page.get_by_role("button", name="Pause", exact=False).click()
+    page.get_by_role("button", name="Play", exact=False).wait_for()
+    page.wait_for_timeout(1500)
+    assert output_picture(page).screenshot() != before
+    assert_no_exception(page)
+
+
+def test_a_click_on_the_output_adds_a_point(page, app_url):
+    page.goto(app_url + "/playground2d")
+    page.get_by_text("Test loss").first.wait_for()
+    picture = output_picture(page)
+    picture.locator(".heatmaplayer").first.wait_for()
+    page.get_by_text("add an orange point").click()
+    page.wait_for_timeout(500)
+    box = picture.locator(".nsewdrag").first.bounding_box()
+    # Near the plot's upper-left corner, where the circle set has no points of its own.
+    page.mouse.click(box["x"] + box["width"] * 0.08, box["y"] + box["height"] * 0.08)
+    page.get_by_text("1 point added, 0 removed").wait_for()
+    assert "add=" not in page.url  # the URL keeps the points compressed
+    assert "points=" in page.url
+    assert_no_exception(page)

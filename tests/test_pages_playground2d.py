@@ -1,0 +1,89 @@
+"""The 2-D Playground page in AppTest: play, pause, single step, reset, a weight edited by hand, and the URL."""
+
+import time
+
+from tests.test_pages import open_page
+
+
+def metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def epoch(at) -> int:
+    return int(metrics(at)["Epoch"].replace(",", ""))
+
+
+def run_until(at, condition, timeout: float = 30.0) -> None:
+    """Rerun the page until `condition(at)` holds (AppTest does not tick timed fragments)."""
+    deadline = time.time() + timeout
+    while not condition(at):
+        assert time.time() < deadline, metrics(at)
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+
+
+def test_it_opens_on_circle_with_an_untrained_network():
+    at = open_page("pages/playground2d.py")
+    assert at.title[0].value == "2-D Playground"
+    assert epoch(at) == 0
+    assert 0.5 < float(metrics(at)["Test loss"]) < 1.0  # an untrained guess: about ln 2
+    assert at.button(key="pg.play").label == "Play"
+
+
+def test_play_trains_live_then_pause_and_step_move_one_epoch():
+    at = open_page("pages/playground2d.py")
+    first_loss = float(metrics(at)["Test loss"])
+    at.button(key="pg.play").click().run()
+    assert at.button(key="pg.play").label == "Pause"
+    assert at.button(key="pg.step").disabled
+    run_until(at, lambda at: epoch(at) >= 100 and float(metrics(at)["Test loss"]) < first_loss / 2)
+    at.button(key="pg.play").click().run()  # pause
+    run_until(at, lambda at: at.button(key="pg.play").label == "Play")
+    time.sleep(0.3)
+    at.run()
+    paused_at = epoch(at)
+    at.button(key="pg.step").click().run()
+    run_until(at, lambda at: epoch(at) == paused_at + 1)
+    at.button(key="pg.reset").click().run()
+    assert epoch(at) == 0
+
+
+def test_a_weight_set_by_hand_changes_the_output_and_training_goes_on_from_it():
+    at = open_page("pages/playground2d.py")
+    before = metrics(at)["Test loss"]
+    at.selectbox(key="pg.pick_index").set_value(3 * 4 + 5 * 2 + 2).run()  # the last entry: the output's bias
+    value_input = next(n for n in at.number_input if n.key.startswith("pg.new_value"))
+    value_input.set_value(5.0).run()
+    at.button(key="pg.apply_weight").click().run()
+    assert not at.exception
+    assert "Now 5.0000" in " ".join(c.value for c in at.caption)
+    assert metrics(at)["Test loss"] != before  # everything is now called orange
+    edited = float(metrics(at)["Test loss"])
+    assert edited > 2.0
+    at.button(key="pg.step").click().run()  # one epoch from the edited weights
+    run_until(at, lambda at: epoch(at) == 1)
+    # Lower than just after the edit, and still far above an untrained net's: it went on from the edit.
+    assert 1.0 < float(metrics(at)["Test loss"]) < edited
+
+
+def test_settings_go_into_the_url_and_a_new_dataset_starts_again():
+    at = open_page("pages/playground2d.py")
+    at.button(key="pg.step").click().run()
+    run_until(at, lambda at: epoch(at) == 1)
+    at.selectbox(key="pg.data").set_value("spiral").run()
+    at.number_input(key="pg.depth").set_value(3).run()
+    assert not at.exception
+    assert epoch(at) == 0
+    assert at.query_params["data"] == "spiral" and at.query_params["depth"] == "3"
+    # A regression set offers only squared error.
+    at.selectbox(key="pg.data").set_value("reg_gauss").run()
+    assert at.selectbox(key="pg.loss").options == ["squared error (MSE)"]
+    assert not at.exception
+
+
+def test_no_inputs_asks_for_one():
+    at = open_page("pages/playground2d.py")
+    at.session_state["pg.features"] = []
+    at.run()
+    assert any("at least one input" in i.value for i in at.info)
