@@ -1,0 +1,65 @@
+"""The 2-D GAN page in real Chromium: Play runs the game live, the round counter climbs and the
+distance to the target falls; Pause holds it."""
+
+import time
+
+from tests.e2e.conftest import assert_no_exception
+
+
+def metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def wait_until(condition, timeout: float = 90) -> None:
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.25)
+
+
+def test_play_moves_the_round_counter_and_the_distance_falls(page, app_url):
+    page.goto(app_url + "/gan2d")
+    page.get_by_text("Distance to the target").first.wait_for()
+    assert metric(page, "Round") == "0"
+    untrained = float(metric(page, "Distance to the target"))
+    assert untrained > 1.0  # the untrained points sit in the middle of the ring
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart]').length >= 2")
+
+    page.get_by_role("button", name="Play").click()
+    page.get_by_role("button", name="Pause").wait_for()
+    seen = set()
+
+    def moved_and_closer() -> bool:
+        seen.add(metric(page, "Round"))
+        # The counter moves while we watch (not only at the end), and the points get close to the ring.
+        return len(seen) >= 4 and float(metric(page, "Distance to the target")) < untrained / 2
+
+    wait_until(moved_and_closer)
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for()
+    page.get_by_text("Paused.").first.wait_for()
+    assert_no_exception(page)
+
+
+def test_clicks_on_the_plane_place_and_remove_target_points(page, app_url):
+    page.goto(app_url + "/gan2d?target=points")
+    page.get_by_text("3 points placed.").wait_for()
+
+    def click(x: float, y: float) -> None:
+        """Click plane point (x, y) of the placing chart, whose axes run from -3.25 to 3.25."""
+        chart = page.locator("[data-testid=stPlotlyChart]").first
+        chart.locator(".nsewdrag").first.wait_for()
+        box = chart.locator(".nsewdrag").first.bounding_box()
+        spot = box["x"] + (x + 3.25) / 6.5 * box["width"], box["y"] + (3.25 - y) / 6.5 * box["height"]
+        page.mouse.move(*spot)  # hover first, as a hand does: a freshly drawn chart may miss a bare click
+        page.wait_for_timeout(300)
+        page.mouse.click(*spot)
+
+    click(2.0, -2.0)
+    page.get_by_text("4 points placed.").wait_for()
+    page.wait_for_function("() => location.search.includes('points=')")  # the placed points join the link
+    page.wait_for_timeout(500)
+    click(2.0, -2.0)  # the same spot again takes the point away
+    page.get_by_text("3 points placed.").wait_for()
+    assert_no_exception(page)

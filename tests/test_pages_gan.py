@@ -1,0 +1,104 @@
+"""The 2-D GAN page in AppTest: it opens on round 0, Play runs the game live, Pause and Step move it
+one round at a time, Reset goes back, and the user's own points make a target."""
+
+import time
+
+from tests.test_pages import open_page
+
+PAGE = "pages/gan2d.py"
+
+
+def metric(at, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def round_shown(at) -> int:
+    return int(metric(at, "Round").replace(",", ""))
+
+
+def run_until(at, condition, timeout: float = 60):
+    """Rerun the page (AppTest does not tick timed fragments) until `condition(at)` holds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if condition(at):
+            return at
+        time.sleep(0.3)
+    raise AssertionError(f"timed out; the page shows round {metric(at, 'Round')}")
+
+
+def test_the_page_opens_on_round_zero_with_both_charts():
+    at = open_page(PAGE)
+    assert at.title[0].value == "2-D GAN"
+    assert round_shown(at) == 0
+    assert 1.0 < float(metric(at, "Distance to the target")) < 1.5  # untrained points sit in the ring's middle
+    assert len(at.get("plotly_chart")) == 2  # the plane and the curves
+    assert any("forger" in m.value and "inspector" in m.value for m in at.markdown)
+
+
+def test_play_runs_the_game_and_pause_then_step_moves_one_round():
+    at = open_page(PAGE)
+    untrained = metric(at, "Distance to the target")
+    at.button(key="gan.play").click().run()
+    run_until(at, lambda a: round_shown(a) >= 100)
+    assert metric(at, "Distance to the target") != untrained  # the points have moved
+    assert at.button(key="gan.play").label == "Pause"
+
+    at.button(key="gan.play").click().run()
+    job = at.session_state["gan.job"]
+    assert job.status == "paused"
+    # Once paused, the picture is drawn from the weights published at the pause: the exact round.
+    run_until(at, lambda a: round_shown(a) == job.history["epoch"].iloc[-1], timeout=10)
+    paused_at = round_shown(at)
+    assert at.button(key="gan.play").label == "Play"
+
+    at.button(key="gan.step").click().run()
+    run_until(at, lambda a: round_shown(a) == paused_at + 1, timeout=15)
+    time.sleep(0.5)
+    at.run()
+    assert round_shown(at) == paused_at + 1 and job.status == "paused"
+
+    at.button(key="gan.reset").click().run()
+    assert "gan.job" not in at.session_state
+    assert job.wait(10) == "stopped"
+    assert round_shown(at) == 0
+
+
+def test_step_from_round_zero_starts_a_paused_game():
+    at = open_page(PAGE)
+    at.button(key="gan.step").click().run()
+    job = at.session_state["gan.job"]
+    # The pause follows the start at once; a worker that is quick off the mark may play a few rounds first.
+    run_until(at, lambda a: round_shown(a) >= 1 and round_shown(a) == job.history["epoch"].iloc[-1], timeout=60)
+    assert job.status == "paused"
+    now = round_shown(at)
+    at.button(key="gan.step").click().run()
+    run_until(at, lambda a: round_shown(a) == now + 1, timeout=15)
+    time.sleep(0.6)
+    at.run()
+    assert round_shown(at) == now + 1 and job.status == "paused"
+    at.button(key="gan.reset").click().run()
+
+
+def test_your_own_points_make_the_target_and_changes_are_flagged():
+    at = open_page(PAGE)
+    at.radio(key="gan.target").set_value("points").run()
+    assert not at.exception
+    assert any(c.value == "3 points placed." for c in at.caption)
+    assert len(at.get("plotly_chart")) == 3  # the placing grid, the plane and the curves
+    assert at.query_params["target"] == "points"
+
+    at.button(key="gan.clear").click().run()
+    assert any("Place at least one point" in w.value for w in at.warning)
+    assert not at.exception
+
+    at.session_state["gan.points"] = [[1.0, 1.0], [-1.0, -1.0]]
+    at.run()
+    assert any(c.value == "2 points placed." for c in at.caption)
+    at.button(key="gan.play").click().run()
+    at.session_state["gan.d_lr"] = 0.003
+    at.run()
+    assert any("settings have changed" in i.value for i in at.info)
+    at.button(key="gan.reset").click().run()
+    assert not at.exception
