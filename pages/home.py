@@ -27,22 +27,32 @@ with left:
     st.page_link("pages/build_train.py", label="Open Build & Train", icon=":material/construction:")
 st.subheader("What is here")
 SUMMARIES = {
-    "Training lab": "how optimizers move, why initialization matters, and how runs compare.",
+    "Basics": "a network learning on 2-D points, live; neurons, backpropagation and approximation.",
+    "Training lab": "how optimizers move, why initialization matters, what batch norm, dropout and other "
+                    "regularizers change, and how runs compare.",
     "CNN lab": "convolution step by step, and what a trained CNN has learned.",
     "Explain & attack": "where a network looks, and how to fool it.",
+    "Latent space": "autoencoders: squeeze images into a code, walk through it, compare with PCA; "
+                    "and a GAN on a plane.",
+    "Classroom": "sharing and presenting, training on your own data, and taking a network with you.",
 }
-for column, (section, summary) in zip(st.columns(len(SUMMARIES)), SUMMARIES.items()):
-    with column:
-        st.markdown(f"**{section}**: {summary}")
-        section_links(section)
+PER_ROW = 3
+items = list(SUMMARIES.items())
+for start in range(0, len(items), PER_ROW):
+    for column, (section, summary) in zip(st.columns(PER_ROW, border=True), items[start:start + PER_ROW]):
+        with column:
+            st.markdown(f"**{section}**: {summary}")
+            section_links(section)
 
 with right:
     st.subheader("Good to know")
     st.markdown(
         "- Training runs in background worker processes, so the page stays responsive; the sidebar shows "
         "your runs on every page.\n"
-        "- The address bar holds your network and settings: copy it to share exactly what you see, or "
-        "reload without losing it.\n"
+        "- The address bar holds your network and settings: copy it (or use **Share this page** in the "
+        "sidebar) to share exactly what you see, or reload without losing it.\n"
+        "- Teaching? **Presentation mode** in the sidebar makes everything larger for a projector, and "
+        "**Make an exercise** turns a page into a link with some controls hidden or locked.\n"
         "- Download a trained model as a `.safetensors` checkpoint (the network's spec is inside) and "
         "upload it later to carry on."
     )

@@ -110,7 +110,9 @@ def register_trainer(name: str):
 
 
 # Modules whose import registers the built-in trainers; other modules may register more.
-BUILTIN_TRAINER_MODULES = ("playground.supervised", "playground.attacks", "playground.visualize")
+BUILTIN_TRAINER_MODULES = ("playground.supervised", "playground.attacks", "playground.visualize",
+                           "playground.playground2d", "playground.autoencoders",
+                           "playground.initialization", "playground.regularization", "playground.gan2d")
 
 
 def _trainer_for(name: str) -> Trainer:

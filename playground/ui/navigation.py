@@ -16,10 +16,19 @@ class PageEntry:
 
 SECTIONS: dict[str, list[PageEntry]] = {
     "Start": [PageEntry("pages/home.py", "Home", ":material/home:")],
+    "Basics": [
+        PageEntry("pages/playground2d.py", "2-D Playground", ":material/scatter_plot:"),
+        PageEntry("pages/neuron.py", "Neuron & activations", ":material/radio_button_checked:"),
+        PageEntry("pages/backprop.py", "Backpropagation", ":material/timeline:"),
+        PageEntry("pages/approximation.py", "Universal approximation", ":material/functions:"),
+    ],
     "Build & train": [PageEntry("pages/build_train.py", "Build & Train", ":material/construction:")],
     "Training lab": [
         PageEntry("pages/optimizers.py", "Optimizer race", ":material/speed:"),
         PageEntry("pages/initialization.py", "Initialization", ":material/stacked_line_chart:"),
+        PageEntry("pages/batch_norm.py", "Batch normalization", ":material/equalizer:"),
+        PageEntry("pages/dropout.py", "Dropout", ":material/grain:"),
+        PageEntry("pages/regularization.py", "Regularization", ":material/tune:"),
         PageEntry("pages/compare_runs.py", "Compare runs", ":material/compare_arrows:"),
     ],
     "CNN lab": [
@@ -33,6 +42,15 @@ SECTIONS: dict[str, list[PageEntry]] = {
         PageEntry("pages/class_visualization.py", "What it wants to see", ":material/palette:"),
         PageEntry("pages/adversarial.py", "Adversarial examples", ":material/bug_report:"),
         PageEntry("pages/robustness.py", "Fooling & hardening", ":material/shield:"),
+    ],
+    "Latent space": [
+        PageEntry("pages/autoencoder.py", "Autoencoder studio", ":material/compress:"),
+        PageEntry("pages/latent_space.py", "Latent map & walks", ":material/explore:"),
+        PageEntry("pages/gan2d.py", "2-D GAN", ":material/casino:"),
+    ],
+    "Classroom": [
+        PageEntry("pages/teachers.py", "For teachers", ":material/school:"),
+        PageEntry("pages/your_data.py", "Your data & export", ":material/upload_file:"),
     ],
 }
 
