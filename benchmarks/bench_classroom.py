@@ -86,8 +86,8 @@ SCENARIOS = {
     "playground2d": Scenario(
         name="2-D Playground, spiral, 2-8-8-1 tanh, batch 10, lr 0.03",
         path="/playground2d?dataset=spiral",
-        ready=r"Epoch",
-        start=_click("▶ Play"),
+        ready=r"Test loss",
+        start=_click("Play"),
         shown_js=EPOCH_FROM_TEXT % r"Epoch\s*([\d,]+)" + "window.__shown = () => String(window.__epoch());",
     ),
     "build_train": Scenario(
