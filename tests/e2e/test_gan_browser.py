@@ -19,7 +19,7 @@ def wait_until(condition, timeout: float = 90) -> None:
 
 
 def test_play_moves_the_round_counter_and_the_distance_falls(page, app_url):
-    page.goto(app_url + "/gan2d")
+    page.goto(app_url + "/gan2d?rounds=20000")  # long enough that the game is still on when paused
     page.get_by_text("Distance to the target").first.wait_for()
     assert metric(page, "Round") == "0"
     untrained = float(metric(page, "Distance to the target"))
