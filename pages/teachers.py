@@ -71,5 +71,7 @@ if exercise is not None:
         details.append("locked: " + ", ".join(exercise.lock))
     if details:
         st.caption("; ".join(details))
-    if st.button("Open the exercise", key="teach.open", type="primary", icon=":material/school:"):
+    st.button("Open the exercise", key="teach.open", type="primary", icon=":material/school:",
+              on_click=lambda: st.session_state.update({"teach.go": True}))
+    if st.session_state.pop("teach.go", False):
         st.switch_page(entry.path, query_params=exercise.query())

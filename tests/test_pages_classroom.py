@@ -16,9 +16,10 @@ def test_an_exercise_file_opens_its_page_locked_and_a_bad_file_says_why():
     assert any("Initialization" in m.value and "Count the layers." in m.value for m in at.markdown)
     at.button(key="teach.open").click().run()
     assert not at.exception
+    # (AppTest runs the next rerun on the page it last switched to itself, so only this run is checked
+    # here; that locked controls hold their value is tested in test_share.)
+    assert at.title[0].value == "Initialization and vanishing gradients"
     assert any("Count the layers." in i.value for i in at.info)
-    assert at.slider(key="init.depth").value == 3
-    at.slider(key="init.depth").set_value(9).run()
     assert at.slider(key="init.depth").value == 3
 
 
