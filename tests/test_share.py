@@ -169,3 +169,10 @@ def test_figures_use_the_projector_sizes_while_presenting():
     finally:
         style.set_presentation_check(lambda: False)
     assert curves_figure(history).layout.font.size == normal
+
+
+def test_a_page_that_stops_early_still_offers_presentation_mode():
+    at = open_with("pages/latent_space.py", {"present": "1"})
+    assert any("No autoencoder" in i.value for i in at.info)  # the page stops, waiting for a model
+    assert at.toggle(key="present").value
+    assert any("font-size: 1.3rem" in h.body for h in at.get("html"))

@@ -59,6 +59,9 @@ def before_page(page) -> None:
     st.session_state[UNLINKED] = []
     if presentation_requested():
         st.html(PRESENTATION_CSS)
+    # Drawn before the page, so that pages which stop early (e.g. "train a model first") have it too.
+    st.sidebar.toggle("Presentation mode", key=PRESENT, help="Larger text and figures for a projector. "
+                      "Links made while it is on open in presentation mode too.")
 
     code = st.query_params.get(PARAM)
     if code is not None and code != st.session_state.get("_exercise_code"):
@@ -121,7 +124,10 @@ def page_link(page, params: dict[str, str]) -> str:
 
 
 def after_page(page) -> None:
-    """Call after `page.run()`: enforce the exercise's look, and draw the sidebar's share panel."""
+    """Call after `page.run()`: enforce the exercise's look, and draw the sidebar's share panel.
+
+    (A page that calls `st.stop()` ends the run before this: it gets no share panel, which suits
+    pages that stop while waiting for something, as they hold nothing worth sharing yet.)"""
     here = st.session_state.get(EXERCISE_HERE)
     if here is not None and (css := exercise_css(here)):
         st.html(css)
@@ -129,8 +135,6 @@ def after_page(page) -> None:
     fields = {name: state for state in st.session_state.get(RUN_STATES, []) for name in state.fields}
     params = {k: v for k, v in st.query_params.to_dict().items() if k not in RESERVED_PARAMS}
     with st.sidebar:
-        st.toggle("Presentation mode", key=PRESENT, help="Larger text and figures for a projector. "
-                  "Links made while it is on open in presentation mode too.")
         with st.expander("Share this page", icon=":material/link:"):
             st.caption("This link opens the page as you see it now: data, network, settings and seed.")
             st.code(page_link(page, {**params, **({PRESENT_PARAM: "1"} if _presenting() else {})}),
