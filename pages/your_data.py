@@ -37,7 +37,8 @@ right.markdown("**Pictures (.zip)**: one folder per class, named after it (`cats
 st.caption(f"Up to {limits.upload_max_mb:g} MB, {limits.upload_max_rows:,} rows or {limits.upload_max_images:,} "
            "pictures. Your file stays in this browser tab's session, in memory only: it is never saved on the "
            "server, nobody else can see it, and it is gone when you close the tab.")
-upload = st.file_uploader("Upload a CSV table or a zip of class folders", type=["csv", "zip"], key="yd.file")
+upload = st.file_uploader("Upload a CSV table or a zip of class folders", type=["csv", "zip"], key="yd.file",
+                          max_upload_size=max(1, int(limits.upload_max_mb + 0.999)))
 
 
 def _parsed(raw: bytes, name: str, read):
