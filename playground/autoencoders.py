@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 import time
 
 import numpy as np
@@ -39,7 +38,15 @@ from playground.checkpoints import state_from_bytes
 from playground.layers import SpecError
 from playground.models import build, output_shape, validate
 from playground.supervised import make_optimizer
-from playground.train import Config, ConfigError, TrainingError, TrainingJob, register_trainer
+from playground.train import (
+    CheckedSettings,
+    Config,
+    TrainingError,
+    TrainingJob,
+    is_int,
+    is_number,
+    register_trainer,
+)
 
 __all__ = ["ARCHITECTURES", "DATASETS", "KINDS", "PCA", "Autoencoder", "LatentMap", "Objective", "codes",
            "corrupt", "decode", "default_config", "denoise", "evaluate", "fit", "fit_pca", "from_job",
@@ -73,16 +80,8 @@ _STRIP = 10  # test images in the live strip: one of each class where there are 
 # Settings.
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
 @dataclasses.dataclass
-class Objective:
+class Objective(CheckedSettings):
     """What the autoencoder is trained to do: its kind and that kind's one knob."""
 
     kind: str = "plain"
@@ -92,21 +91,13 @@ class Objective:
     # error of about 0.01-0.05, 0.01 shrinks the codes several times over while 0.1 can flatten them all.
     sparsity: float = 0.01
 
-    def validate(self) -> Objective:
-        """Return self, or raise ConfigError naming the first bad setting."""
-        checks = [
+    def checks(self) -> list[tuple[bool, str, str]]:
+        return [
             (self.kind in KINDS, "kind", f"must be one of {', '.join(KINDS)}"),
-            (_is_number(self.noise) and 0 <= self.noise <= 2, "noise", "must be a number from 0 to 2"),
-            (_is_number(self.beta) and 0 <= self.beta <= 100, "beta", "must be a number from 0 to 100"),
-            (_is_number(self.sparsity) and 0 <= self.sparsity <= 100, "sparsity", "must be a number from 0 to 100"),
+            (is_number(self.noise) and 0 <= self.noise <= 2, "noise", "must be a number from 0 to 2"),
+            (is_number(self.beta) and 0 <= self.beta <= 100, "beta", "must be a number from 0 to 100"),
+            (is_number(self.sparsity) and 0 <= self.sparsity <= 100, "sparsity", "must be a number from 0 to 100"),
         ]
-        for ok, key, message in checks:
-            if not ok:
-                raise ConfigError(f"{key} {message} (got {getattr(self, key)!r})")
-        return self
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, values: dict) -> Objective:
@@ -148,9 +139,9 @@ def network_specs(input_shape, *, architecture: str = "mlp", latent: int = 2, wi
         raise SpecError(f"An autoencoder here needs image inputs [C, H, W], got {shape}", key="input_shape")
     if architecture not in ARCHITECTURES:
         raise SpecError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
-    if not _is_int(latent) or not 1 <= latent <= MAX_LATENT:
+    if not is_int(latent) or not 1 <= latent <= MAX_LATENT:
         raise SpecError(f"The code size must be a whole number from 1 to {MAX_LATENT}, got {latent!r}", key="latent")
-    if not _is_int(width) or not 1 <= width <= 4096:
+    if not is_int(width) or not 1 <= width <= 4096:
         raise SpecError(f"The hidden width must be a whole number from 1 to 4096, got {width!r}", key="width")
     if variational and architecture == "linear":
         raise SpecError("A variational autoencoder's decoder gives pixel probabilities, so it needs the sigmoid "

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import numbers
 import time
 from collections.abc import Callable
 
@@ -35,7 +34,15 @@ from playground.data import Dataset
 from playground.layers import ACTIVATIONS
 from playground.models import build
 from playground.supervised import make_optimizer
-from playground.train import OPTIMIZERS, Config, ConfigError, TrainingError, register_trainer
+from playground.train import (
+    OPTIMIZERS,
+    CheckedSettings,
+    Config,
+    TrainingError,
+    is_int,
+    is_number,
+    register_trainer,
+)
 
 __all__ = ["ACTIVATION_CHOICES", "EXTENT", "TARGETS", "Gan2d", "GanOptions", "GanPair", "Target", "discriminator_grid",
            "discriminator_spec", "generator_gradients", "generator_spec", "grid_axis", "job_arguments",
@@ -124,16 +131,8 @@ def sample_target(name: str, n: int, *, seed: int = 0, points: list | None = Non
 # Settings.
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
 @dataclasses.dataclass
-class GanOptions:
+class GanOptions(CheckedSettings):
     """Settings of a 2-D GAN; JSON-able, and the options of the "gan2d" trainer."""
 
     target: str = "ring"
@@ -154,53 +153,39 @@ class GanOptions:
     grid: int = 41  # heatmap resolution: D's output on grid × grid points (odd: one lies on each axis)
     shown: int = 250  # generated points drawn
 
-    def validate(self) -> GanOptions:
-        """Return self, or raise ConfigError naming the first bad setting."""
+    what = "GAN setting"
+
+    def checks(self) -> list[tuple[bool, str, str]]:
         checks = [
             (self.target in TARGETS, "target", f"must be one of {', '.join(TARGETS)}"),
             (isinstance(self.points, list) and len(self.points) <= MAX_POINTS
-             and all(isinstance(p, (list, tuple)) and len(p) == 2 and all(_is_number(v) and abs(v) <= EXTENT
+             and all(isinstance(p, (list, tuple)) and len(p) == 2 and all(is_number(v) and abs(v) <= EXTENT
                                                                             for v in p) for p in self.points),
              "points", f"must be at most {MAX_POINTS} pairs [x, y] inside ±{EXTENT:g}"),
             (self.target != "points" or len(self.points) >= 1, "points",
              "must hold at least one point for the 'your points' target: click the plane to place some"),
-            (_is_int(self.noise_dim) and 1 <= self.noise_dim <= 64, "noise_dim", "must be a whole number from 1 to 64"),
-            (_is_int(self.batch_size) and 2 <= self.batch_size <= 4096, "batch_size",
+            (is_int(self.noise_dim) and 1 <= self.noise_dim <= 64, "noise_dim", "must be a whole number from 1 to 64"),
+            (is_int(self.batch_size) and 2 <= self.batch_size <= 4096, "batch_size",
              "must be a whole number from 2 to 4096"),
-            (_is_int(self.rounds) and 1 <= self.rounds <= 100_000, "rounds", "must be a whole number from 1 to 100000"),
-            (_is_int(self.grid) and 2 <= self.grid <= 200, "grid", "must be a whole number from 2 to 200"),
-            (_is_int(self.shown) and 1 <= self.shown <= 2000, "shown", "must be a whole number from 1 to 2000"),
+            (is_int(self.rounds) and 1 <= self.rounds <= 100_000, "rounds", "must be a whole number from 1 to 100000"),
+            (is_int(self.grid) and 2 <= self.grid <= 200, "grid", "must be a whole number from 2 to 200"),
+            (is_int(self.shown) and 1 <= self.shown <= 2000, "shown", "must be a whole number from 1 to 2000"),
         ]
         for who in ("g", "d"):
             hidden = getattr(self, f"{who}_hidden")
             checks += [
-                (isinstance(hidden, list) and len(hidden) <= 8 and all(_is_int(w) and 1 <= w <= 512 for w in hidden),
+                (isinstance(hidden, list) and len(hidden) <= 8 and all(is_int(w) and 1 <= w <= 512 for w in hidden),
                  f"{who}_hidden", "must be a list of at most 8 widths from 1 to 512"),
                 (getattr(self, f"{who}_activation") in ACTIVATION_CHOICES, f"{who}_activation",
                  f"must be one of {', '.join(ACTIVATION_CHOICES)}"),
                 (getattr(self, f"{who}_optimizer") in OPTIMIZERS, f"{who}_optimizer",
                  f"must be one of {', '.join(OPTIMIZERS)}"),
-                (_is_number(getattr(self, f"{who}_lr")) and 0 <= getattr(self, f"{who}_lr") <= 10, f"{who}_lr",
+                (is_number(getattr(self, f"{who}_lr")) and 0 <= getattr(self, f"{who}_lr") <= 10, f"{who}_lr",
                  "must be from 0 to 10"),
-                (_is_int(getattr(self, f"{who}_steps")) and 1 <= getattr(self, f"{who}_steps") <= 100,
+                (is_int(getattr(self, f"{who}_steps")) and 1 <= getattr(self, f"{who}_steps") <= 100,
                  f"{who}_steps", "must be a whole number from 1 to 100"),
             ]
-        for ok, key, message in checks:
-            if not ok:
-                raise ConfigError(f"{key} {message} (got {getattr(self, key)!r})")
-        return self
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> GanOptions:
-        """GanOptions from a dict, validated; unknown keys raise ConfigError."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ConfigError(f"unknown GAN setting {unknown[0]!r} (known: {', '.join(sorted(names))})")
-        return cls(**values).validate()
+        return checks
 
 
 def _mlp_spec(inputs: int, hidden: list, activation: str, outputs: int) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import numbers
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,9 +41,50 @@ class TrainingError(RuntimeError):
     """Training stopped for a reason a student can act on (e.g. the loss became NaN)."""
 
 
+def is_int(value) -> bool:
+    """A whole number (not a bool)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def is_number(value) -> bool:
+    """A finite real number (not a bool)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+class CheckedSettings:
+    """A dataclass of settings that checks itself: a subclass lists `checks()`, each
+    (ok, setting name, what it must be); `validate` raises ConfigError naming the first that fails."""
+
+    what = "setting"  # how `from_dict` names an unknown key, e.g. "unknown training setting 'x'"
+
+    def checks(self) -> list[tuple[bool, str, str]]:
+        return []
+
+    def validate(self):
+        """Return self, or raise ConfigError naming the first bad setting."""
+        for ok, key, message in self.checks():
+            if not ok:
+                raise ConfigError(f"{key} {message} (got {getattr(self, key)!r})")
+        return self
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict):
+        """Settings from a dict, validated; unknown keys raise ConfigError."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ConfigError(f"unknown {cls.what} {unknown[0]!r} (known: {', '.join(sorted(names))})")
+        return cls(**values).validate()
+
+
 @dataclasses.dataclass
-class Config:
+class Config(CheckedSettings):
     """How to train: optimizer, learning rate, batches, epochs, loss, seed and device."""
+
+    what = "training setting"
 
     optimizer: str = "adam"
     lr: float = 0.01
@@ -54,9 +96,8 @@ class Config:
     seed: int = 0
     device: str = "auto"  # "auto" uses CUDA when the worker has it
 
-    def validate(self) -> Config:
-        """Return self, or raise ConfigError naming the first bad setting."""
-        checks = [
+    def checks(self) -> list[tuple[bool, str, str]]:
+        return [
             (self.optimizer in OPTIMIZERS, "optimizer", f"must be one of {', '.join(OPTIMIZERS)}"),
             (isinstance(self.lr, (int, float)) and 0 < self.lr <= 10, "lr", "must be above 0 and at most 10"),
             (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65536, "batch_size",
@@ -71,22 +112,6 @@ class Config:
             (self.device in ("auto", "cpu") or str(self.device).startswith("cuda"), "device",
              "must be auto, cpu or cuda"),
         ]
-        for ok, key, message in checks:
-            if not ok:
-                raise ConfigError(f"{key} {message} (got {getattr(self, key)!r})")
-        return self
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict) -> Config:
-        """A Config from a dict; unknown keys raise ConfigError."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ConfigError(f"unknown training setting {unknown[0]!r} (known: {', '.join(sorted(names))})")
-        return cls(**values).validate()
 
 
 # ----------------------------------------------------------------------------------------------
