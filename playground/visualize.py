@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
-import numbers
 from collections.abc import Callable
 
 import numpy as np
@@ -30,7 +29,7 @@ from torchvision.transforms.v2 import functional as TF
 
 from playground.checkpoints import state_from_bytes
 from playground.models import build, output_shape
-from playground.train import TrainingError, register_trainer
+from playground.train import TrainingError, is_int, register_trainer
 
 __all__ = ["ClassImageOptions", "FoolingOptions", "channel_images_step", "class_images_step", "blur_images"]
 
@@ -147,10 +146,6 @@ def _check(ok: bool, message: str) -> None:
         raise TrainingError(message)
 
 
-def _is_int(value) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)  # numpy's integers too
-
-
 @dataclasses.dataclass
 class ClassImageOptions:
     """Settings of the "class_visualization" trainer."""
@@ -167,13 +162,13 @@ class ClassImageOptions:
     @classmethod
     def from_dict(cls, options: dict) -> ClassImageOptions:
         opts = _from_options(cls, options)
-        _check(_is_int(opts.steps) and 1 <= opts.steps <= 100_000, "steps must be a whole number from 1 to 100000")
+        _check(is_int(opts.steps) and 1 <= opts.steps <= 100_000, "steps must be a whole number from 1 to 100000")
         for name in ("lr", "l2", "blur"):
             value = getattr(opts, name)
             _check(isinstance(value, (int, float)) and 0 <= value <= 100, f"{name} must be a number from 0 to 100")
-        _check(_is_int(opts.jitter) and 0 <= opts.jitter <= 16, "jitter must be a whole number from 0 to 16")
+        _check(is_int(opts.jitter) and 0 <= opts.jitter <= 16, "jitter must be a whole number from 0 to 16")
         _check(opts.classes is None or (isinstance(opts.classes, list) and opts.classes
-                                        and all(_is_int(c) for c in opts.classes)),
+                                        and all(is_int(c) for c in opts.classes)),
                "classes must be a non-empty list of class numbers")
         _check(opts.channel is None or opts.layer is not None, "channel needs a layer")
         return opts
@@ -191,8 +186,8 @@ class FoolingOptions:
     @classmethod
     def from_dict(cls, options: dict) -> FoolingOptions:
         opts = _from_options(cls, options)
-        _check(_is_int(opts.target), "target must be a class number")
-        _check(_is_int(opts.steps) and 1 <= opts.steps <= 100_000, "steps must be a whole number from 1 to 100000")
+        _check(is_int(opts.target), "target must be a class number")
+        _check(is_int(opts.steps) and 1 <= opts.steps <= 100_000, "steps must be a whole number from 1 to 100000")
         _check(isinstance(opts.lr, (int, float)) and 0 < opts.lr <= 10, "lr must be above 0 and at most 10")
         _check(isinstance(opts.threshold, (int, float)) and 0 < opts.threshold < 1,
                "threshold must be between 0 and 1")
@@ -234,14 +229,14 @@ def _targets(ctx, opts: ClassImageOptions, model: nn.Module) -> tuple[list[int],
         wanted = list(range(classes)) if opts.classes is None else [int(c) for c in opts.classes]
         _check(all(0 <= c < classes for c in wanted), f"classes must be from 0 to {classes - 1}")
         return wanted, lambda ids: _class_scores(model, ids)
-    _check(_is_int(opts.layer) and 0 <= opts.layer < len(model), f"layer must be from 0 to {len(model) - 1}")
+    _check(is_int(opts.layer) and 0 <= opts.layer < len(model), f"layer must be from 0 to {len(model) - 1}")
     probe = _layer_output(model, torch.zeros(1, *ctx.spec["input_shape"], device=ctx.device), opts.layer)
     channels = probe.shape[1]
     if opts.channel is None:
         wanted = list(range(channels))
     else:
         wanted = opts.channel if isinstance(opts.channel, list) else [opts.channel]
-    _check(all(_is_int(c) and 0 <= c < channels for c in wanted),
+    _check(all(is_int(c) and 0 <= c < channels for c in wanted),
            f"channel must be from 0 to {channels - 1} for layer {opts.layer}")
     return [int(c) for c in wanted], lambda ids: _channel_scores(model, opts.layer, ids)
 
