@@ -178,5 +178,5 @@ st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 if not graph.finite:
     st.warning("Some gradient is not a finite number here (for example the slope of sqrt at 0). Try other values.")
 st.caption("PyTorch records the same graph while it computes the output and runs the same chain rule backwards "
-           "when `.backward()` is called. Gradients of the weights are what gradient descent uses to learn.")
+           "when its `backward` method is called. Gradients of the weights are what gradient descent uses to learn.")
 state.save()
