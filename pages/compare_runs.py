@@ -8,11 +8,31 @@ from playground.settings import get_settings
 from playground.sweep import LOG_SCALE, SWEEPABLE, sweep_configs
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
+from playground.ui.urlstate import Field, PageState, json_field
 
 ensure_navigation()
 
 METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy", "train_loss": "training loss",
            "train_acc": "training accuracy"}
+
+
+def usable(name: str) -> bool:
+    return session.has_dataset(name) and session.dataset_info(name).offline
+
+
+state = PageState("cmp", {
+    "metric": Field("val_loss", check=lambda v: v in METRICS),
+    "dataset": Field("circle", check=usable),
+    "preset": Field("mlp", check=lambda v: v in PRESETS),
+    "setting": Field("lr", check=lambda v: v in SWEEPABLE),
+    "values": json_field(None, check=lambda v: isinstance(v, list)),
+})
+for problem in state.restore():
+    st.warning(problem)
+if not usable(state["dataset"]):  # an upload of this session that has since been removed
+    state["dataset"] = "circle"
+if state["values"] is None or not set(state["values"]) <= set(SWEEPABLE[state["setting"]]):
+    state["values"] = SWEEPABLE[state["setting"]][:4]
 
 st.title("Compare runs")
 st.caption("Every run you make in this session is kept: lay their curves over each other, or sweep one setting "
@@ -22,7 +42,7 @@ st.caption("Every run you make in this session is kept: lay their curves over ea
 records = {name: r for name, r in session.runs().items() if not r.history.empty}
 if records:
     chosen = st.multiselect("Runs", list(records), default=list(records)[-6:], key="cmp.runs")
-    metric = st.radio("Show", list(METRICS), format_func=METRICS.get, horizontal=True, key="cmp.metric")
+    metric = st.radio("Show", list(METRICS), format_func=METRICS.get, horizontal=True, key=state.key("metric"))
     st.plotly_chart(runs_figure({n: records[n].history for n in chosen}, metric=metric), key="cmp.fig.runs")
     table = session.runs_table()
     st.dataframe(table[table["run"].isin(chosen)], hide_index=True, width="stretch", column_config={
@@ -35,13 +55,22 @@ else:
 # ---- A sweep -----------------------------------------------------------------------------------
 st.subheader("Sweep one setting")
 s1, s2, s3 = st.columns(3)
-dataset_name = s1.selectbox("Dataset", [n for n in session.dataset_names() if session.dataset_info(n).offline],
-                            key="cmp.dataset", help="The built-in datasets that need no download, and your uploads.")
+
+
+def on_dataset_change() -> None:
+    if session.dataset_info(state["dataset"]).kind != "image":
+        state["preset"] = "mlp"
+
+
+dataset_name = s1.selectbox("Dataset", [n for n in session.dataset_names() if usable(n)], key=state.key("dataset"),
+                            on_change=on_dataset_change,
+                            help="The built-in datasets that need no download, and your uploads.")
 presets = list(PRESETS) if session.dataset_info(dataset_name).kind == "image" else ["mlp"]
-preset_name = s2.selectbox("Network", presets, key="cmp.preset")
-setting = s3.selectbox("Setting to sweep", list(SWEEPABLE), key="cmp.setting",
+preset_name = s2.selectbox("Network", presets, key=state.key("preset"))
+setting = s3.selectbox("Setting to sweep", list(SWEEPABLE), key=state.key("setting"),
+                       on_change=lambda: state.__setitem__("values", SWEEPABLE[state["setting"]][:4]),
                        format_func=lambda s: s.replace("_", " "))
-values = st.multiselect("Values", SWEEPABLE[setting], default=SWEEPABLE[setting][:4], key=f"cmp.values.{setting}")
+values = st.multiselect("Values", SWEEPABLE[setting], key=state.key("values"))
 base = train.Config(epochs=5, lr=0.01)
 
 
@@ -108,3 +137,4 @@ if sweep is not None:
             st.rerun()
 
     sweep_view()
+state.save()

@@ -176,3 +176,13 @@ def test_a_page_that_stops_early_still_offers_presentation_mode():
     assert any("No autoencoder" in i.value for i in at.info)  # the page stops, waiting for a model
     assert at.toggle(key="present").value
     assert any("font-size: 1.3rem" in h.body for h in at.get("html"))
+
+
+def test_compare_runs_keeps_its_sweep_in_the_link():
+    at = open_with("pages/compare_runs.py", {})
+    at.selectbox(key="cmp.setting").set_value("batch_size").run()
+    at.multiselect(key="cmp.values").set_value([16, 64]).run()
+    link = {k: param(at, k) for k in at.query_params}
+    again = open_with("pages/compare_runs.py", link)
+    assert again.selectbox(key="cmp.setting").value == "batch_size"
+    assert again.multiselect(key="cmp.values").value == [16, 64]
