@@ -85,7 +85,7 @@ window.__epoch = () => {
 SCENARIOS = {
     "playground2d": Scenario(
         name="2-D Playground, spiral, 2-8-8-1 tanh, batch 10, lr 0.03",
-        path="/playground2d?dataset=spiral",
+        path="/playground2d?data=spiral&n1=8&n2=8",
         ready=r"Test loss",
         start=_click("Play"),
         shown_js=EPOCH_FROM_TEXT % r"Epoch\s*([\d,]+)" + "window.__shown = () => String(window.__epoch());",
@@ -115,13 +115,26 @@ def _cpu_seconds(processes: list[psutil.Process]) -> dict[int, float]:
     return seconds
 
 
+def _browser_processes() -> list[psutil.Process]:
+    """Chromium's processes (browser, renderers, GPU and utility): this script's descendants that are
+    not the server or its workers."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "chrom" in child.name().lower():
+                found.append(child)
+        except psutil.Error:
+            pass
+    return found
+
+
 def run(scenario: Scenario, server: Server, browser) -> None:
     process = psutil.Process(server.process.pid)
     print(f"\n=== {scenario.name}: {SESSIONS} sessions, {WINDOW_S:.0f} s window ===")
     pages, contexts = [], []
     began = time.perf_counter()
     try:
-        for i in range(SESSIONS):
+        for _ in range(SESSIONS):
             context = browser.new_context(viewport=VIEWPORT)
             contexts.append(context)
             page = context.new_page()
@@ -138,13 +151,18 @@ def run(scenario: Scenario, server: Server, browser) -> None:
         for page in pages:
             page.evaluate("() => {" + scenario.shown_js + "}")
             page.evaluate(RECORDER)
+        # Chromium slows timers in pages it thinks hidden (setInterval at most once a second), and the
+        # page's timed refresh is such a timer: every page must count as visible for the figures to hold.
+        shown = [page.evaluate("() => document.visibilityState") for page in pages]
+        print(f"pages visible: {shown.count('visible')} of {len(shown)}")
         time.sleep(3)  # the last sessions' first refreshes
         for page in pages:  # the window starts now for everyone
             page.evaluate("() => { window.__changes = []; }")
         watched = [process, *_workers(process)]
-        cpu_before, wall_before = _cpu_seconds(watched), time.perf_counter()
+        browser_processes = _browser_processes()
+        cpu_before, wall_before = _cpu_seconds(watched + browser_processes), time.perf_counter()
         time.sleep(WINDOW_S)
-        cpu_after, wall = _cpu_seconds(watched), time.perf_counter() - wall_before
+        cpu_after, wall = _cpu_seconds(watched + browser_processes), time.perf_counter() - wall_before
         memory = [(f"server (pid {process.pid})", *_full_mb(process))]
         memory += [(f"worker {i} (pid {w.pid})", *_full_mb(w)) for i, w in enumerate(_workers(process))]
         changes = [page.evaluate("() => window.__changes") for page in pages]
@@ -170,8 +188,11 @@ def run(scenario: Scenario, server: Server, browser) -> None:
     p50, p95 = np.percentile(gaps, 50), np.percentile(gaps, 95)
     cpu = [(name, (cpu_after.get(p.pid, 0) - cpu_before.get(p.pid, 0)) / wall)
            for name, p in [("server", process)] + [(f"worker {i}", w) for i, w in enumerate(watched[1:])]]
+    browser_cpu = sum(cpu_after.get(p.pid, 0) - cpu_before.get(p.pid, 0) for p in browser_processes) / wall
+    cpu.append((f"browser ({len(browser_processes)} Chromium processes)", browser_cpu))
     table("CPU during the window (1.0 = one full core)", ["process", "cores"], [[n, c] for n, c in cpu],
           float_format=".2f")
+    print(f"load average at the end of the window: {load()}")
     total = ("total", *(sum(r[k] for r in memory) for k in (1, 2, 3)))
     table("Memory at the end of the window (MB)", ["process", "RSS", "USS", "PSS"], [list(r) for r in memory + [total]],
           float_format=".0f")

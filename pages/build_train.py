@@ -1,4 +1,6 @@
+import contextlib
 import json
+import time
 
 import streamlit as st
 
@@ -155,8 +157,34 @@ if st.session_state.get("bt.confirm"):
 # ---- Live progress and results ---------------------------------------------------------------
 
 
-@st.fragment(run_every=0.5 if current is not None and current.active else None)
+REFRESH_S = 0.5
+meter = session.poll_meter()
+every = REFRESH_S if current is not None and current.active else None
+
+
+def curves(record: RunRecord):
+    """The loss and accuracy curves of every epoch so far: drawn afresh when new epochs arrived, but
+    while many sessions train at once at most every `redraw_every` seconds (the epoch line and the
+    progress bar follow every refresh)."""
+    drawn = st.session_state.get("bt.drawn")
+    history = record.history
+    mark = (record.name, len(history), record.status)
+    now = time.monotonic()
+    if drawn is not None and drawn[0][0] == record.name and (
+            drawn[0] == mark or record.active and now - drawn[1] < meter.redraw_every(every or REFRESH_S)):
+        return drawn[2]
+    figure = figures.curves_figure(history)
+    st.session_state["bt.drawn"] = (mark, now, figure)
+    return figure
+
+
+@st.fragment(run_every=every)
 def live(was_active: bool) -> None:
+    with session.measured_poll() if was_active else contextlib.nullcontext():
+        refresh(was_active)
+
+
+def refresh(was_active: bool) -> None:
     record = session.runs().get(st.session_state.get("bt.current"))
     if record is None:
         return
@@ -173,7 +201,7 @@ def live(was_active: bool) -> None:
         st.progress(job.progress)
         if record.error:
             (st.error if record.status == "failed" else st.warning)(record.error)
-    st.plotly_chart(figures.curves_figure(record.history), key="bt.curves")
+    st.plotly_chart(curves(record), key="bt.curves")
     if was_active and not record.active:
         st.rerun()
 

@@ -1,3 +1,6 @@
+import contextlib
+import time
+
 import numpy as np
 import streamlit as st
 
@@ -27,6 +30,7 @@ DATA_LABELS = {"circle": "circle", "xor": "xor", "gauss": "two clouds", "spiral"
 MAX_NEURONS, MAX_NEURONS_ADVANCED = 8, 32
 RUN_EPOCHS = 100_000  # one Play runs this long at most; Play again carries on
 N_POINTS = 500
+CURVE_POINTS = 300  # a long run's loss curve is thinned to this many points: the same line, less to send
 JOB = "pg.job"
 
 fields = {
@@ -288,26 +292,53 @@ def current_view() -> p2.Snapshot:
 
 
 labels = [p2.FEATURES[f][0] for f in features]
+REFRESH_S = 0.3  # alone, the pictures follow the run about three times a second
+meter = session.poll_meter()
+every = REFRESH_S if running else None
 if running:
     session.page_polls()
 
 
-@st.fragment(run_every=0.3 if running else None)
+def heavy_figures(view: p2.Snapshot, was_running: bool) -> tuple:
+    """The network diagram and the output picture: drawn afresh when due, else the last ones again.
+
+    While many sessions train at once, each redraws these two (the costly part of a refresh, for
+    the server and even more for the browser) only every `redraw_every` seconds; the epoch, the
+    losses and the curve follow every refresh."""
+    drawn = st.session_state.get("pg.drawn")
+    now = time.monotonic()
+    if was_running and drawn is not None and now - drawn[0] < meter.redraw_every(every or REFRESH_S):
+        return drawn[1], drawn[2]
+    grids = p2.neuron_grids(view.net, features, resolution=21)
+    picked = st.session_state.get("pg.pick") if st.session_state.get("pg.picked") else None
+    network = network_figure(grids, view.net.blocks, labels, selected=picked, clickable=not was_running, width=620)
+    output = output_figure(p2.neuron_grids(view.net, features, resolution=51)[-1][0], points.x_train.numpy(),
+                           points.y_train.numpy().reshape(-1), points.x_test.numpy(),
+                           points.y_test.numpy().reshape(-1), task=task, show_test=state["show_test"],
+                           clickable=0 if was_running else 24)
+    st.session_state["pg.drawn"] = (now, network, output) if was_running else None
+    return network, output
+
+
+@st.fragment(run_every=every)
 def live(was_running: bool) -> None:
+    with session.measured_poll() if was_running else contextlib.nullcontext():
+        refresh(was_running)
+
+
+def refresh(was_running: bool) -> None:
     if st.session_state.pop("pg.rerun", False):
         st.rerun()
     job = current_job(JOB)
     if was_running and (job is None or job.status not in ("running", "queued")):
         st.rerun()  # paused or over: redraw the buttons
     view = current_view()
-    grids = p2.neuron_grids(view.net, features, resolution=21)
+    network, output = heavy_figures(view, was_running)
     with net_col:
-        picked = st.session_state.get("pg.pick") if st.session_state.get("pg.picked") else None
-        figure = network_figure(grids, view.net.blocks, labels, selected=picked, clickable=not was_running, width=620)
         if was_running:  # a chart that takes clicks is redrawn from scratch each time: only when still
-            st.plotly_chart(figure, key="pg.fig.net.live", config={"displayModeBar": False})
+            st.plotly_chart(network, key="pg.fig.net.live", config={"displayModeBar": False})
         else:
-            st.plotly_chart(figure, key=f"pg.fig.net.{st.session_state.get('pg.net_clicks', 0)}",
+            st.plotly_chart(network, key=f"pg.fig.net.{st.session_state.get('pg.net_clicks', 0)}",
                             on_select=on_diagram_click, selection_mode="points", config={"displayModeBar": False})
         st.caption("Each link's colour and width show its weight (orange positive, blue negative); each small "
                    "square shows one neuron's output over the plane. "
@@ -323,18 +354,18 @@ def live(was_running: bool) -> None:
         train_curve = [t for _, t, _ in past]
         test_curve = [v for _, _, v in past]
         if job is not None:
-            e, t, v = p2.curve_points(job.history, job.series("frame"))
+            frames = job.series("frame")
+            mark = (job.id, job.rows, len(frames))  # the curve changes only when rows or frames arrive
+            if st.session_state.get("pg.live_curve", (None,))[0] != mark:
+                st.session_state["pg.live_curve"] = (mark, p2.curve_points(job.history, frames))
+            e, t, v = st.session_state["pg.live_curve"][1]
             epochs, train_curve, test_curve = epochs + list(e), train_curve + list(t), test_curve + list(v)
-        st.plotly_chart(loss_curves_figure(np.array(epochs), np.array(train_curve), np.array(test_curve)),
-                        key="pg.fig.curves", config={"displayModeBar": False})
-        output = p2.neuron_grids(view.net, features, resolution=51)[-1][0]
-        figure = output_figure(output, points.x_train.numpy(), points.y_train.numpy().reshape(-1),
-                               points.x_test.numpy(), points.y_test.numpy().reshape(-1), task=task,
-                               show_test=state["show_test"], clickable=0 if was_running else 24)
+        curve = p2.thin_curve(np.array(epochs), np.array(train_curve), np.array(test_curve), most=CURVE_POINTS)
+        st.plotly_chart(loss_curves_figure(*curve), key="pg.fig.curves", config={"displayModeBar": False})
         if was_running:
-            st.plotly_chart(figure, key="pg.fig.output.live", config={"displayModeBar": False})
+            st.plotly_chart(output, key="pg.fig.output.live", config={"displayModeBar": False})
         else:
-            st.plotly_chart(figure, key=f"pg.fig.output.{st.session_state.get('pg.clicks', 0)}",
+            st.plotly_chart(output, key=f"pg.fig.output.{st.session_state.get('pg.clicks', 0)}",
                             on_select=on_output_click, selection_mode="points", config={"displayModeBar": False})
         st.caption("Orange areas: the network says orange; blue areas: blue; white: the boundary. Points with a "
                    "white edge are training data, with a black edge test data.")

@@ -32,7 +32,8 @@ from playground.train import TrainingError, register_trainer
 __all__ = ["ACTIVATION_LAYERS", "CLASSIFICATION_SETS", "DATASETS", "FEATURES", "MAX_HIDDEN_LAYERS",
            "REGRESSION_SETS", "PointEdits", "Snapshot", "edit_weight", "featurize", "frame_of", "make_points",
            "net_from_blocks", "net_from_spec", "net_from_weights", "network_spec", "neuron_grids",
-           "snapshot", "training_dataset", "weight_label", "weights_of", "reported_epoch", "curve_points"]
+           "snapshot", "training_dataset", "weight_label", "weights_of", "reported_epoch", "curve_points",
+           "thin_curve"]
 
 CLASSIFICATION_SETS = ("circle", "xor", "gauss", "spiral")
 REGRESSION_SETS = ("reg_plane", "reg_gauss")
@@ -366,6 +367,18 @@ def playground2d(ctx):
         ctx.publish(view)
         yield "epoch"
 
+
+
+def thin_curve(epochs: np.ndarray, *values: np.ndarray, most: int = 400) -> tuple[np.ndarray, ...]:
+    """At most `most` points of a curve, evenly spread over its indices, always with the first and last.
+
+    epochs and each of `values`: (N,) arrays of one curve. Returns them thinned alike; a curve of at
+    most `most` points comes back whole. A curve drawn a few hundred pixels wide looks the same.
+    """
+    if len(epochs) <= most:
+        return (epochs, *values)
+    keep = np.unique(np.linspace(0, len(epochs) - 1, most).round().astype(int))
+    return (epochs[keep], *(v[keep] for v in values))
 
 
 def curve_points(history, frames: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -216,3 +216,58 @@ def test_a_dataset_that_needs_a_download_explains_itself_offline(monkeypatch, tm
     assert not at.exception
     message = " ".join(e.value for e in at.error)
     assert "MNIST" in message and str(tmp_path) in message
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_poll_meter_counts_sessions_that_refreshed_lately():
+    from playground.ui.session import PollMeter
+
+    clock = _Clock()
+    meter = PollMeter(live_s=3.0, clock=clock)
+    assert PollMeter().live_s >= 10.0  # a page slowed down by a busy machine still counts
+    assert meter.live() == 0 and meter.cost() == 0.0
+    for i in range(5):
+        meter.record(f"s{i}", 0.01)
+    meter.record("s0", 0.01)  # a session that refreshes again still counts once
+    assert meter.live() == 5
+    clock.now += 2.0
+    meter.record("s1", 0.01)
+    clock.now += 1.5  # s0, s2, s3, s4 last refreshed 3.5 s ago: gone; s1 1.5 s ago
+    assert meter.live() == 1
+
+
+def test_poll_meter_averages_the_cost_of_a_refresh():
+    from playground.ui.session import PollMeter
+
+    meter = PollMeter(clock=_Clock())
+    meter.record("a", 0.030)
+    assert meter.cost() == pytest.approx(0.030)  # the first refresh sets it
+    for _ in range(200):
+        meter.record("a", 0.010)
+    assert meter.cost() == pytest.approx(0.010, abs=1e-4)  # the average follows a lasting change
+    meter.record("a", 1.0)
+    assert meter.cost() < 0.05  # one slow refresh barely moves it
+
+
+def test_poll_meter_spaces_heavy_redraws_as_sessions_join():
+    from playground.ui.session import PollMeter
+
+    clock = _Clock()
+    meter = PollMeter(clock=clock)
+    meter.record("s0", 0.015)
+    assert meter.redraw_every(0.3) == 0.3  # alone: every refresh
+    for i in range(1, 30):
+        meter.record(f"s{i}", 0.015)
+    # Thirty sessions: each redraws its heavy figures every 7.5 s, four redraws a second in all.
+    assert meter.redraw_every(0.3) == pytest.approx(7.5)
+    assert 30 / meter.redraw_every(0.3) == pytest.approx(4.0)
+    clock.now += 20  # everybody stopped: back to every refresh
+    meter.record("s0", 0.015)
+    assert meter.redraw_every(0.3) == 0.3

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
+import io
 import math
 import time
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
+from PIL import Image
 
 from playground import playground2d as p2
 from playground import train
-from playground.figures.playground2d import loss_curves_figure, network_figure, output_figure
+from playground.figures.playground2d import _rgba, loss_curves_figure, network_figure, output_figure
+from playground.figures.style import FONT_FAMILY
 from playground.tinynet import Trainer, TrainSettings, add_ones
 
 SPEC = p2.network_spec(2, [8, 8], ["tanh", "tanh"])
@@ -200,13 +204,16 @@ def test_network_figure_draws_a_picture_per_unit_and_every_link():
     net = p2.net_from_spec(p2.network_spec(3, [4, 2], ["tanh", "relu"]), "classification", seed=0)
     grids = p2.neuron_grids(net, ["x1", "x2", "x1x2"], resolution=7)
     fig = network_figure(grids, net.blocks, ["x₁", "x₂", "x₁x₂"], selected=(0, 1, 2))
-    [pictures] = [t for t in fig.data if isinstance(t, go.Heatmap)]  # all pictures on one canvas
-    canvas = np.array(pictures.z, dtype=float)
-    assert np.isfinite(canvas).sum() == (3 + 4 + 2 + 1) * 7 * 7
-    for grid in grids:  # each unit's picture appears whole on it
+    [image] = fig.layout.images  # all pictures on one canvas, sent as one PNG
+    assert image.source.startswith("data:image/png;base64,") and image.layer == "below"
+    pixels = np.array(Image.open(io.BytesIO(base64.b64decode(image.source.split(",", 1)[1]))))[::-1]  # row 0 at y=0
+    assert pixels.shape[2] == 4 and (pixels[..., 3] == 255).sum() == (3 + 4 + 2 + 1) * 7 * 7  # the rest transparent
+    assert image.sizex / image.sizey == pytest.approx(pixels.shape[1] / pixels.shape[0])
+    for grid in grids:  # each unit's picture appears whole on it, in the blue-white-orange colours
         for picture in grid:
-            matches = [(r, c) for r in range(canvas.shape[0] - 6) for c in range(canvas.shape[1] - 6)
-                       if np.array_equal(canvas[r:r + 7, c:c + 7], picture)]
+            colours = _rgba(picture)
+            matches = [(r, c) for r in range(pixels.shape[0] - 6) for c in range(pixels.shape[1] - 6)
+                       if np.array_equal(pixels[r:r + 7, c:c + 7], colours)]
             assert matches
     links = next(t for t in fig.data if t.name == "weights")
     assert len(links.x) == 3 * 4 + 4 * 2 + 2 * 1
@@ -218,6 +225,33 @@ def test_network_figure_draws_a_picture_per_unit_and_every_link():
     # Link widths grow with |weight|: the widest line trace belongs to the largest weight's bin.
     lines = [t for t in fig.data if isinstance(t, go.Scatter) and t.mode == "lines" and t.hoverinfo == "skip"]
     assert max(t.line.width for t in lines[:-1]) > 4 * min(t.line.width for t in lines[:-1])
+
+
+def test_picture_colours_run_from_blue_through_white_to_orange():
+    colours = _rgba(np.array([[-2.0, -1.0, 0.0, 0.5, 1.0, np.nan]]))[0]
+    assert colours[0].tolist() == colours[1].tolist() == [0x00, 0x72, 0xB2, 255]  # beyond -1: full blue
+    assert colours[2].tolist() == [255, 255, 255, 255]
+    assert colours[3].tolist() == [round(255 + (0xE6 - 255) / 2), round(255 + (0x9F - 255) / 2),
+                                   round(255 + (0x00 - 255) / 2), 255]
+    assert colours[4].tolist() == [0xE6, 0x9F, 0x00, 255]
+    assert colours[5][3] == 0  # no value: transparent
+
+
+def test_figures_keep_the_playground_look_without_plotly_checks():
+    fig = loss_curves_figure(np.array([0, 1]), np.array([0.7, 0.5]), np.array([0.8, 0.6]))
+    assert fig.layout.height == 260 and fig.layout.xaxis.title.text == "epoch"
+    assert fig.layout.font.family == FONT_FAMILY and fig.layout.xaxis.automargin  # from apply_style
+    big = loss_curves_figure(np.array([0, 1]), np.array([0.7, 0.5]), np.array([0.8, 0.6]), large=True)
+    assert big.layout.font.size > fig.layout.font.size
+
+
+def test_thin_curve_keeps_the_ends_and_short_curves_whole():
+    epochs = np.arange(1000.0)
+    thinned, values = p2.thin_curve(epochs, epochs * 2, most=100)
+    assert len(thinned) == 100 and thinned[0] == 0 and thinned[-1] == 999
+    assert np.array_equal(values, thinned * 2) and np.all(np.diff(thinned) >= 9)
+    short, same = p2.thin_curve(epochs[:50], epochs[:50], most=100)
+    assert len(short) == 50 and np.array_equal(same, epochs[:50])
 
 
 def test_output_figure_marks_train_and_test_points_and_adds_a_click_grid():

@@ -8,6 +8,9 @@ projector. Values beyond ±1 are shown at full colour.
 
 from __future__ import annotations
 
+import base64
+import functools
+import io
 import math
 
 import numpy as np
@@ -22,6 +25,7 @@ from playground.figures.style import (
     add_message,
     apply_style,
     line_width,
+    presenting,
     small_font_size,
 )
 
@@ -36,6 +40,51 @@ def _figure() -> go.Figure:
     """An empty figure that takes traces as plain dicts without checking them: these figures redraw
     twice a second while training runs, and Plotly's checks would take most of that time."""
     return go.Figure(_validate=False)
+
+
+@functools.lru_cache(maxsize=32)
+def _styled_layout(large: bool, height: int) -> dict:
+    """The playground look (`apply_style`) as a plain layout dict, made once per size: styling a
+    figure through Plotly's checks takes longer than drawing it."""
+    layout = apply_style(go.Figure(), large=large, height=height).layout.to_plotly_json()
+    # The template's default for every trace type (most of its 7 kB) is of no use to these plain traces.
+    layout["template"] = {"layout": layout["template"]["layout"]}
+    return layout
+
+
+def _merged(base: dict, extra: dict) -> dict:
+    """`base` updated by `extra`, nested dicts merged key by key (neither is changed)."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _quick_figure(traces: list[dict], layout: dict, *, large: bool, height: int) -> go.Figure:
+    """A figure of plain-dict traces on the styled layout plus `layout`, built without Plotly's checks."""
+    return go.Figure({"data": traces, "layout": _merged(_styled_layout(large or presenting(), height), layout)},
+                     _validate=False)
+
+
+def _rgba(values: np.ndarray) -> np.ndarray:
+    """(…) values in [-1, 1] (beyond: full colour; NaN: transparent) -> (…, 4) uint8 BLUE_ORANGE colours."""
+    ends = [np.array([int(c[i:i + 2], 16) for i in (1, 3, 5)], dtype=float) for c in (BLUE, "#FFFFFF", ORANGE)]
+    t = np.clip(np.nan_to_num(values, nan=0.0), -1, 1)[..., None]
+    rgb = np.where(t < 0, ends[1] + (ends[0] - ends[1]) * -t, ends[1] + (ends[2] - ends[1]) * t)
+    alpha = np.where(np.isnan(values), 0, 255)[..., None]
+    return np.concatenate([rgb.round(), alpha], axis=-1).astype(np.uint8)
+
+
+def png_uri(canvas: np.ndarray) -> str:
+    """(H, W) values, row 0 at the bottom -> a PNG data URI in the BLUE_ORANGE colours (NaN transparent).
+
+    A browser draws one small image far faster than a heatmap of the same cells, and the PNG is a
+    tenth of the heatmap's JSON."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(_rgba(canvas[::-1]), "RGBA").save(buffer, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _colour(value: float) -> str:
@@ -54,9 +103,12 @@ def node_positions(sizes: tuple[int, ...]) -> list[list[tuple[float, float]]]:
             for c, n in enumerate(sizes)]
 
 
-def _pictures_trace(grids: list[np.ndarray], where: list[list[tuple[float, float]]]) -> dict:
-    """Every unit's picture in one heatmap: a canvas on the diagram's lattice, empty (NaN, drawn
-    transparent) between the pictures. One trace draws far faster in a browser than one per unit."""
+def pictures_canvas(grids: list[np.ndarray], where: list[list[tuple[float, float]]]) -> tuple[np.ndarray, dict]:
+    """Every unit's picture on one canvas on the diagram's lattice, empty (NaN) between the pictures.
+
+    Returns the (H, W) canvas, row 0 at the bottom, and where it lies in diagram units: a dict with
+    "x", "y" (its left and bottom edges), "width" and "height". One image draws far faster in a
+    browser than one per unit."""
     resolution = grids[0].shape[-1]
     per_unit = resolution / _NODE  # canvas cells per diagram unit
     half = _NODE / 2
@@ -69,8 +121,7 @@ def _pictures_trace(grids: list[np.ndarray], where: list[list[tuple[float, float
         for picture, (cx, cy) in zip(grid, column):
             row, col = int(round((cy - half - bottom) * per_unit)), int(round((cx - half - left) * per_unit))
             canvas[row:row + resolution, col:col + resolution] = picture
-    return dict(type="heatmap", z=canvas, x0=left + 0.5 / per_unit, dx=1 / per_unit, y0=bottom + 0.5 / per_unit,
-                dy=1 / per_unit, coloraxis="coloraxis", hoverinfo="skip", name="pictures")
+    return canvas, {"x": left, "y": bottom, "width": canvas.shape[1] / per_unit, "height": canvas.shape[0] / per_unit}
 
 
 def network_figure(grids: list[np.ndarray], blocks: list[np.ndarray], input_labels: list[str], *,
@@ -113,7 +164,6 @@ def network_figure(grids: list[np.ndarray], blocks: list[np.ndarray], input_labe
         value = k / (_LINK_BINS - 1) * 2 - 1
         traces.append(dict(type="scatter", x=link_x[k], y=link_y[k], mode="lines", hoverinfo="skip", showlegend=False,
                            line={"color": _colour(value), "width": 0.6 + 5.5 * abs(value)}))
-    traces.append(_pictures_trace(grids, where))
     # Biases: a marker under each unit.
     bias_x, bias_y, bias_data, bias_text, bias_colour = [], [], [], [], []
     for layer, block in enumerate(blocks):
@@ -144,27 +194,27 @@ def network_figure(grids: list[np.ndarray], blocks: list[np.ndarray], input_labe
             traces.append(dict(type="scatter", x=[cx - half], y=[cy - half], mode="markers", hoverinfo="skip",
                                showlegend=False, marker={"size": 18, "symbol": "square-open", "color": BLACK,
                                                          "line": {"width": 3}}))
-    fig = _figure()
-    fig.add_traces(traces)
     # Headings and input names.
+    font = {"size": small_font_size(large)}
     top = max(y for column in where for _, y in column) + half + 0.35
     headings = ["Inputs"] + [f"Layer {i}" for i in range(1, len(sizes) - 1)] + ["Output"]
-    for column, text in enumerate(headings):
-        fig.add_annotation(x=where[column][0][0], y=top, text=f"<b>{text}</b>", showarrow=False,
-                           font={"size": small_font_size(large)})
-    for (x, y), label in zip(where[0], input_labels):
-        fig.add_annotation(x=x - half - 0.1, y=y, text=label, showarrow=False, xanchor="right",
-                           font={"size": small_font_size(large)})
+    annotations = [dict(x=where[column][0][0], y=top, text=f"<b>{text}</b>", showarrow=False, font=font)
+                   for column, text in enumerate(headings)]
+    annotations += [dict(x=x - half - 0.1, y=y, text=label, showarrow=False, xanchor="right", font=font)
+                    for (x, y), label in zip(where[0], input_labels)]
+    canvas, place = pictures_canvas(grids, where)
+    # The pictures as one image under the links' ends and the bias markers: smooth, and cheap to redraw.
+    picture = dict(source=png_uri(canvas), xref="x", yref="y", x=place["x"], y=place["y"] + place["height"],
+                   sizex=place["width"], sizey=place["height"], sizing="stretch", layer="below", name="pictures")
     x_range = [-1.3, (len(sizes) - 1) * _COLUMN_GAP + 0.6]
     y_range = [min(y for column in where for _, y in column) - half - 0.15, top + 0.3]
     scale = (width - 70) / (x_range[1] - x_range[0])  # pixels per diagram unit
-    apply_style(fig, large=large, height=int(scale * (y_range[1] - y_range[0])) + 20)
-    fig.update_layout(coloraxis={"colorscale": BLUE_ORANGE, "cmin": -1, "cmax": 1, "showscale": False},
-                      dragmode=False, hovermode="closest", clickmode="event+select",
-                      margin={"l": 60, "r": 10, "t": 10, "b": 10})
-    fig.update_xaxes(visible=False, range=x_range)
-    fig.update_yaxes(visible=False, range=y_range, scaleanchor="x", scaleratio=1)
-    return fig
+    return _quick_figure(traces, dict(
+        annotations=annotations, images=[picture], dragmode=False, hovermode="closest", clickmode="event+select",
+        margin={"l": 60, "r": 10, "t": 10, "b": 10},
+        xaxis={"visible": False, "range": x_range}, yaxis={"visible": False, "range": y_range, "scaleanchor": "x",
+                                                           "scaleratio": 1}),
+        large=large, height=int(scale * (y_range[1] - y_range[0])) + 20)
 
 
 def output_figure(grid: np.ndarray, train_points: np.ndarray, train_values: np.ndarray,
@@ -217,16 +267,17 @@ def output_figure(grid: np.ndarray, train_points: np.ndarray, train_values: np.n
 
 def loss_curves_figure(epochs: np.ndarray, train: np.ndarray, test: np.ndarray, *, large: bool = False) -> go.Figure:
     """Train and test loss against epoch; a message instead when there is nothing yet."""
-    fig = _figure()
     epochs, train, test = (np.asarray(v, dtype=float) for v in (epochs, train, test))
+    traces = []
     for name, values, colour in (("train loss", train, TRAIN_COLOR), ("test loss", test, VAL_COLOR)):
         keep = np.isfinite(values)
-        fig.add_trace(dict(type="scatter", x=epochs[keep], y=values[keep], mode="lines", name=name,
-                                 line={"color": colour, "width": line_width(large)}))
-    apply_style(fig, large=large, height=260)
-    fig.update_layout(legend={"orientation": "h", "y": 1.12, "x": 0}, margin={"t": 30})
-    fig.update_xaxes(title="epoch")
-    fig.update_yaxes(title="loss", rangemode="tozero")
+        traces.append(dict(type="scatter", x=epochs[keep].tolist(), y=np.round(values[keep], 5).tolist(), mode="lines",
+                           name=name,
+                           line={"color": colour, "width": line_width(large)}))
+    fig = _quick_figure(traces, dict(legend={"orientation": "h", "y": 1.12, "x": 0}, margin={"t": 30},
+                                     xaxis={"title": {"text": "epoch"}},
+                                     yaxis={"title": {"text": "loss"}, "rangemode": "tozero"}),
+                        large=large, height=260)
     if not len(epochs) or not (np.isfinite(train).any() or np.isfinite(test).any()):
         add_message(fig, "No epochs yet: press Play", large=large)
     return fig
