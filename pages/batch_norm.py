@@ -51,11 +51,9 @@ normed_spec = batchnorm.add_batchnorm(plain_spec)
 
 
 def start_training() -> None:
-    variants = [Variant(PLAIN, plain_spec), Variant(NORMED, normed_spec)]
-    st.session_state["bn.variants"] = variants
     config = train.Config(optimizer="sgd", lr=state["lr"], epochs=state["epochs"], seed=state["seed"])
-    st.session_state["bn.error"] = jobs.start_job(
-        JOB, plain_spec, digits, config, trainer="variants", options={"variants": [v.to_dict() for v in variants]},
+    st.session_state["bn.error"] = jobs.start_variants(
+        JOB, [Variant(PLAIN, plain_spec), Variant(NORMED, normed_spec)], digits, config,
         name=f"batch norm, {state['depth']} × {state['activation']}")
 
 
@@ -82,10 +80,7 @@ jobs.job_panel(JOB, show_training)
 
 # ---- Inside the batch-norm layers -------------------------------------------------------------
 st.subheader("Inside the batch-norm layers")
-job = jobs.current_job(JOB)
-trained = {}
-if job is not None and job.finished and st.session_state.get("bn.variants"):
-    trained = regularization.variant_models(job, st.session_state["bn.variants"])
+trained = jobs.variant_models(JOB)
 model = trained.get(NORMED)
 if model is None:
     model = build(normed_spec).eval()

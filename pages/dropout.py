@@ -48,11 +48,9 @@ dropped_spec = dropout.add_dropout(plain_spec, state["p"])
 
 
 def start_training() -> None:
-    variants = [Variant(PLAIN, plain_spec), Variant(DROPPED, dropped_spec)]
-    st.session_state["do.variants"] = variants
     config = train.Config(optimizer="adam", lr=0.01, batch_size=16, epochs=state["epochs"], seed=state["seed"])
-    st.session_state["do.error"] = jobs.start_job(
-        JOB, plain_spec, data, config, trainer="variants", options={"variants": [v.to_dict() for v in variants]},
+    st.session_state["do.error"] = jobs.start_variants(
+        JOB, [Variant(PLAIN, plain_spec), Variant(DROPPED, dropped_spec)], data, config,
         name=f"dropout p={state['p']}")
 
 
@@ -80,10 +78,7 @@ st.caption("Dashed lines: training set (measured with every unit on); solid: val
            "network learns the noise too: near-perfect on its training points, worse on new ones. Dropout keeps "
            "the two closer.")
 
-job = jobs.current_job(JOB)
-trained = {}
-if job is not None and job.finished and st.session_state.get("do.variants"):
-    trained = regularization.variant_models(job, st.session_state["do.variants"])
+trained = jobs.variant_models(JOB)
 if trained:
     grids = {name: dropout.probability_grid(model) for name, model in trained.items()}
     st.plotly_chart(boundaries_figure(grids, data.x_train.numpy(), data.y_train.numpy()), key="do.fig.boundaries")

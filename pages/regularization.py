@@ -60,18 +60,8 @@ def few_shapes():
 def start(part: str, data, variants: list[Variant], config: train.Config, name: str, *,
           n_train: int | None = None) -> None:
     """Train `variants` side by side on `data` (a registered dataset; the worker takes `n_train` examples)."""
-    st.session_state[f"{JOBS[part]}.variants"] = variants
-    st.session_state["reg.error"] = jobs.start_job(
-        JOBS[part], variants[0].spec, data, config, trainer="variants",
-        options={"variants": [v.to_dict() for v in variants], "n_train": n_train}, name=name)
-
-
-def finished_models(part: str, kind: str = "last") -> dict:
-    job = jobs.current_job(JOBS[part])
-    variants = st.session_state.get(f"{JOBS[part]}.variants")
-    if job is None or not job.finished or not variants:
-        return {}
-    return regularization.variant_models(job, variants, kind=kind)
+    st.session_state["reg.error"] = jobs.start_variants(JOBS[part], variants, data, config, name=name,
+                                                        n_train=n_train)
 
 
 def curves(part: str, metric: str = "acc"):
@@ -103,7 +93,7 @@ if part == "Weight penalties":
     if st.session_state.get("reg.error"):
         st.error(st.session_state.pop("reg.error"))
     jobs.job_panel(JOBS[part], curves(part))
-    models = finished_models(part)
+    models = jobs.variant_models(JOBS[part])
     if models:
         weights = {name: regularization.weight_values(model) for name, model in models.items()}
         rows = [{"network": name, "weights near 0 (|w| ≤ 0.001)": regularization.near_zero_fraction(w),
@@ -155,7 +145,7 @@ elif part == "Early stopping":
                         key="reg.fig.early")
 
     jobs.job_panel(JOBS[part], show_early)
-    last, best = finished_models(part, "last"), finished_models(part, "best")
+    last, best = jobs.variant_models(JOBS[part], "last"), jobs.variant_models(JOBS[part], "best")
     if last and best:
         job = jobs.current_job(JOBS[part])
         best_row = job.series("best")[0]

@@ -56,6 +56,24 @@ def job_panel(key: str, render: Callable[[TrainingJob], None], *, every: float =
     panel(active)
 
 
+def start_variants(key: str, variants: list, dataset, config: train.Config, *, name: str, **options) -> str | None:
+    """Train `variants` (`playground.regularization.Variant`s) side by side in one job kept under `key`
+    (the "variants" trainer); `options` go to the trainer too. Returns an error message, or None."""
+    st.session_state[f"{key}.variants"] = variants
+    return start_job(key, variants[0].spec, dataset, config, trainer="variants", name=name,
+                     options={"variants": [v.to_dict() for v in variants], **options})
+
+
+def variant_models(key: str, kind: str = "last") -> dict:
+    """The trained networks of the finished variants job under `key`, by variant name ({} before)."""
+    from playground import regularization
+
+    job, variants = current_job(key), st.session_state.get(f"{key}.variants")
+    if job is None or not job.finished or not variants:
+        return {}
+    return regularization.variant_models(job, variants, kind=kind)
+
+
 def train_here(prefix: str, preset_name: str, dataset_name: str, config: train.Config, *, name: str) -> None:
     """A "Train it" button that trains `preset_name` on `dataset_name` in the pool, live curves, and
     the finished model added to the session's runs (so every model picker offers it)."""
