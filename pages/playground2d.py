@@ -1,16 +1,22 @@
-import contextlib
-import time
-
 import numpy as np
 import streamlit as st
 
 from playground import playground2d as p2
 from playground import train
 from playground.data import DATASETS
-from playground.figures.playground2d import loss_curves_figure, loss_text, network_figure, output_figure
+from playground.figures.playground2d import (
+    LOSS_CHART,
+    loss_curves_figure,
+    loss_text,
+    network_figure,
+    network_scene_frame,
+    output_figure,
+    output_scene_frame,
+)
+from playground.figures.style import presenting
 from playground.tinynet import ACTIVATIONS
 from playground.train import ACTIVE
-from playground.ui import session
+from playground.ui import live, session
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import memo
 from playground.ui.jobs import current_job, start_job
@@ -255,7 +261,6 @@ def on_output_click() -> None:
             value = {"add0": 0.0, "add1": 1.0}.get(mode, st.session_state.get("pg.click_value", 0.5))
             new = new.adding(click["x"], click["y"], value)
     state["points"] = new.to_dict()
-    st.session_state["pg.rerun"] = True
 
 
 def _weight_choices(net) -> list[tuple[int, int, int]]:
@@ -274,7 +279,21 @@ def on_diagram_click() -> None:
             st.session_state["pg.pick"] = tuple(int(v) for v in data)
             st.session_state["pg.picked"] = True
             st.session_state["pg.pick_index"] = _weight_choices(current_view().net).index(st.session_state["pg.pick"])
-    st.session_state["pg.rerun"] = True
+
+
+labels = [p2.FEATURES[f][0] for f in features]
+DIAGRAM_CAPTION = ("Each link's colour and width show its weight (orange positive, blue negative); each small "
+                   "square shows one neuron's output over the plane. ")
+OUTPUT_CAPTION = ("Orange areas: the network says orange; blue areas: blue; white: the boundary. Points with a "
+                  "white edge are training data, with a black edge test data.")
+
+
+def own_view() -> p2.Snapshot:
+    """The page's own network: the weights the last run left (or fresh ones from the seed)."""
+    weights = st.session_state["pg.weights"]
+    net = p2.net_from_weights(spec, task, weights) if weights else p2.net_from_spec(spec, task, seed=state["seed"])
+    return memo(("pg.view", weights, structure, loss, edits, st.session_state["pg.epoch"]),
+                lambda: p2.snapshot(net, st.session_state["pg.epoch"], dataset, loss))
 
 
 def current_view() -> p2.Snapshot:
@@ -285,93 +304,66 @@ def current_view() -> p2.Snapshot:
         view = p2.frame_of(job, spec, dataset, loss)
         if view is not None:
             return view
-    weights = st.session_state["pg.weights"]
-    net = p2.net_from_weights(spec, task, weights) if weights else p2.net_from_spec(spec, task, seed=state["seed"])
-    return memo(("pg.view", weights, structure, loss, edits, st.session_state["pg.epoch"]),
-                lambda: p2.snapshot(net, st.session_state["pg.epoch"], dataset, loss))
+    return own_view()
 
 
-labels = [p2.FEATURES[f][0] for f in features]
-REFRESH_S = 0.3  # alone, the pictures follow the run about three times a second
-meter = session.poll_meter()
-every = REFRESH_S if running else None
-if running:
+def show_live(job) -> None:
+    """While the run trains: live boards that the browser redraws from the run's feed by itself."""
     session.page_polls()
+    token = live.feed_for("pg.feed", job, lambda: p2.live_producer(
+        job, spec, dataset, loss, features, list(st.session_state["pg.curve"]), start=own_view()))
+    first = live.FEEDS.read(token)
+    large = presenting()
+    sizes = (len(features), *hidden, 1)
+    with net_col:
+        live.board(token, [live.scene("network", network_scene_frame(sizes, labels, large=large),
+                                      margin=(60, 10, 10, 10))],
+                   key="pg.live.network", first=first, only=["network"], notify=False)
+        st.caption(DIAGRAM_CAPTION + "Pause to pick a weight.")
+    with out_col:
+        st.subheader("Output")
+        frame = output_scene_frame(points.x_train.numpy(), points.y_train.numpy().reshape(-1), points.x_test.numpy(),
+                                   points.y_test.numpy().reshape(-1), task=task, show_test=state["show_test"],
+                                   large=large)
+        live.board(token, [live.metrics("Epoch", "Training loss", "Test loss"), live.chart("loss", **LOSS_CHART),
+                           live.scene("output", frame, height=360, margin=(50, 95, 10, 48))],
+                   key="pg.live.output", first=first, only=["loss", "output"])
+        st.caption(OUTPUT_CAPTION)
 
 
-def heavy_figures(view: p2.Snapshot, was_running: bool) -> tuple:
-    """The network diagram and the output picture: drawn afresh when due, else the last ones again.
-
-    While many sessions train at once, each redraws these two (the costly part of a refresh, for
-    the server and even more for the browser) only every `redraw_every` seconds; the epoch, the
-    losses and the curve follow every refresh."""
-    drawn = st.session_state.get("pg.drawn")
-    now = time.monotonic()
-    if was_running and drawn is not None and now - drawn[0] < meter.redraw_every(every or REFRESH_S):
-        return drawn[1], drawn[2]
+def show_still() -> None:
+    """Paused, finished or not started: the figures, which take clicks (add points, pick a weight)."""
+    live.close_feed("pg.feed")
+    view = current_view()
     grids = p2.neuron_grids(view.net, features, resolution=21)
     picked = st.session_state.get("pg.pick") if st.session_state.get("pg.picked") else None
-    network = network_figure(grids, view.net.blocks, labels, selected=picked, clickable=not was_running, width=620)
+    network = network_figure(grids, view.net.blocks, labels, selected=picked, width=620)
     output = output_figure(p2.neuron_grids(view.net, features, resolution=51)[-1][0], points.x_train.numpy(),
                            points.y_train.numpy().reshape(-1), points.x_test.numpy(),
-                           points.y_test.numpy().reshape(-1), task=task, show_test=state["show_test"],
-                           clickable=0 if was_running else 24)
-    st.session_state["pg.drawn"] = (now, network, output) if was_running else None
-    return network, output
-
-
-@st.fragment(run_every=every)
-def live(was_running: bool) -> None:
-    with session.measured_poll() if was_running else contextlib.nullcontext():
-        refresh(was_running)
-
-
-def refresh(was_running: bool) -> None:
-    if st.session_state.pop("pg.rerun", False):
-        st.rerun()
-    job = current_job(JOB)
-    if was_running and (job is None or job.status not in ("running", "queued")):
-        st.rerun()  # paused or over: redraw the buttons
-    view = current_view()
-    network, output = heavy_figures(view, was_running)
+                           points.y_test.numpy().reshape(-1), task=task, show_test=state["show_test"], clickable=24)
     with net_col:
-        if was_running:  # a chart that takes clicks is redrawn from scratch each time: only when still
-            st.plotly_chart(network, key="pg.fig.net.live", config={"displayModeBar": False})
-        else:
-            st.plotly_chart(network, key=f"pg.fig.net.{st.session_state.get('pg.net_clicks', 0)}",
-                            on_select=on_diagram_click, selection_mode="points", config={"displayModeBar": False})
-        st.caption("Each link's colour and width show its weight (orange positive, blue negative); each small "
-                   "square shows one neuron's output over the plane. "
-                   + ("Pause to pick a weight." if was_running else "Click a link or a bias square to pick it."))
+        st.plotly_chart(network, key=f"pg.fig.net.{st.session_state.get('pg.net_clicks', 0)}",
+                        on_select=on_diagram_click, selection_mode="points", config={"displayModeBar": False})
+        st.caption(DIAGRAM_CAPTION + "Click a link or a bias square to pick it.")
     with out_col:
         st.subheader("Output")
         m1, m2, m3 = st.columns(3)
         m1.metric("Epoch", f"{view.epoch:,}")
         m2.metric("Training loss", loss_text(view.train_loss))
         m3.metric("Test loss", loss_text(view.test_loss))
-        past = st.session_state["pg.curve"]
-        epochs = [e for e, _, _ in past]
-        train_curve = [t for _, t, _ in past]
-        test_curve = [v for _, _, v in past]
-        if job is not None:
-            frames = job.series("frame")
-            mark = (job.id, job.rows, len(frames))  # the curve changes only when rows or frames arrive
-            if st.session_state.get("pg.live_curve", (None,))[0] != mark:
-                st.session_state["pg.live_curve"] = (mark, p2.curve_points(job.history, frames))
-            e, t, v = st.session_state["pg.live_curve"][1]
-            epochs, train_curve, test_curve = epochs + list(e), train_curve + list(t), test_curve + list(v)
-        curve = p2.thin_curve(np.array(epochs), np.array(train_curve), np.array(test_curve), most=CURVE_POINTS)
+        curve = st.session_state["pg.curve"]
+        epochs, train_curve, test_curve = (np.array([c[i] for c in curve], dtype=float) for i in range(3))
+        curve = p2.thin_curve(epochs, train_curve, test_curve, most=CURVE_POINTS)
         st.plotly_chart(loss_curves_figure(*curve), key="pg.fig.curves", config={"displayModeBar": False})
-        if was_running:
-            st.plotly_chart(output, key="pg.fig.output.live", config={"displayModeBar": False})
-        else:
-            st.plotly_chart(output, key=f"pg.fig.output.{st.session_state.get('pg.clicks', 0)}",
-                            on_select=on_output_click, selection_mode="points", config={"displayModeBar": False})
-        st.caption("Orange areas: the network says orange; blue areas: blue; white: the boundary. Points with a "
-                   "white edge are training data, with a black edge test data.")
+        st.plotly_chart(output, key=f"pg.fig.output.{st.session_state.get('pg.clicks', 0)}",
+                        on_select=on_output_click, selection_mode="points", config={"displayModeBar": False})
+        st.caption(OUTPUT_CAPTION)
 
 
-live(running)
+if running:
+    show_live(job)
+else:
+    show_still()
 
 with out_col:
     modes = {"add0": "add a blue point", "add1": "add an orange point", "remove": "remove a point"}

@@ -389,3 +389,37 @@ def curve_points(history, frames: list[dict]) -> tuple[np.ndarray, np.ndarray, n
     epochs = np.array(sorted(merged), dtype=float)
     values = np.array([merged[int(e)] for e in epochs], dtype=float).reshape(-1, 2)
     return epochs, values[:, 0], values[:, 1]
+
+
+# ----------------------------------------------------------------------------------------------
+# The live view of a run (`playground.live`): what the browser draws while it trains
+
+
+def live_producer(job, spec: dict, dataset: Dataset, loss: str, features: list[str],
+                  past: list[tuple[int, float, float]], *, start: Snapshot | None = None, curve_most: int = 300):
+    """A feed's producer for a `playground2d` job: epoch and losses, the loss curve (`past` points of
+    earlier runs of this network first), the diagram and the output picture, as the page's figures
+    show them; computed again only when a new frame arrived. Before the first frame it shows `start`
+    (the weights the run starts from), if given."""
+    from playground import live
+    from playground.figures.playground2d import loss_series, loss_text, network_scene, output_scene
+
+    def produce(job) -> dict:
+        view = live.job_view(job)
+        shot = frame_of(job, spec, dataset, loss) or start
+        if shot is None:
+            return view
+        view["epoch"] = int(shot.epoch)
+        view["metrics"] = {"Epoch": f"{shot.epoch:,}", "Training loss": loss_text(shot.train_loss),
+                           "Test loss": loss_text(shot.test_loss)}
+        epochs, train_loss, test_loss = curve_points(job.history, job.series("frame"))
+        e = np.concatenate([[p[0] for p in past], epochs]).astype(float)
+        t = np.concatenate([[p[1] for p in past], train_loss]).astype(float)
+        v = np.concatenate([[p[2] for p in past], test_loss]).astype(float)
+        view["charts"] = {"loss": loss_series(*thin_curve(e, t, v, most=curve_most))}
+        grids = neuron_grids(shot.net, features, resolution=21)
+        output = neuron_grids(shot.net, features, resolution=51)[-1][0]
+        view["scenes"] = {"network": network_scene(grids, shot.net.blocks), "output": output_scene(output)}
+        return view
+
+    return live.Cached(job, produce, mark=lambda j: (len(j.series("frame")), j.rows))

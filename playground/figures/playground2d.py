@@ -286,3 +286,100 @@ def loss_curves_figure(epochs: np.ndarray, train: np.ndarray, test: np.ndarray, 
 def loss_text(value: float) -> str:
     """A loss for display: three decimals, or a dash when unknown."""
     return "–" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+# ----------------------------------------------------------------------------------------------
+# The same pictures as scenes for the live board (`playground.ui.live`): while a run trains, the
+# browser draws them itself from what a feed (`playground.live`) sends, in the same geometry and
+# colours as the figures above.
+
+
+def network_scene_frame(sizes: tuple[int, ...], input_labels: list[str], *, large: bool = False) -> dict:
+    """What stays put in the live diagram of a network with `sizes` units per column: the plotted
+    range (equal scales), the column headings and the input names."""
+    where = node_positions(sizes)
+    half = _NODE / 2
+    top = max(y for column in where for _, y in column) + half + 0.35
+    headings = ["Inputs"] + [f"Layer {i}" for i in range(1, len(sizes) - 1)] + ["Output"]
+    texts = [{"x": where[c][0][0], "y": top, "text": text, "anchor": "middle", "bold": True}
+             for c, text in enumerate(headings)]
+    texts += [{"x": x - half - 0.1, "y": y, "text": label, "anchor": "end", "bold": False}
+              for (x, y), label in zip(where[0], input_labels)]
+    return {"x_range": [-1.3, (len(sizes) - 1) * _COLUMN_GAP + 0.6],
+            "y_range": [min(y for column in where for _, y in column) - half - 0.15, top + 0.3],
+            "equal": True, "texts": texts, "font": small_font_size(large)}
+
+
+def network_scene(grids: list[np.ndarray], blocks: list[np.ndarray]) -> dict:
+    """What moves in the live diagram: the units' pictures (one image), the links binned by weight
+    (colour and width as in `network_figure`) and the bias markers."""
+    from playground.live import picture
+
+    sizes = tuple(g.shape[0] for g in grids)
+    where = node_positions(sizes)
+    half = _NODE / 2
+    biggest = max((float(np.abs(b[:-1]).max()) for b in blocks if b.shape[0] > 1), default=1.0) or 1.0
+    bins: dict[int, list[float]] = {}
+    for layer, block in enumerate(blocks):
+        for row in range(block.shape[0] - 1):
+            x0, y0 = where[layer][row]
+            for column in range(block.shape[1]):
+                x1, y1 = where[layer + 1][column]
+                k = int(round((max(-1.0, min(1.0, float(block[row, column]) / biggest)) + 1) / 2 * (_LINK_BINS - 1)))
+                bins.setdefault(k, []).extend([round(x0 + half, 4), round(y0, 4), round(x1 - half, 4), round(y1, 4)])
+    lines = []
+    for k in sorted(bins):
+        value = k / (_LINK_BINS - 1) * 2 - 1
+        lines.append({"color": _colour(value), "width": round(0.6 + 5.5 * abs(value), 3), "xy": bins[k]})
+    bias = {"x": [], "y": [], "color": [], "size": 7, "symbol": "square", "edge": "#555555", "edge_width": 0.8}
+    for layer, block in enumerate(blocks):
+        for column in range(block.shape[1]):
+            cx, cy = where[layer + 1][column]
+            bias["x"].append(round(cx - half, 4))
+            bias["y"].append(round(cy - half, 4))
+            bias["color"].append(_colour(float(block[-1, column]) / biggest))
+    canvas, place = pictures_canvas(grids, where)
+    return {"images": [picture(canvas, x=place["x"], y=place["y"], width=place["width"], height=place["height"])],
+            "lines": lines, "markers": [bias]}
+
+
+def output_scene_frame(train_points: np.ndarray, train_values: np.ndarray, test_points: np.ndarray,
+                       test_values: np.ndarray, *, task: str, show_test: bool = True, large: bool = False) -> dict:
+    """What stays put in the live output picture: the plane's range and axes, the data points (white
+    edge: training, black edge: test) and the colour bar's meaning."""
+    markers = []
+    parts = [(train_points, train_values, "#FFFFFF")] + ([(test_points, test_values, BLACK)] if show_test else [])
+    for points, values, edge in parts:
+        if not len(points):
+            continue
+        values = np.asarray(values, dtype=float).reshape(-1)
+        colours = values * 2 - 1 if task == "classification" else values
+        markers.append({"x": np.round(points[:, 0], 3).tolist(), "y": np.round(points[:, 1], 3).tolist(),
+                        "color": [_colour(float(c)) for c in colours], "size": 8, "symbol": "circle",
+                        "edge": edge, "edge_width": 1.5})
+    return {"x_range": [-EXTENT, EXTENT], "y_range": [-EXTENT, EXTENT], "equal": True,
+            "axes": {"x": "x₁", "y": "x₂", "ticks": [-6, -4, -2, 0, 2, 4, 6]},
+            "colorbar": {"title": "output", "labels": (["blue", "boundary", "orange"] if task == "classification"
+                                                       else ["−1", "0", "1"])},
+            "markers": markers, "font": small_font_size(large)}
+
+
+def output_scene(grid: np.ndarray) -> dict:
+    """What moves in the live output picture: the output over the plane, as `output_figure` draws it
+    (cell centres on the grid's points, so the image reaches half a cell past the plane's edge)."""
+    from playground.live import picture
+
+    resolution = grid.shape[-1]
+    step = 2 * EXTENT / (resolution - 1)
+    return {"images": [picture(grid, x=-EXTENT - step / 2, y=-EXTENT - step / 2, width=2 * EXTENT + step,
+                               height=2 * EXTENT + step)]}
+
+
+LOSS_CHART = {"x_title": "epoch", "y_title": "loss", "y_format": "number", "height": 260}
+
+
+def loss_series(epochs: np.ndarray, train: np.ndarray, test: np.ndarray) -> dict:
+    """The live loss chart's lines, as `loss_curves_figure` draws them."""
+    from playground.live import series
+
+    return {"series": [series("train loss", epochs, train, TRAIN_COLOR), series("test loss", epochs, test, VAL_COLOR)]}
