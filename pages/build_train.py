@@ -1,14 +1,14 @@
-import contextlib
 import json
-import time
 
 import streamlit as st
 
 from playground import data, figures, models, train
+from playground import live as live_feeds
 from playground.checkpoints import CheckpointError
+from playground.figures.training import ACCURACY_CHART, LOSS_CHART
 from playground.presets import DESCRIPTIONS, PRESETS
 from playground.runs import RunRecord
-from playground.ui import session
+from playground.ui import live, session
 from playground.ui.boot import ensure_navigation
 from playground.ui.layer_editor import LayerEditor, layer_help
 from playground.ui.results import export_buttons, show_results
@@ -157,61 +157,40 @@ if st.session_state.get("bt.confirm"):
 # ---- Live progress and results ---------------------------------------------------------------
 
 
-REFRESH_S = 0.5
-meter = session.poll_meter()
-every = REFRESH_S if current is not None and current.active else None
+def show_live(record: RunRecord) -> None:
+    """While the run trains: a live board that the browser redraws from the run's feed by itself."""
+    session.page_polls()
+    job = record.job
+    token = live.feed_for("bt.feed", job, lambda: live_feeds.training_producer(job))
+    panels = [live.status(record.name), live.row(live.chart("loss", **LOSS_CHART),
+                                                 live.chart("accuracy", **ACCURACY_CHART))]
+    info = session.dataset_info(record.dataset.get("name")) if session.has_dataset(record.dataset.get("name")) else None
+    if info is not None and info.task != "classification":
+        panels = panels[:1] + [live.chart("loss", **LOSS_CHART)]
+    live.board(token, panels, key="bt.live", first=live.FEEDS.read(token), interval=0.5)
 
 
-def curves(record: RunRecord):
-    """The loss and accuracy curves of every epoch so far: drawn afresh when new epochs arrived, but
-    while many sessions train at once at most every `redraw_every` seconds (the epoch line and the
-    progress bar follow every refresh)."""
-    drawn = st.session_state.get("bt.drawn")
-    history = record.history
-    mark = (record.name, len(history), record.status)
-    now = time.monotonic()
-    if drawn is not None and drawn[0][0] == record.name and (
-            drawn[0] == mark or record.active and now - drawn[1] < meter.redraw_every(every or REFRESH_S)):
-        return drawn[2]
-    figure = figures.curves_figure(history)
-    st.session_state["bt.drawn"] = (mark, now, figure)
-    return figure
-
-
-@st.fragment(run_every=every)
-def live(was_active: bool) -> None:
-    with session.measured_poll() if was_active else contextlib.nullcontext():
-        refresh(was_active)
-
-
-def refresh(was_active: bool) -> None:
-    record = session.runs().get(st.session_state.get("bt.current"))
-    if record is None:
-        return
+def show_still(record: RunRecord) -> None:
+    live.close_feed("bt.feed")
     job = record.job
     if job is not None:
-        if job.status == "queued":
-            st.info(f"Waiting for a free worker: place {job.queue_position} in line.")
         last = record.final
         speed = last.get("samples_per_s")
         speed_text = f" · {speed:,.0f} samples/s" if speed == speed and speed else ""
-        epoch = min(max(job.epoch, 0), job.config.epochs) if record.active else int(last.get("epoch", 0))
-        st.markdown(f"**{record.name}** · {record.status} · epoch {epoch} of {job.config.epochs}"
+        st.markdown(f"**{record.name}** · {record.status} · epoch {int(last.get('epoch', 0))} of {job.config.epochs}"
                     f"{speed_text} · device: {job.device or '…'}")
         st.progress(job.progress)
         if record.error:
             (st.error if record.status == "failed" else st.warning)(record.error)
-    st.plotly_chart(curves(record), key="bt.curves")
-    if was_active and not record.active:
-        st.rerun()
+    st.plotly_chart(figures.curves_figure(record.history), key="bt.curves")
 
 
 if current is not None:
     st.subheader("Progress")
     if current.active:
-        session.page_polls()
-    live(current.active)
-    if not current.active:
+        show_live(current)
+    else:
+        show_still(current)
         show_results(current, dataset)
 
 # ---- Files -----------------------------------------------------------------------------------

@@ -132,15 +132,12 @@ def series(name: str, x, y, color: str) -> dict:
     return {"name": name, "x": clean(x), "y": clean(y), "color": color}
 
 
-def job_view(job, *, charts: Callable[[object], dict] | None = None) -> dict:
-    """The common part of a training job's view: status, progress, the status line's parts and, from
-    `charts(job)`, its charts (computed again only when new history rows arrived)."""
-    view = {"status": job.status, "progress": round(float(job.progress), 4), "epoch": int(job.epoch),
-            "epochs": int(job.config.epochs), "queue_position": job.queue_position, "error": job.error,
-            "device": job.device}
-    if charts is not None:
-        view["charts"] = charts(job)
-    return view
+def job_view(job) -> dict:
+    """The common part of a training job's view: its status, progress, epoch (of how many), place in
+    the queue, error and device."""
+    return {"status": job.status, "progress": round(float(job.progress), 4),
+            "epoch": min(max(int(job.epoch), 0), int(job.config.epochs)), "epochs": int(job.config.epochs),
+            "queue_position": job.queue_position, "error": job.error, "device": job.device}
 
 
 class Cached:
@@ -156,3 +153,23 @@ class Cached:
         if self._last is None or self._last[0] != mark:
             self._last = (mark, self.produce(self.job))
         return self._last[1]
+
+
+def training_producer(job) -> Callable[[], dict]:
+    """A feed's producer for a plain training job (`train.start`): status, progress, epoch, speed and
+    the loss and accuracy curves (`figures.training.curve_series`, made again only when new epochs
+    arrived)."""
+    from playground.figures.training import curve_series
+
+    def charts(job) -> dict:
+        history = job.history
+        speed = history["samples_per_s"].to_numpy(dtype=float) if len(history) else np.array([])
+        return {"charts": curve_series(history), "speed": float(speed[-1]) if len(speed) and np.isfinite(speed[-1])
+                else None}
+
+    cached = Cached(job, charts, mark=lambda j: j.rows)
+
+    def produce() -> dict:
+        return {**job_view(job), **cached()}
+
+    return produce

@@ -2,10 +2,19 @@
 
 import time
 
+from playground.live import FEEDS
 from tests.test_pages import open_page
 
 
 def metrics(at) -> dict[str, str]:
+    """The numbers the page shows: its metrics, or while a run trains, what its live board draws (the
+    feed the browser reads)."""
+    held = at.session_state["pg.feed"] if "pg.feed" in at.session_state else None
+    if held is not None:
+        view = FEEDS.read(held[1])
+        if view is not None and "metrics" in view:
+            assert not at.metric  # no stale numbers beside the live ones
+            return view["metrics"]
     return {m.label: m.value for m in at.metric}
 
 

@@ -311,7 +311,7 @@ def network_scene_frame(sizes: tuple[int, ...], input_labels: list[str], *, larg
 
 
 def network_scene(grids: list[np.ndarray], blocks: list[np.ndarray]) -> dict:
-    """What moves in the live diagram: the units' pictures (one image), the links binned by weight
+    """What moves in the live diagram: the units' pictures (one image each), the links binned by weight
     (colour and width as in `network_figure`) and the bias markers."""
     from playground.live import picture
 
@@ -338,9 +338,10 @@ def network_scene(grids: list[np.ndarray], blocks: list[np.ndarray]) -> dict:
             bias["x"].append(round(cx - half, 4))
             bias["y"].append(round(cy - half, 4))
             bias["color"].append(_colour(float(block[-1, column]) / biggest))
-    canvas, place = pictures_canvas(grids, where)
-    return {"images": [picture(canvas, x=place["x"], y=place["y"], width=place["width"], height=place["height"])],
-            "lines": lines, "markers": [bias]}
+    # One small image a unit: a fifth of the bytes of one canvas with the gaps between them.
+    images = [picture(unit, x=cx - half, y=cy - half, width=_NODE, height=_NODE)
+              for grid, column in zip(grids, where) for unit, (cx, cy) in zip(grid, column)]
+    return {"images": images, "lines": lines, "markers": [bias]}
 
 
 def output_scene_frame(train_points: np.ndarray, train_values: np.ndarray, test_points: np.ndarray,

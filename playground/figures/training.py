@@ -371,3 +371,30 @@ __all__ = [
     "order_misclassified_first",
     "predictions_figure",
 ]
+
+
+# --- the same curves for the live board (`playground.ui.live`) -------------------------------
+
+LOSS_CHART = {"x_title": "epoch", "y_title": "loss", "y_format": "number", "height": 300}
+ACCURACY_CHART = {"x_title": "epoch", "y_title": "accuracy", "y_format": "percent", "height": 300,
+                  "y_range": [0, 1.02]}
+
+
+def curve_series(history: pd.DataFrame) -> dict:
+    """What `curves_figure` draws, as the live board's charts: {"loss": ..., "accuracy": ...}, each
+    with a "train" and a "validation" line (NaN rows left out, dots while there are few epochs)."""
+    from playground.live import series
+
+    epochs = history["epoch"].to_numpy(dtype=float) if "epoch" in history.columns else np.arange(1, len(history) + 1)
+    charts = {}
+    for chart, columns in (("loss", ("train_loss", "val_loss")), ("accuracy", ("train_acc", "val_acc"))):
+        lines = []
+        for name, column, color in zip(("train", "validation"), columns, (TRAIN_COLOR, VAL_COLOR)):
+            values = (pd.to_numeric(history[column], errors="coerce").to_numpy(dtype=float) if column in history.columns
+                      else np.full(len(history), np.nan))
+            keep = np.isfinite(values)
+            line = series(name, epochs[keep], values[keep], color)
+            line["dots"] = int(keep.sum()) < _MARKER_LIMIT
+            lines.append(line)
+        charts[chart] = {"series": lines}
+    return charts

@@ -114,14 +114,15 @@ def board(token: str, panels: list[dict], *, key: str, first: dict | None = None
           notify: bool = True, only: list[str] | None = None) -> None:
     """Mount a live board reading feed `token`. `first`: a view to draw at once (so nothing flashes
     empty before the first answer). `notify`: rerun the page when the job stops running (one board
-    per page should). `only`: the charts and scenes this board draws (the feed sends just those)."""
+    per page should). `only`: the charts and scenes this board draws. Boards of one feed on a page
+    share one request per refresh."""
     base = _base_path()
-    url = (f"/{base}" if base else "") + f"/api/live/{token}" + (f"?only={','.join(only)}" if only else "")
+    url = (f"/{base}" if base else "") + f"/api/live/{token}"  # one address a feed: the page's boards share reads
     large = presenting()
     data = {"url": url, "interval": int(interval * 1000), "notify": notify, "panels": panels,
             "palette": [BLUE, "#FFFFFF", ORANGE], "scale": 1.35 if large else 1.0,
             "first": _only(first, only) if first and only else first,
-            "token": token, "css": _CSS}
+            "token": token, "css": _CSS, "only": only}
     _mount(key=key, data=json.loads(json.dumps(data, allow_nan=False)), on_ended_change=_ended, width="stretch")
 
 

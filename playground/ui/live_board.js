@@ -119,8 +119,12 @@ function drawChart(canvas, panel, chart, scale) {
       pen = true;
     }
     ctx.stroke();
-    if (s.x.length === 1 && s.y[0] !== null) {
-      ctx.fillStyle = s.color; ctx.beginPath(); ctx.arc(X(s.x[0]), Y(s.y[0]), 3 * scale, 0, 2 * Math.PI); ctx.fill();
+    if (s.dots || s.x.length === 1) {
+      ctx.fillStyle = s.color;
+      for (let i = 0; i < s.x.length; i++) {
+        if (s.y[i] === null || s.x[i] === null) continue;
+        ctx.beginPath(); ctx.arc(X(s.x[i]), Y(s.y[i]), 3 * scale, 0, 2 * Math.PI); ctx.fill();
+      }
     }
   }
   ctx.restore();
@@ -138,20 +142,26 @@ function drawChart(canvas, panel, chart, scale) {
   }
 }
 
-function imageCanvas(image, table) {
-  const bytes = Uint8Array.from(atob(image.data), (c) => c.charCodeAt(0));
-  const off = document.createElement("canvas");
-  off.width = image.cols;
-  off.height = image.rows;
-  const pixels = new ImageData(image.cols, image.rows);
+const scratch = { canvases: [] };
+
+function imageCanvas(image, table, index) {
+  // Decoded into a small canvas kept between redraws (one per image slot), pixel by pixel from the table.
+  const text = atob(image.data);
+  let off = scratch.canvases[index];
+  if (!off) off = scratch.canvases[index] = document.createElement("canvas");
+  if (off.width !== image.cols || off.height !== image.rows) { off.width = image.cols; off.height = image.rows; }
+  const context = off.getContext("2d");
+  const pixels = context.createImageData(image.cols, image.rows);
+  const out = pixels.data;
   for (let r = 0; r < image.rows; r++) {
     const src = (image.rows - 1 - r) * image.cols; // row 0 is at the bottom
-    for (let c = 0; c < image.cols; c++) {
-      const code = bytes[src + c];
-      pixels.data.set(table.subarray(code * 4, code * 4 + 4), (r * image.cols + c) * 4);
+    let dst = r * image.cols * 4;
+    for (let c = 0; c < image.cols; c++, dst += 4) {
+      const code = text.charCodeAt(src + c) * 4;
+      out[dst] = table[code]; out[dst + 1] = table[code + 1]; out[dst + 2] = table[code + 2]; out[dst + 3] = table[code + 3];
     }
   }
-  off.getContext("2d").putImageData(pixels, 0, 0);
+  context.putImageData(pixels, 0, 0);
   return off;
 }
 
@@ -189,9 +199,9 @@ function drawScene(canvas, panel, scene, table, scale) {
   ctx.save();
   ctx.beginPath(); ctx.rect(left, mt, pw, ph); ctx.clip();
   ctx.imageSmoothingEnabled = true;
-  for (const image of scene.images || []) {
-    ctx.drawImage(imageCanvas(image, table), X(image.x), Y(image.y + image.h), image.w * unit, image.h * unit);
-  }
+  (scene.images || []).forEach((image, i) => {
+    ctx.drawImage(imageCanvas(image, table, i), X(image.x), Y(image.y + image.h), image.w * unit, image.h * unit);
+  });
   ctx.lineCap = "butt";
   for (const group of scene.lines || []) {
     ctx.strokeStyle = group.color;
@@ -203,7 +213,21 @@ function drawScene(canvas, panel, scene, table, scale) {
     }
     ctx.stroke();
   }
-  for (const group of [...(frame.markers || []), ...(scene.markers || [])]) drawMarkers(ctx, group, X, Y, scale);
+  if (frame.markers && frame.markers.length) {
+    // What stays put (the data points) is drawn once into a layer of its own, then copied each time.
+    const key = `${width}x${height}`;
+    if (!panel.layer || panel.layer.key !== key) {
+      const layer = document.createElement("canvas");
+      const lctx = sized(layer, width, Math.round(height));
+      for (const group of frame.markers) drawMarkers(lctx, group, X, Y, scale);
+      panel.layer = { key, canvas: layer };
+    }
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.drawImage(panel.layer.canvas, 0, 0);
+    const ratio = window.devicePixelRatio || 1;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  }
+  for (const group of scene.markers || []) drawMarkers(ctx, group, X, Y, scale);
   ctx.restore();
   ctx.fillStyle = "#31333F";
   ctx.textBaseline = "middle";
@@ -309,8 +333,8 @@ function build(root, panels, parts) {
   }
 }
 
-function draw(parts, view, table, scale) {
-  for (const { panel, el, ...part } of parts) {
+function drawText(parts, view) {
+  for (const { panel, ...part } of parts) {
     if (panel.kind === "metrics") {
       for (const key of panel.keys) {
         const text = (view.metrics || {})[key];
@@ -325,13 +349,59 @@ function draw(parts, view, table, scale) {
       part.note.textContent = note;
       part.note.className = view.error ? "np-note np-error" : "np-note";
       part.note.style.display = note ? "" : "none";
-    } else if (panel.kind === "chart") {
-      drawChart(part.canvas, panel, (view.charts || {})[panel.id], scale);
-    } else if (panel.kind === "scene") {
-      drawScene(part.canvas, { ...panel, colours: table.colours }, (view.scenes || {})[panel.id], table.codes, scale);
     }
-    el.dataset.epoch = String(view.epoch ?? "");
   }
+}
+
+function drawPictures(parts, view, table, scale) {
+  for (const { panel, ...part } of parts) {
+    if (panel.kind === "chart") drawChart(part.canvas, panel, (view.charts || {})[panel.id], scale);
+    else if (panel.kind === "scene") {
+      panel.colours = table.colours;
+      drawScene(part.canvas, panel, (view.scenes || {})[panel.id], table.codes, scale);
+    }
+  }
+}
+
+// One poller per feed, shared by the boards of a page that read it: one request serves them all.
+const pollers = (window.__npLivePollers = window.__npLivePollers || new Map());
+
+function subscribe(url, interval, board) {
+  let poller = pollers.get(url);
+  if (!poller) {
+    poller = { boards: new Set(), timer: null, stopped: false };
+    const tick = async () => {
+      if (poller.stopped) return;
+      const began = performance.now();
+      let view = null;
+      try {
+        const response = await fetch(url, { cache: "no-store" });
+        view = response.status === 404 ? { status: "gone" } : response.ok ? await response.json() : null;
+      } catch (e) {
+        view = null; // the server is busy or restarting: try again at the next tick
+      }
+      if (poller.stopped) return;
+      if (view) for (const b of poller.boards) b.update(view);
+      if (view && !ACTIVE.has(view.status)) { unsubscribeAll(url); return; }
+      poller.timer = setTimeout(tick, Math.max(interval, 1.5 * (performance.now() - began)));
+    };
+    poller.start = () => { poller.timer = setTimeout(tick, interval); };
+    pollers.set(url, poller);
+    poller.start();
+  }
+  poller.boards.add(board);
+  return () => {
+    poller.boards.delete(board);
+    if (!poller.boards.size) unsubscribeAll(url);
+  };
+}
+
+function unsubscribeAll(url) {
+  const poller = pollers.get(url);
+  if (!poller) return;
+  poller.stopped = true;
+  clearTimeout(poller.timer);
+  pollers.delete(url);
 }
 
 export default function (component) {
@@ -340,48 +410,55 @@ export default function (component) {
   parentElement.replaceChildren();
   const root = document.createElement("div");
   root.className = "np-live";
+  root.style.setProperty("--np-scale", String(data.scale));
   if (data.css) {
     const style = document.createElement("style");
     style.textContent = data.css;
     root.appendChild(style);
   }
-  root.style.setProperty("--np-scale", String(data.scale));
   parentElement.appendChild(root);
   const parts = [];
   build(root, data.panels, parts);
   const table = { codes: palette(data.palette), colours: data.palette };
+  const wanted = data.only ? new Set(data.only) : null;
   let last = data.first;
-  let stopped = false;
-  let timer = null;
-  const redraw = () => { if (last) draw(parts, last, table, data.scale); };
-  redraw();
-  const observer = new ResizeObserver(() => redraw());
-  observer.observe(root);
-  const finish = (status) => {
-    stopped = true;
-    if (data.notify) setTriggerValue("ended", `${status}:${data.token}`);
-  };
-  const tick = async () => {
-    if (stopped) return;
+  let ended = false;
+  // The pictures are redrawn at most as often as keeps them to about a sixth of the time, numbers and
+  // the progress bar at every answer: on a busy machine the pictures slow down first. Their cost is
+  // measured from drawing to the frame after the one that painted them, so painting counts too.
+  let cost = 0, drawnAt = -1e9, pending = null;
+  const pictures = () => {
+    pending = null;
     const began = performance.now();
-    try {
-      const response = await fetch(data.url, { cache: "no-store" });
-      if (stopped) return;
-      if (response.status === 404) { finish("gone"); return; }
-      if (response.ok) {
-        last = await response.json();
-        redraw();
-        root.dataset.updated = String(Date.now());
-        if (!ACTIVE.has(last.status)) { finish(last.status); return; }
-      }
-    } catch (e) {
-      // the server is busy or restarting: try again at the next tick
-    }
-    const spent = performance.now() - began;
-    timer = setTimeout(tick, Math.max(data.interval, 1.5 * spent));
+    drawnAt = began;
+    drawPictures(parts, last, table, data.scale);
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      const spent = performance.now() - began;
+      cost = cost ? 0.7 * cost + 0.3 * spent : spent;
+    }));
   };
-  if (!last || ACTIVE.has(last.status)) timer = setTimeout(tick, data.interval);
-  const stop = () => { stopped = true; clearTimeout(timer); observer.disconnect(); };
+  const update = (view) => {
+    if (ended) return;
+    if (wanted && view.status !== "gone") {
+      view = { ...view, charts: Object.fromEntries(Object.entries(view.charts || {}).filter(([k]) => wanted.has(k))),
+               scenes: Object.fromEntries(Object.entries(view.scenes || {}).filter(([k]) => wanted.has(k))) };
+    }
+    if (view.status !== "gone") {
+      last = view;
+      drawText(parts, view);
+      root.dataset.updated = String(Date.now());
+      if (!pending) pending = setTimeout(pictures, Math.max(0, drawnAt + Math.max(data.interval, 6 * cost) - performance.now()));
+    }
+    if (!ACTIVE.has(view.status)) {
+      ended = true;
+      if (data.notify) setTriggerValue("ended", `${view.status}:${data.token}`);
+    }
+  };
+  if (last) { drawText(parts, last); pictures(); }
+  const observer = new ResizeObserver(() => { if (last) pictures(); });
+  observer.observe(root);
+  const leave = !last || ACTIVE.has(last.status) ? subscribe(data.url, data.interval, { update }) : () => {};
+  const stop = () => { ended = true; clearTimeout(pending); observer.disconnect(); leave(); };
   parentElement.__npStop = stop;
   return stop;
 }

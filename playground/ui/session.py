@@ -6,11 +6,8 @@ offered beside them in every picker, so a page that inspects a model works on fi
 
 from __future__ import annotations
 
-import contextlib
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -113,70 +110,6 @@ def page_polls() -> None:
     the sidebar note then stays still and leaves the polling to the page.
     """
     st.session_state["_page_polls"] = True
-
-
-class PollMeter:
-    """Server-wide count of the sessions that watch a live run, and what one of their refreshes costs.
-
-    Every session's timed refresh runs in this one server process and is drawn by a browser, so the
-    more sessions watch a run at once, the less often each should redraw its costly figures
-    (`redraw_every`). A session counts as live while it has refreshed within the last `live_s`
-    seconds (long enough that a page slowed down by a busy machine still counts). Costs are CPU
-    seconds of the refreshing thread (not wall time, which grows with the queue), averaged over the
-    last few dozen refreshes. Thread-safe: sessions refresh on threads of their own.
-    """
-
-    def __init__(self, *, live_s: float = 10.0, clock: Callable[[], float] = time.monotonic):
-        self.live_s = live_s
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._last: dict[str, float] = {}  # session id -> when it last refreshed
-        self._cost: float | None = None
-
-    def record(self, session: str, seconds: float) -> None:
-        """Note that `session` refreshed just now, in `seconds` of CPU time."""
-        with self._lock:
-            self._last[session] = self._clock()
-            # An exponential average over about 30 refreshes: steady, yet it follows a page's new load.
-            self._cost = seconds if self._cost is None else self._cost + (seconds - self._cost) / 30
-
-    def live(self) -> int:
-        """How many sessions refreshed within the last `live_s` seconds."""
-        now = self._clock()
-        with self._lock:
-            for session in [s for s, t in self._last.items() if now - t > self.live_s]:
-                del self._last[session]
-            return len(self._last)
-
-    def cost(self) -> float:
-        """The average CPU seconds of one refresh (0 before the first)."""
-        with self._lock:
-            return self._cost or 0.0
-
-    def redraw_every(self, shortest: float, *, per_session: float = 0.25) -> float:
-        """Seconds between redraws of a page's heavy figures (the pictures of a network, a heatmap):
-        every refresh (`shortest`) for one session, `per_session` × live sessions for more, so the
-        whole server redraws at most 1 / `per_session` of them a second, while light parts (numbers,
-        a curve) follow every refresh."""
-        return max(shortest, per_session * self.live())
-
-
-_meter = PollMeter()
-
-
-def poll_meter() -> PollMeter:
-    """The server's one `PollMeter`."""
-    return _meter
-
-
-@contextlib.contextmanager
-def measured_poll() -> Iterator[None]:
-    """Count the block (a page's timed refresh of a live run) as one refresh of this session."""
-    began = time.thread_time()
-    try:
-        yield
-    finally:
-        _meter.record(session_id(), time.thread_time() - began)
 
 
 def training_status() -> None:

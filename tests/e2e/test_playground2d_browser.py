@@ -8,8 +8,13 @@ SPIRAL = "/playground2d?data=spiral&n1=8&n2=8&features=x1,x2,x1_sq,x2_sq,sin_x1,
 
 
 def metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    return box.locator('[data-testid="stMetricValue"]').inner_text()
+    """A number the page shows: a metric, or while training runs, the live board's."""
+    box = page.locator('[data-testid="stMetric"], [data-testid="npLiveMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"], .np-metric-value').inner_text()
+
+
+def live_output(page):
+    return page.locator(".np-live canvas").last
 
 
 def output_picture(page):
@@ -24,11 +29,14 @@ def test_spiral_trains_live_and_the_boundary_changes(page, app_url):
     before = output_picture(page).screenshot()
     page.get_by_role("button", name="Play", exact=False).click()
     page.get_by_role("button", name="Pause", exact=False).wait_for()
+    live_output(page).wait_for()
+    early = live_output(page).screenshot()
     deadline = time.time() + 60
     while float(metric(page, "Test loss")) > first_loss - 0.2:
         assert time.time() < deadline, metric(page, "Test loss")
         page.wait_for_timeout(500)
     assert int(metric(page, "Epoch").replace(",", "")) > 50
+    assert live_output(page).screenshot() != early  # the browser redrew the boundary as it moved
     page.get_by_role("button", name="Pause", exact=False).click()
     page.get_by_role("button", name="Play", exact=False).wait_for()
     page.wait_for_timeout(1500)
