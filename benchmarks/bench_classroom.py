@@ -51,6 +51,14 @@ VIEWPORT = {"width": 1280, "height": 1000}
 RECORDER = """
 () => {
   window.__changes = [];
+  window.__trips = [];
+  const plain = window.fetch;
+  window.fetch = async (...args) => {
+    const began = performance.now();
+    const response = await plain(...args);
+    if (String(args[0]).includes('/api/live/')) window.__trips.push(performance.now() - began);
+    return response;
+  };
   let last = null;
   setInterval(() => {
     const value = window.__shown();
@@ -165,7 +173,7 @@ def run(scenario: Scenario, server: Server, browser) -> None:
         print(f"pages visible: {shown.count('visible')} of {len(shown)}")
         time.sleep(3)  # the last sessions' first refreshes
         for page in pages:  # the window starts now for everyone
-            page.evaluate("() => { window.__changes = []; }")
+            page.evaluate("() => { window.__changes = []; window.__trips = []; }")
         watched = [process, *_workers(process)]
         browser_processes = _browser_processes()
         cpu_before, wall_before = _cpu_seconds(watched + browser_processes), time.perf_counter()
@@ -174,6 +182,7 @@ def run(scenario: Scenario, server: Server, browser) -> None:
         memory = [(f"server (pid {process.pid})", *_full_mb(process))]
         memory += [(f"worker {i} (pid {w.pid})", *_full_mb(w)) for i, w in enumerate(_workers(process))]
         changes = [page.evaluate("() => window.__changes") for page in pages]
+        trips = np.array([t for page in pages for t in page.evaluate("() => window.__trips")]) / 1000
     finally:
         for context in contexts:
             context.close()
@@ -212,6 +221,9 @@ def run(scenario: Scenario, server: Server, browser) -> None:
         ["refresh interval p95", f"{p95:.2f} s", f"<= {REFRESH_P95_TARGET_S} s",
          verdict(f"{scenario.name}: refresh p95", p95 <= REFRESH_P95_TARGET_S)],
         ["refresh interval max", f"{gaps.max():.2f} s", "", "(no target)"],
+        ["live feed round trip p50 / p95 (request to answer)",
+         f"{np.percentile(trips, 50):.2f} / {np.percentile(trips, 95):.2f} s" if len(trips) else "none", "",
+         "(no target)"],
         ["total memory (RSS)", f"{total[1]:.0f} MB", f"<= {MEMORY_TARGET_MB} MB",
          verdict(f"{scenario.name}: memory", total[1] <= MEMORY_TARGET_MB)],
     ])

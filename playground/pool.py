@@ -34,6 +34,7 @@ class _WorkerProcess:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         env["PLAYGROUND_TORCH_THREADS"] = str(settings.torch_threads)
         env["PLAYGROUND_SLICE_S"] = str(settings.slice_s)
+        env["PLAYGROUND_WORKER_NICE"] = str(settings.worker_nice)
         # A session of its own puts the worker in its own scheduling group where the kernel groups
         # by session (autogroup), so a busy caller does not share its CPU time with the training.
         # Ctrl+C in the caller's terminal no longer reaches the worker; it exits when the pipe closes.

@@ -45,6 +45,9 @@ class Settings:
     abandon_after_s: float = 60.0
     # How long a worker runs one job before turning to the next.
     slice_s: float = 0.05
+    # How much the workers give way to the web server (a Unix nice value, 0 to 19): when the cores
+    # are all busy, answering pages comes first and training takes the time left.
+    worker_nice: int = 5
     # Where torchvision datasets are stored (MNIST, Fashion-MNIST, CIFAR-10).
     data_dir: str = str(Path.home() / ".cache" / "neural-playground" / "data")
     # Largest CSV or zip a user may upload, in megabytes. Uploads stay in the session's memory.

@@ -74,6 +74,17 @@ def test_workers_are_separate_processes(pool):
         assert "playground.worker" in process.cmdline()
 
 
+def test_workers_give_way_to_the_server(pool):
+    """Workers run at a lower priority (nice) than the process that started them, and so does their
+    session's scheduling group where the kernel has one: pages are answered first on a busy machine."""
+    ours = psutil.Process().nice()
+    for pid in pool.pids():
+        assert psutil.Process(pid).nice() == min(19, ours + get_settings().worker_nice) > ours
+        group = Path(f"/proc/{pid}/autogroup")
+        if group.exists():
+            assert group.read_text().split()[-1] == str(get_settings().worker_nice)
+
+
 def test_worker_never_imports_the_callers_main_module(tmp_path):
     # A script with no `if __name__ == "__main__"` guard, that raises if imported under another name
     # and counts how often its top level runs. Workers started by spawning or forking the caller would
@@ -152,6 +163,15 @@ def _longest_stalls(jobs, seconds: float) -> list[float]:
             if job.progress != last[i]:
                 last[i], moved_at[i] = job.progress, now
     return longest
+
+
+def test_slices_shrink_so_that_every_job_has_a_turn_several_times_a_second():
+    from playground.worker import _SHORTEST_SLICE_S, _TURN_S, slice_length
+
+    assert slice_length(0.05, 1) == slice_length(0.05, 6) == 0.05  # a round of six takes 0.3 s
+    assert slice_length(0.05, 15) == pytest.approx(0.02)  # 15 jobs: a round of 0.3 s, not 0.75 s
+    assert 15 * slice_length(0.05, 15) == pytest.approx(_TURN_S)
+    assert slice_length(0.05, 1000) == _SHORTEST_SLICE_S
 
 
 def test_every_job_advances_when_six_share_one_worker(digits):

@@ -383,7 +383,8 @@ function subscribe(url, interval, board) {
       if (poller.stopped) return;
       if (view) for (const b of poller.boards) b.update(view);
       if (view && !ACTIVE.has(view.status)) { unsubscribeAll(url); return; }
-      poller.timer = setTimeout(tick, Math.max(interval, 1.5 * (performance.now() - began)));
+      // One request at a time: the next one goes `interval` after this one went (at once if it was slower).
+      poller.timer = setTimeout(tick, Math.max(0, interval - (performance.now() - began)));
     };
     poller.start = () => { poller.timer = setTimeout(tick, interval); };
     pollers.set(url, poller);
@@ -423,19 +424,14 @@ export default function (component) {
   const wanted = data.only ? new Set(data.only) : null;
   let last = data.first;
   let ended = false;
-  // The pictures are redrawn at most as often as keeps them to about a sixth of the time, numbers and
-  // the progress bar at every answer: on a busy machine the pictures slow down first. Their cost is
-  // measured from drawing to the frame after the one that painted them, so painting counts too.
-  let cost = 0, drawnAt = -1e9, pending = null;
-  const pictures = () => {
-    pending = null;
-    const began = performance.now();
-    drawnAt = began;
+  // Numbers and the progress bar change with every answer; the pictures are drawn in the next
+  // animation frame (the same frame that shows the new numbers, and none while the tab is hidden).
+  // On a busy machine frames come less often, and the pictures follow at the pace the browser can
+  // paint them, while the numbers still move with every answer.
+  let frame = null;
+  const render = () => {
+    frame = null;
     drawPictures(parts, last, table, data.scale);
-    requestAnimationFrame(() => requestAnimationFrame(() => {
-      const spent = performance.now() - began;
-      cost = cost ? 0.7 * cost + 0.3 * spent : spent;
-    }));
   };
   const update = (view) => {
     if (ended) return;
@@ -447,18 +443,18 @@ export default function (component) {
       last = view;
       drawText(parts, view);
       root.dataset.updated = String(Date.now());
-      if (!pending) pending = setTimeout(pictures, Math.max(0, drawnAt + Math.max(data.interval, 6 * cost) - performance.now()));
+      if (!frame) frame = requestAnimationFrame(render);
     }
     if (!ACTIVE.has(view.status)) {
       ended = true;
       if (data.notify) setTriggerValue("ended", `${view.status}:${data.token}`);
     }
   };
-  if (last) { drawText(parts, last); pictures(); }
-  const observer = new ResizeObserver(() => { if (last) pictures(); });
+  if (last) { drawText(parts, last); render(); }
+  const observer = new ResizeObserver(() => { if (last && !frame) frame = requestAnimationFrame(render); });
   observer.observe(root);
   const leave = !last || ACTIVE.has(last.status) ? subscribe(data.url, data.interval, { update }) : () => {};
-  const stop = () => { ended = true; clearTimeout(pending); observer.disconnect(); leave(); };
+  const stop = () => { ended = true; cancelAnimationFrame(frame); observer.disconnect(); leave(); };
   parentElement.__npStop = stop;
   return stop;
 }
