@@ -24,12 +24,16 @@ from playground.live import FEEDS
 
 _JS = (Path(__file__).with_name("live_board.js")).read_text(encoding="utf-8")
 _CSS = """
+/* Text that changes with every answer sits in boxes of fixed size (contain: strict), so a new number
+   does not make the browser lay out the whole page again. */
 .np-live { font-family: inherit; color: inherit; }
 .np-live .np-metrics { display: flex; gap: 1.5rem; flex-wrap: wrap; margin: 0.25rem 0 0.5rem; }
 .np-live .np-metric { flex: 1 1 0; min-width: 6rem; }
 .np-live .np-metric-label { font-size: calc(0.875rem * var(--np-scale, 1)); opacity: 0.75; }
-.np-live .np-metric-value { font-size: calc(2.25rem * var(--np-scale, 1)); line-height: 1.2; }
-.np-live .np-status { font-size: calc(1rem * var(--np-scale, 1)); margin: 0.25rem 0; }
+.np-live .np-metric-value { font-size: calc(2.25rem * var(--np-scale, 1)); line-height: 1.2; height: 1.2em;
+  contain: strict; white-space: nowrap; }
+.np-live .np-status { font-size: calc(1rem * var(--np-scale, 1)); margin: 0.25rem 0; height: 1.5em; line-height: 1.5;
+  contain: strict; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .np-live .np-note { font-size: calc(0.9rem * var(--np-scale, 1)); padding: 0.5rem 0.75rem; border-radius: 0.5rem;
   background: rgba(28, 131, 225, 0.1); margin: 0.25rem 0; }
 .np-live .np-note.np-error { background: rgba(213, 94, 0, 0.12); }

@@ -381,10 +381,11 @@ function subscribe(url, interval, board) {
         view = null; // the server is busy or restarting: try again at the next tick
       }
       if (poller.stopped) return;
-      if (view) for (const b of poller.boards) b.update(view);
+      const trip = performance.now() - began;
+      if (view) for (const b of poller.boards) b.update(view, trip);
       if (view && !ACTIVE.has(view.status)) { unsubscribeAll(url); return; }
       // One request at a time: the next one goes `interval` after this one went (at once if it was slower).
-      poller.timer = setTimeout(tick, Math.max(0, interval - (performance.now() - began)));
+      poller.timer = setTimeout(tick, Math.max(0, interval - trip));
     };
     poller.start = () => { poller.timer = setTimeout(tick, interval); };
     pollers.set(url, poller);
@@ -426,15 +427,22 @@ export default function (component) {
   let ended = false;
   // Numbers and the progress bar change with every answer; the pictures are drawn in the next
   // animation frame (the same frame that shows the new numbers, and none while the tab is hidden).
-  // On a busy machine frames come less often, and the pictures follow at the pace the browser can
-  // paint them, while the numbers still move with every answer.
-  let frame = null;
+  // On a busy machine (answers take longer to come: a few milliseconds when it is quiet) the
+  // pictures are redrawn less often, at most once per ten round trips, so that the numbers keep
+  // moving with every answer while the browser's drawing leaves time for the server and training.
+  let frame = null, trip = 0, drawnAt = -1e9;
   const render = () => {
     frame = null;
+    const now = performance.now();
+    if (now - drawnAt < Math.max(0.8 * data.interval, 10 * trip)) return;
+    drawnAt = now;
     drawPictures(parts, last, table, data.scale);
+    window.__npPictures = (window.__npPictures || 0) + 1;
   };
-  const update = (view) => {
+  const redraw = () => { if (!frame) frame = requestAnimationFrame(render); };
+  const update = (view, seconds) => {
     if (ended) return;
+    if (seconds !== undefined) trip = trip ? 0.7 * trip + 0.3 * seconds : seconds;
     if (wanted && view.status !== "gone") {
       view = { ...view, charts: Object.fromEntries(Object.entries(view.charts || {}).filter(([k]) => wanted.has(k))),
                scenes: Object.fromEntries(Object.entries(view.scenes || {}).filter(([k]) => wanted.has(k))) };
@@ -443,15 +451,15 @@ export default function (component) {
       last = view;
       drawText(parts, view);
       root.dataset.updated = String(Date.now());
-      if (!frame) frame = requestAnimationFrame(render);
+      redraw();
     }
     if (!ACTIVE.has(view.status)) {
       ended = true;
       if (data.notify) setTriggerValue("ended", `${view.status}:${data.token}`);
     }
   };
-  if (last) { drawText(parts, last); render(); }
-  const observer = new ResizeObserver(() => { if (last && !frame) frame = requestAnimationFrame(render); });
+  if (last) { drawText(parts, last); drawPictures(parts, last, table, data.scale); }
+  const observer = new ResizeObserver(() => { if (last) { drawnAt = -1e9; redraw(); } });
   observer.observe(root);
   const leave = !last || ACTIVE.has(last.status) ? subscribe(data.url, data.interval, { update }) : () => {};
   const stop = () => { ended = true; cancelAnimationFrame(frame); observer.disconnect(); leave(); };
