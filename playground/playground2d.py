@@ -55,6 +55,7 @@ ACTIVATION_LAYERS = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "line
                      "leaky_relu": "leaky_relu"}
 _LAYER_ACTIVATIONS = {layer: name for name, layer in ACTIVATION_LAYERS.items()}
 FRAME_EVERY_S = 0.2  # five frames a second: a page redraws about three times a second
+MIN_FRAME_GAP_S = 0.1
 
 
 # ----------------------------------------------------------------------------------------------
@@ -357,7 +358,10 @@ def playground2d(ctx):
             raise TrainingError(f"The weights became infinite or NaN at epoch {epoch}, so training stopped. "
                                 "Try a lower learning rate.")
         now = time.monotonic()
-        frame = now - last_frame >= frame_every or epoch == start + config.epochs
+        # A frame every `frame_every`, and one when this job's turn in the worker ends (the next comes
+        # only after every other job's turn), but never two within MIN_FRAME_GAP_S.
+        ending = ctx.slice_ending() and now - last_frame >= MIN_FRAME_GAP_S
+        frame = now - last_frame >= frame_every or ending or epoch == start + config.epochs
         if frame:
             last_frame = now
         row = reported_epoch(epoch)

@@ -57,6 +57,12 @@ class JobContext:
         self._weights: bytes | None = None
         self._module: torch.nn.Module | None = None
         self._last_publish = -1e9
+        self.slice_end = float("inf")  # when the current slice ends (time.perf_counter()); set by the worker
+
+    def slice_ending(self, margin: float = 0.002) -> bool:
+        """Whether the worker will turn to another job at the trainer's next yield: the moment to report
+        what is new, since the next chance comes only after every other job's turn."""
+        return time.perf_counter() >= self.slice_end - margin
 
     def report(self, **row) -> None:
         """Add one history row (floats or None)."""
@@ -182,6 +188,7 @@ class _Job:
         try:
             if self._gen is None:
                 self._setup()
+            self.ctx.slice_end = end
             while True:
                 kind = next(self._gen)
                 if self.budget is not None and kind == self.budget[1]:

@@ -320,6 +320,9 @@ function build(root, panels, parts) {
       const bar = document.createElement("div");
       bar.className = "np-bar";
       bar.setAttribute("role", "progressbar");
+      bar.setAttribute("aria-valuemin", "0");
+      bar.setAttribute("aria-valuemax", "100");
+      bar.setAttribute("aria-label", "training progress");
       bar.setAttribute("data-testid", "npLiveProgress");
       part.fill = document.createElement("div");
       bar.appendChild(part.fill);
@@ -342,8 +345,9 @@ function drawText(parts, view) {
       }
     } else if (panel.kind === "status") {
       part.text.textContent = statusLine(panel, view);
-      part.fill.style.width = `${Math.round((view.progress || 0) * 1000) / 10}%`;
-      part.bar.setAttribute("aria-valuenow", String(Math.round((view.progress || 0) * 100)));
+      const percent = (Math.round((view.progress || 0) * 1000) / 10).toFixed(1); // the bar moves in 0.1 % steps
+      part.fill.style.width = `${percent}%`;
+      part.bar.setAttribute("aria-valuenow", percent);
       const note = view.status === "queued" && view.queue_position ? `Waiting for a free worker: place ${view.queue_position} in line.`
         : view.error || "";
       part.note.textContent = note;
