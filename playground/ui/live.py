@@ -114,7 +114,7 @@ def row(*panels: dict) -> dict:
     return {"kind": "row", "items": list(panels)}
 
 
-def board(token: str, panels: list[dict], *, key: str, first: dict | None = None, interval: float = 0.4,
+def board(token: str, panels: list[dict], *, key: str, first: dict | None = None, interval: float = 0.5,
           notify: bool = True, only: list[str] | None = None) -> None:
     """Mount a live board reading feed `token`. `first`: a view to draw at once (so nothing flashes
     empty before the first answer). `notify`: rerun the page when the job stops running (one board
