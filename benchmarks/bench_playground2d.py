@@ -196,8 +196,8 @@ def bench_page() -> None:
            ["server + browser CPU per update (core-s)", round(cpu_per_update, 3), "", ""]])
     print(f"  Server and browser used {page_cpu:.2f} cores while the load average was {os.getloadavg()[0]:.1f}; "
           f"with both cores to\n  themselves that work would allow about "
-          f"{min(1 / 0.5, psutil.cpu_count() / cpu_per_update):.1f} updates/s "
-          "(the page's live board asks for one every 0.5 s). An estimate, not a measurement.")
+          f"{min(1 / 0.45, psutil.cpu_count() / cpu_per_update):.1f} updates/s "
+          "(the page's live board asks for one every 0.45 s). An estimate, not a measurement.")
 
 
 # ----------------------------------------------------------------------------------------------

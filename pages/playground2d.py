@@ -318,7 +318,7 @@ def show_live(job) -> None:
     with net_col:
         live.board(token, [live.scene("network", network_scene_frame(sizes, labels, large=large),
                                       margin=(60, 10, 10, 10))],
-                   key="pg.live.network", first=first, only=["network"], notify=False, interval=0.5)
+                   key="pg.live.network", first=first, only=["network"], notify=False, interval=0.45)
         st.caption(DIAGRAM_CAPTION + "Pause to pick a weight.")
     with out_col:
         st.subheader("Output")
@@ -327,7 +327,7 @@ def show_live(job) -> None:
                                    large=large)
         live.board(token, [live.metrics("Epoch", "Training loss", "Test loss"), live.chart("loss", **LOSS_CHART),
                            live.scene("output", frame, height=360, margin=(50, 95, 10, 48))],
-                   key="pg.live.output", first=first, only=["loss", "output"], interval=0.5)
+                   key="pg.live.output", first=first, only=["loss", "output"], interval=0.45)
         st.caption(OUTPUT_CAPTION)
 
 
