@@ -326,7 +326,7 @@ def show_live(job) -> None:
                                    points.y_test.numpy().reshape(-1), task=task, show_test=state["show_test"],
                                    large=large)
         live.board(token, [live.metrics("Epoch", "Training loss", "Test loss"), live.chart("loss", **LOSS_CHART),
-                           live.scene("output", frame, height=360, margin=(50, 95, 10, 48))],
+                           live.scene("output", frame, height=360, margin=(50, 115, 10, 48))],
                    key="pg.live.output", first=first, only=["loss", "output"], interval=0.45)
         st.caption(OUTPUT_CAPTION)
 
