@@ -10,10 +10,12 @@ points themselves, so the worker needs nothing else to train. The trainer `playg
 
 - history rows at log-spaced epochs (every epoch up to 100, then every 10th to 1,000, every 100th
   to 10,000, ...), so that a run of 100,000 epochs stays a few hundred rows;
-- the extra series "frame" about five times a second: {"epoch", "train_loss", "test_loss",
-  "blocks"}, blocks being the weights as `TinyNet` stores them (float32 lists). A page draws from the
-  latest frame; the neurons' pictures over the plane are computed from the weights by `neuron_grids`,
-  which takes a few milliseconds, so they also follow a weight the user edits without any job.
+- frames about five times a second (and when the job's turn in its worker ends): the extra series
+  "frame", {"epoch", "train_loss", "test_loss"}, every one kept for the loss curve, and the newest
+  frame with "blocks" too, the weights as `TinyNet` stores them (float32 lists), kept alone
+  (`job.latest("frame")`: a long run does not pile up weights). A page draws from the newest frame;
+  the neurons' pictures over the plane are computed from the weights by `neuron_grids`, which takes
+  a few milliseconds, so they also follow a weight the user edits without any job.
 """
 
 from __future__ import annotations
@@ -273,10 +275,9 @@ def frame_of(job, spec: dict, dataset: Dataset, loss: str) -> Snapshot | None:
     when it is paused or over (exact there), otherwise its latest frame. None before anything arrived."""
     if job.status not in ("running", "queued") and job.weights is not None:
         return snapshot(net_from_weights(spec, dataset.task, job.weights), job.epoch, dataset, loss)
-    frames = job.series("frame")
-    if not frames:
+    last = job.latest("frame")
+    if last is None:
         return None
-    last = frames[-1]
     return Snapshot(last["epoch"], net_from_blocks(spec, dataset.task, last["blocks"]), last["train_loss"],
                     last["test_loss"])
 
@@ -339,8 +340,9 @@ def playground2d(ctx):
             ctx.report(epoch=epoch, train_loss=current.train_loss, train_acc=None, val_loss=current.test_loss,
                        val_acc=None, samples_per_s=None, seconds=time.perf_counter() - began)
         if frame:
-            ctx.series("frame", {"epoch": epoch, "train_loss": current.train_loss, "test_loss": current.test_loss,
-                                 "blocks": [b.astype(np.float32).tolist() for b in net.blocks]})
+            losses = {"epoch": epoch, "train_loss": current.train_loss, "test_loss": current.test_loss}
+            ctx.series("frame", losses)  # every frame's losses, for the curve
+            ctx.latest("frame", {**losses, "blocks": [b.astype(np.float32).tolist() for b in net.blocks]})
 
     send(start, row=True, frame=True)
     ctx.progress(start, 1.0)

@@ -185,6 +185,7 @@ class TrainingJob:
         self.last_polled = time.monotonic()
         self._rows: list[dict] = []
         self._series: dict[str, list] = {}
+        self._latest: dict[str, object] = {}
         self._weights: bytes | None = None
         self._weights_version = 0
         # Pause and resume requests sent so far. The worker echoes the count it has handled in each
@@ -237,6 +238,12 @@ class TrainingJob:
         """Extra values a trainer reported under `name` (e.g. per-layer statistics), from index `since`."""
         with self._lock:
             return list(self._series.get(name, [])[since:])
+
+    def latest(self, name: str, default=None):
+        """The newest value a trainer offered under `name` with `JobContext.latest` (older ones are
+        not kept), or `default`."""
+        with self._lock:
+            return self._latest.get(name, default)
 
     @property
     def finished(self) -> bool:
@@ -311,6 +318,7 @@ class TrainingJob:
             self._rows.extend(update.get("rows", ()))
             for name, values in update.get("series", {}).items():
                 self._series.setdefault(name, []).extend(values)
+            self._latest.update(update.get("latest", {}))
             if update.get("weights") is not None:
                 self._weights = update["weights"]
                 self._weights_version += 1

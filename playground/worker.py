@@ -53,6 +53,7 @@ class JobContext:
         self.commands: list[tuple[str, object]] = []  # (name, value) sent by the caller, oldest first
         self._rows: list[dict] = []
         self._series: dict[str, list] = {}
+        self._latest: dict[str, object] = {}
         self._progress: tuple[int, float] | None = None
         self._weights: bytes | None = None
         self._module: torch.nn.Module | None = None
@@ -76,6 +77,11 @@ class JobContext:
         """Append `value` (anything picklable and small) to the extra series `name`."""
         self._series.setdefault(name, []).append(value)
 
+    def latest(self, name: str, value) -> None:
+        """Offer `value` as the newest `name`: the caller keeps only the last one (a picture of the
+        weights now, say), not a series of every one sent."""
+        self._latest[name] = value
+
     def publish(self, module: torch.nn.Module, *, force: bool = False) -> None:
         """Offer the latest weights; sent now if forced or if the last ones are old enough."""
         self._module = module
@@ -95,6 +101,8 @@ class JobContext:
             update["rows"], self._rows = self._rows, []
         if self._series:
             update["series"], self._series = self._series, {}
+        if self._latest:
+            update["latest"], self._latest = self._latest, {}
         if self._progress is not None:
             update["progress"], self._progress = self._progress, None
         if self._weights is not None:

@@ -58,7 +58,10 @@ class FakeJob:
         return pd.DataFrame(self._rows, columns=columns)
 
     def series(self, name):
-        return list(self._frames) if name == "frame" else []
+        return [{k: v for k, v in f.items() if k != "blocks"} for f in self._frames] if name == "frame" else []
+
+    def latest(self, name, default=None):
+        return self._frames[-1] if name == "frame" and self._frames else default
 
 
 # ---- feeds ---------------------------------------------------------------------------------------
@@ -258,3 +261,19 @@ def test_the_app_serves_the_feeds():
     from playground.ui.live import routes
 
     assert [r.path for r in routes()][0] == "/api/live/{token}"
+
+
+def test_a_job_keeps_every_series_value_but_only_the_newest_latest_one():
+    from playground.train import TrainingJob
+    from playground.worker import JobContext
+
+    ctx = JobContext(1, {}, None, Config(epochs=3), device=None)
+    job = TrainingJob(spec={}, dataset_name="x", config=Config(epochs=3), trainer="t", payload={})
+    for epoch in (1, 2):
+        ctx.series("frame", {"epoch": epoch})
+        ctx.latest("frame", {"epoch": epoch, "blocks": [[float(epoch)]]})
+        job._apply(ctx.take_update())
+    assert job.series("frame") == [{"epoch": 1}, {"epoch": 2}]
+    assert job.latest("frame") == {"epoch": 2, "blocks": [[2.0]]}
+    assert job.latest("nothing", "none") == "none"
+    assert ctx.take_update() == {}  # sent once
