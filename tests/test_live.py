@@ -32,6 +32,7 @@ class FakeJob:
         self.id = 7
         self.status = status
         self.epoch = epoch
+        self.fraction = 0.0
         self.config = Config(epochs=epochs)
         self.queue_position = None
         self.error = None
@@ -155,6 +156,7 @@ def test_training_producer_holds_status_progress_speed_and_both_curves():
     view = live.training_producer(job)()
     assert view["status"] == "running" and view["epoch"] == 3 and view["epochs"] == 10
     assert view["progress"] == pytest.approx(0.3)
+    assert view["fraction"] == 0.0
     assert view["speed"] == 3000.0
     loss = {s["name"]: s for s in view["charts"]["loss"]["series"]}
     assert loss["train"]["x"] == [1, 2, 3] and loss["train"]["y"] == pytest.approx([1, 0.5, 1 / 3], abs=1e-5)

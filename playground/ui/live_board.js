@@ -271,7 +271,11 @@ function drawScene(canvas, panel, scene, table, scale) {
 
 function statusLine(panel, view) {
   const parts = [view.status];
-  if (view.epochs) parts.push(`epoch ${Math.min(Math.max(view.epoch, 0), view.epochs)} of ${view.epochs}`);
+  if (view.epochs) {
+    // Within a long epoch (MNIST on a CPU: a minute or more) the share of it done shows it moving.
+    const within = view.fraction > 0 && view.fraction < 1 ? ` (${Math.floor(view.fraction * 100)} % of it)` : "";
+    parts.push(`epoch ${Math.min(Math.max(view.epoch, 0), view.epochs)} of ${view.epochs}${within}`);
+  }
   if (view.speed) parts.push(`${Math.round(view.speed).toLocaleString("en-US")} samples/s`);
   parts.push(`device: ${view.device || "…"}`);
   return parts.join(" · ");
