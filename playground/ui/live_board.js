@@ -269,7 +269,7 @@ function drawScene(canvas, panel, scene, table, scale) {
   }
 }
 
-function statusLine(panel, view) {
+function statusLine(view) {
   const parts = [view.status];
   if (view.epochs) {
     // Within a long epoch (MNIST on a CPU: a minute or more) the share of it done shows it moving.
@@ -348,7 +348,7 @@ function drawText(parts, view) {
         if (text !== undefined && part.values[key].textContent !== text) part.values[key].textContent = text;
       }
     } else if (panel.kind === "status") {
-      part.text.textContent = statusLine(panel, view);
+      part.text.textContent = statusLine(view);
       const percent = (Math.round((view.progress || 0) * 1000) / 10).toFixed(1); // the bar moves in 0.1 % steps
       part.fill.style.width = `${percent}%`;
       part.bar.setAttribute("aria-valuenow", percent);
@@ -458,7 +458,6 @@ export default function (component) {
     if (view.status !== "gone") {
       last = view;
       drawText(parts, view);
-      root.dataset.updated = String(Date.now());
       redraw();
     }
     if (!ACTIVE.has(view.status)) {

@@ -104,10 +104,11 @@ def _status_line(record: RunRecord) -> str:
 
 
 def page_polls() -> None:
-    """Say that the current page polls its runs itself, from its own timed fragment.
+    """Say that the current page watches its runs itself: from its own timed fragment, or from a
+    live board (`playground.ui.live`, whose reads of the run's feed count as watching it).
 
-    Two timed fragments on one page starve each other (their timers reset each other's runs), so
-    the sidebar note then stays still and leaves the polling to the page.
+    Two timed fragments on one page starve each other (their timers reset each other's runs), and a
+    live board needs no reruns at all, so the sidebar note then stays still and leaves it to the page.
     """
     st.session_state["_page_polls"] = True
 
