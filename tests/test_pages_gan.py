@@ -49,12 +49,12 @@ def test_play_runs_the_game_and_pause_then_step_moves_one_round():
     job = at.session_state["gan.job"]
     assert job.status == "paused"
     # Once paused, the picture is drawn from the weights published at the pause: the exact round.
-    run_until(at, lambda a: round_shown(a) == job.history["epoch"].iloc[-1], timeout=10)
+    run_until(at, lambda a: round_shown(a) == job.history["epoch"].iloc[-1], timeout=30)
     paused_at = round_shown(at)
     assert at.button(key="gan.play").label == "Play"
 
     at.button(key="gan.step").click().run()
-    run_until(at, lambda a: round_shown(a) == paused_at + 1, timeout=15)
+    run_until(at, lambda a: round_shown(a) == paused_at + 1, timeout=30)
     time.sleep(0.5)
     at.run()
     assert round_shown(at) == paused_at + 1 and job.status == "paused"
@@ -74,7 +74,7 @@ def test_step_from_round_zero_starts_a_paused_game():
     assert job.status == "paused"
     now = round_shown(at)
     at.button(key="gan.step").click().run()
-    run_until(at, lambda a: round_shown(a) == now + 1, timeout=15)
+    run_until(at, lambda a: round_shown(a) == now + 1, timeout=30)
     time.sleep(0.6)
     at.run()
     assert round_shown(at) == now + 1 and job.status == "paused"
