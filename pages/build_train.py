@@ -162,12 +162,11 @@ def show_live(record: RunRecord) -> None:
     session.page_polls()
     job = record.job
     token = live.feed_for("bt.feed", job, lambda: live_feeds.training_producer(job))
-    panels = [live.status(record.name), live.row(live.chart("loss", **LOSS_CHART),
-                                                 live.chart("accuracy", **ACCURACY_CHART))]
-    info = session.dataset_info(record.dataset.get("name")) if session.has_dataset(record.dataset.get("name")) else None
-    if info is not None and info.task != "classification":
-        panels = panels[:1] + [live.chart("loss", **LOSS_CHART)]
-    live.board(token, panels, key="bt.live", first=live.FEEDS.read(token), interval=0.5)
+    name = record.dataset.get("name")
+    regression = session.has_dataset(name) and session.dataset_info(name).task != "classification"
+    charts = [live.chart("loss", **LOSS_CHART)] + ([] if regression else [live.chart("accuracy", **ACCURACY_CHART)])
+    live.board(token, [live.status(record.name), live.row(*charts)], key="bt.live", first=live.FEEDS.read(token),
+               interval=0.5)
 
 
 def show_still(record: RunRecord) -> None:

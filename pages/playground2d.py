@@ -36,7 +36,6 @@ DATA_LABELS = {"circle": "circle", "xor": "xor", "gauss": "two clouds", "spiral"
 MAX_NEURONS, MAX_NEURONS_ADVANCED = 8, 32
 RUN_EPOCHS = 100_000  # one Play runs this long at most; Play again carries on
 N_POINTS = 500
-CURVE_POINTS = 300  # a long run's loss curve is thinned to this many points: the same line, less to send
 JOB = "pg.job"
 
 fields = {
@@ -353,7 +352,7 @@ def show_still() -> None:
         m3.metric("Test loss", loss_text(view.test_loss))
         curve = st.session_state["pg.curve"]
         epochs, train_curve, test_curve = (np.array([c[i] for c in curve], dtype=float) for i in range(3))
-        curve = p2.thin_curve(epochs, train_curve, test_curve, most=CURVE_POINTS)
+        curve = p2.thin_curve(epochs, train_curve, test_curve, most=p2.CURVE_POINTS)
         st.plotly_chart(loss_curves_figure(*curve), key="pg.fig.curves", config={"displayModeBar": False})
         st.plotly_chart(output, key=f"pg.fig.output.{st.session_state.get('pg.clicks', 0)}",
                         on_select=on_output_click, selection_mode="points", config={"displayModeBar": False})

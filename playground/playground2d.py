@@ -58,6 +58,7 @@ ACTIVATION_LAYERS = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "line
 _LAYER_ACTIVATIONS = {layer: name for name, layer in ACTIVATION_LAYERS.items()}
 FRAME_EVERY_S = 0.2  # five frames a second: a page redraws about three times a second
 MIN_FRAME_GAP_S = 0.1
+CURVE_POINTS = 300  # a long run's loss curve is thinned to this many points: the same line, less to send
 
 
 # ----------------------------------------------------------------------------------------------
@@ -402,7 +403,7 @@ def curve_points(history, frames: list[dict]) -> tuple[np.ndarray, np.ndarray, n
 
 
 def live_producer(job, spec: dict, dataset: Dataset, loss: str, features: list[str],
-                  past: list[tuple[int, float, float]], *, start: Snapshot | None = None, curve_most: int = 300):
+                  past: list[tuple[int, float, float]], *, start: Snapshot | None = None):
     """A feed's producer for a `playground2d` job: epoch and losses, the loss curve (`past` points of
     earlier runs of this network first), the diagram and the output picture, as the page's figures
     show them; computed again only when a new frame arrived. Before the first frame it shows `start`
@@ -422,7 +423,7 @@ def live_producer(job, spec: dict, dataset: Dataset, loss: str, features: list[s
         e = np.concatenate([[p[0] for p in past], epochs]).astype(float)
         t = np.concatenate([[p[1] for p in past], train_loss]).astype(float)
         v = np.concatenate([[p[2] for p in past], test_loss]).astype(float)
-        view["charts"] = {"loss": loss_series(*thin_curve(e, t, v, most=curve_most))}
+        view["charts"] = {"loss": loss_series(*thin_curve(e, t, v, most=CURVE_POINTS))}
         grids = neuron_grids(shot.net, features, resolution=21)
         output = neuron_grids(shot.net, features, resolution=51)[-1][0]
         view["scenes"] = {"network": network_scene(grids, shot.net.blocks), "output": output_scene(output)}

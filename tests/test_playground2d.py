@@ -221,8 +221,6 @@ def test_network_figure_draws_a_picture_per_unit_and_every_link():
     assert [1, 0, 1] in [list(c) for c in links.customdata]
     biases = next(t for t in fig.data if t.name == "biases")
     assert len(biases.x) == 4 + 2 + 1 and list(biases.customdata[0]) == [0, 3, 0]
-    still = network_figure(grids, net.blocks, ["x₁", "x₂", "x₁x₂"], clickable=False)
-    assert "weights" not in [t.name for t in still.data] and "biases" in [t.name for t in still.data]
     # Link widths grow with |weight|: the widest line trace belongs to the largest weight's bin.
     lines = [t for t in fig.data if isinstance(t, go.Scatter) and t.mode == "lines" and t.hoverinfo == "skip"]
     assert max(t.line.width for t in lines[:-1]) > 4 * min(t.line.width for t in lines[:-1])

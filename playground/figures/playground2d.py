@@ -125,7 +125,7 @@ def pictures_canvas(grids: list[np.ndarray], where: list[list[tuple[float, float
 
 
 def network_figure(grids: list[np.ndarray], blocks: list[np.ndarray], input_labels: list[str], *,
-                   selected: tuple[int, int, int] | None = None, clickable: bool = True, width: int = 460,
+                   selected: tuple[int, int, int] | None = None, width: int = 460,
                    large: bool = False) -> go.Figure:
     """The network: each unit as a small picture of what it computes over the plane, each link a line
     whose colour and width show its weight.
@@ -133,8 +133,7 @@ def network_figure(grids: list[np.ndarray], blocks: list[np.ndarray], input_labe
     grids: one (units, R, R) array per column (from `playground2d.neuron_grids`). blocks: the weights,
     (n_in + 1, n_out) per layer, last row the biases. Links carry customdata [layer, row, column]
     (points halfway along each link, for picking one); biases have a marker under their unit.
-    `selected` highlights one weight; `clickable=False` leaves out the points that make links clickable
-    (fewer things for a browser to redraw while training runs). `width` is the width in pixels the
+    `selected` highlights one weight. `width` is the width in pixels the
     figure will most likely get: the height follows from it, so that the pictures stay square without
     empty bands above and below.
     """
@@ -175,10 +174,9 @@ def network_figure(grids: list[np.ndarray], blocks: list[np.ndarray], input_labe
             bias_data.append([layer, block.shape[0] - 1, column])
             bias_text.append(f"bias {b:.3f}")
             bias_colour.append(_colour(b / biggest))
-    if clickable:
-        traces.append(dict(type="scatter", x=mids_x, y=mids_y, mode="markers", customdata=mids_data, text=mids_text,
-                           hovertemplate="%{text}<extra></extra>", showlegend=False, name="weights",
-                           marker={"size": 10, "color": "rgba(0,0,0,0)"}))  # invisible, but it takes clicks
+    traces.append(dict(type="scatter", x=mids_x, y=mids_y, mode="markers", customdata=mids_data, text=mids_text,
+                       hovertemplate="%{text}<extra></extra>", showlegend=False, name="weights",
+                       marker={"size": 10, "color": "rgba(0,0,0,0)"}))  # invisible, but it takes clicks
     traces.append(dict(type="scatter", x=bias_x, y=bias_y, mode="markers", customdata=bias_data, text=bias_text,
                        hovertemplate="%{text}<extra></extra>", showlegend=False, name="biases",
                        marker={"size": 7, "symbol": "square", "color": bias_colour,
