@@ -5,6 +5,7 @@ import streamlit as st
 from playground import gan2d
 from playground.figures.gan import gan_curves_figure, gan_plane_figure, placement_figure
 from playground.train import ACTIVE, OPTIMIZERS, ConfigError
+from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import memo
 from playground.ui.jobs import current_job, job_panel, start_job
@@ -155,14 +156,17 @@ def _start(paused: bool) -> None:
         job.step(1, "epoch")
 
 
-def play_pause() -> None:
+def play_pause(pause: bool) -> None:
+    """What the button said when it was clicked (bound when drawn, so a click delivered twice does not undo
+    itself)."""
     job = current_job(JOB)
-    if job is None or job.status not in ACTIVE:
+    if pause:
+        if job is not None and job.status in ("queued", "running"):
+            job.pause()
+    elif job is None or job.status not in ACTIVE:
         _start(paused=False)
     elif job.status == "paused":
         job.resume()
-    else:
-        job.pause()
 
 
 def step() -> None:
@@ -186,8 +190,8 @@ job = current_job(JOB)
 running = job is not None and job.status in ("queued", "running")
 b1, b2, b3, note = st.columns([1, 1, 1, 4])
 b1.button("Pause" if running else "Play", icon=":material/pause:" if running else ":material/play_arrow:",
-          key="gan.play", on_click=play_pause, type="primary", width="stretch")
-b2.button("Step", icon=":material/skip_next:", key="gan.step", on_click=step, width="stretch",
+          key="gan.play", on_click=play_pause, args=(running,), type="primary", width="stretch")
+b2.button("Step", icon=":material/skip_next:", key="gan.step", **session.once("gan.step", step), width="stretch",
           help="One round: D's updates, then G's. Pauses a running game first.")
 b3.button("Reset", icon=":material/restart_alt:", key="gan.reset", on_click=reset, width="stretch",
           help="Back to round 0 with fresh networks.")

@@ -58,8 +58,9 @@ if "opt.frame" not in st.session_state:
     st.session_state["opt.frame"] = STEPS
 
 
-def play() -> None:
-    playing = not st.session_state.get("opt.playing", False)
+def play(playing: bool) -> None:
+    # The wanted state is bound when the button is drawn, so a click that is delivered twice still means
+    # what the button said (a toggle would undo it).
     st.session_state["opt.playing"] = playing
     if playing and st.session_state["opt.frame"] >= STEPS:
         st.session_state["opt.frame"] = 0
@@ -88,7 +89,8 @@ def race_view() -> None:
 
 
 # Outside the fragment: starting or pausing reruns the page, which sets the fragment's timer.
-st.button("⏸ Pause" if st.session_state.get("opt.playing") else "▶ Play", on_click=play, key="opt.play")
+st.button("⏸ Pause" if st.session_state.get("opt.playing") else "▶ Play", on_click=play, key="opt.play",
+          args=(not st.session_state.get("opt.playing", False),))
 race_view()
 
 # ---- Adam's update, with the numbers ----------------------------------------------------------

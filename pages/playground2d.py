@@ -209,12 +209,15 @@ if job is not None and job.finished:
     job = None
 
 
-def play() -> None:
+def play(pause: bool) -> None:
+    """What the button said when it was clicked (bound when drawn, so a click delivered twice does not undo
+    itself)."""
     job = current_job(JOB)
-    if job is None or job.finished:
+    if pause:
+        if job is not None and job.status in ("queued", "running"):
+            job.pause()
+    elif job is None or job.finished:
         launch(RUN_EPOCHS)
-    elif job.status == "running":
-        job.pause()
     elif job.status == "paused":
         job.resume()
 
@@ -231,9 +234,9 @@ running = job is not None and job.status in ("running", "queued")
 b1, b2, b3, _ = controls.columns([1, 1, 1, 6])
 b1.button("Reset", key="pg.reset", on_click=reset, icon=":material/restart_alt:",
           help="Fresh weights from the seed, epoch 0")
-b2.button("Pause" if running else "Play", key="pg.play", on_click=play, type="primary",
+b2.button("Pause" if running else "Play", key="pg.play", on_click=play, args=(running,), type="primary",
           icon=":material/pause:" if running else ":material/play_arrow:")
-b3.button("Step", key="pg.step", on_click=step, disabled=running, icon=":material/skip_next:",
+b3.button("Step", key="pg.step", **session.once("pg.step", step), disabled=running, icon=":material/skip_next:",
           help="Train one epoch, then stop")
 if st.session_state.get("pg.error"):
     controls.error(st.session_state.pop("pg.error"))

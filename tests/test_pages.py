@@ -216,3 +216,33 @@ def test_a_dataset_that_needs_a_download_explains_itself_offline(monkeypatch, tm
     assert not at.exception
     message = " ".join(e.value for e in at.error)
     assert "MNIST" in message and str(tmp_path) in message
+
+
+def test_a_click_delivered_twice_acts_once_and_the_next_click_acts_again():
+    def once_app():
+        import streamlit as st
+
+        from playground.ui import session
+
+        st.session_state.setdefault("steps", 0)
+
+        def take_step() -> None:
+            st.session_state["steps"] += 1
+
+        step = session.once("step", take_step)
+        st.button("Step", key="step", **step)
+
+        def deliver_twice() -> None:  # what the callback sees when a click is handled twice
+            step["on_click"](*step["args"])
+            step["on_click"](*step["args"])
+
+        st.button("Step, delivered twice", key="twice", on_click=deliver_twice)
+        st.markdown(f"steps: {st.session_state['steps']}")
+
+    at = AppTest.from_function(once_app, default_timeout=TIMEOUT).run()
+    assert "steps: 0" in texts(at)
+    at.button(key="twice").click().run()
+    assert "steps: 1" in texts(at)  # a plain toggle or counter would say 2
+    at.button(key="step").click().run()
+    at.button(key="step").click().run()
+    assert "steps: 3" in texts(at)  # each new drawing of the button takes its own click

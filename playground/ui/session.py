@@ -103,6 +103,25 @@ def _status_line(record: RunRecord) -> str:
     return f"**{record.name}** {job.status}: epoch {max(job.epoch, 0)} of {job.config.epochs}"
 
 
+def once(key: str, action: Callable[[], None]) -> dict:
+    """`on_click` and `args` for a button whose `action` must run once per click.
+
+    While a timed fragment reruns, a click can reach its callback twice (the rerun it causes is
+    interrupted before the script starts, and the click is handled again in the next one); a "Step"
+    would then take two steps. Each drawing of the button carries a number; the first call with it
+    runs `action` and moves the number on, so a second call with the same one does nothing.
+    """
+    name = f"_once.{key}"
+    drawn = st.session_state.get(name, 0)
+
+    def run(number: int) -> None:
+        if st.session_state.get(name, 0) == number:
+            st.session_state[name] = number + 1
+            action()
+
+    return {"on_click": run, "args": (drawn,)}
+
+
 def page_polls() -> None:
     """Say that the current page watches its runs itself: from its own timed fragment, or from a
     live board (`playground.ui.live`, whose reads of the run's feed count as watching it).
