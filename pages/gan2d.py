@@ -3,9 +3,18 @@ import pandas as pd
 import streamlit as st
 
 from playground import gan2d
-from playground.figures.gan import gan_curves_figure, gan_plane_figure, placement_figure
+from playground.figures.gan import (
+    DISTANCE_CHART,
+    LIVE_PALETTE,
+    LOSSES_CHART,
+    gan_curves_figure,
+    gan_plane_figure,
+    placement_figure,
+    plane_scene_frame,
+)
+from playground.figures.style import presenting
 from playground.train import ACTIVE, OPTIMIZERS, ConfigError
-from playground.ui import session
+from playground.ui import live, session
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import memo
 from playground.ui.jobs import current_job, job_panel, start_job
@@ -210,14 +219,14 @@ def show(frame: dict, first: dict, history, real: np.ndarray, *, live: bool) -> 
     """The counters, the plane and the curves for one picture of the game."""
     m1, m2, m3, m4 = st.columns(4)
     change = frame["distance"] - first["distance"]
-    m1.metric("Round", f"{frame['round']:,}")
-    m2.metric("Distance to the target", f"{frame['distance']:.3f}",
+    text = gan2d.frame_metrics(frame)
+    m1.metric("Round", text["Round"])
+    m2.metric("Distance to the target", text["Distance to the target"],
               delta=f"{change:+.3f} since round 0" if frame["round"] and abs(change) >= 0.0005 else None,
               delta_color="inverse", help="Sliced Wasserstein distance between 1,000 generated and 1,000 real "
                                           "points, in plane units: how far, on average, points must move to match.")
-    m3.metric("D on real points", f"{frame['d_prob_real']:.0%} real",
-              help="D's average chance that a real point is real.")
-    m4.metric("D on generated points", f"{frame['d_prob_fake']:.0%} real",
+    m3.metric("D on real points", text["D on real points"], help="D's average chance that a real point is real.")
+    m4.metric("D on generated points", text["D on generated points"],
               help="D's average chance that a generated point is real: 50 % on both means it cannot tell.")
     left, right = st.columns([3, 2])
     left.plotly_chart(gan_plane_figure(gan2d.grid_axis(len(frame["grid"])),
@@ -225,11 +234,42 @@ def show(frame: dict, first: dict, history, real: np.ndarray, *, live: bool) -> 
                                        arrows=frame["arrows"] if state["arrows"] else None),
                       key="gan.fig.plane")
     right.plotly_chart(gan_curves_figure(history), key="gan.fig.curves")
-    right.caption("Dotted lines: each loss when D cannot tell real from fake (2 ln 2 ≈ 1.39 for D, ln 2 ≈ 0.69 "
-                  "for G). The game rarely settles exactly there; what matters is the distance going down.")
+    right.caption(CURVES_CAPTION)
     if not live:
         st.caption("Round 0: the networks are untrained. Press **Play** to run the game, or **Step** to go "
                    "one round at a time.")
+
+
+CURVES_CAPTION = ("Dotted lines: each loss when D cannot tell real from fake (2 ln 2 ≈ 1.39 for D, ln 2 ≈ 0.69 "
+                  "for G). The game rarely settles exactly there; what matters is the distance going down.")
+
+
+def show_live(job) -> None:
+    """While the game runs: live boards that the browser redraws from the job's feed by itself (no
+    page reruns, so the buttons answer at once); the page's figures come back when it stops."""
+    session.page_polls()
+    shown = st.session_state.setdefault("gan.shown", {})  # the producer reads it: the check boxes' now
+    shown.update(heatmap=bool(state["heatmap"]), arrows=bool(state["arrows"]))
+    token = live.feed_for("gan.feed", job, lambda: gan2d.live_producer(job, shown))
+    first = live.FEEDS.read(token)
+    job_options = gan2d.GanOptions.from_dict(job.options)
+    real = _target(job_options, job.config.seed).x_train[: job_options.shown].numpy()
+    large = presenting()
+    live.board(token, [live.status(job.name), live.metrics("Round", "Distance to the target", "D on real points",
+                                                            "D on generated points")],
+               key="gan.live.numbers", first=first, only=[], interval=0.4)
+    left, right = st.columns([3, 2])
+    with left:
+        frame = plane_scene_frame(gan2d.grid_axis(job_options.grid), real, heatmap=state["heatmap"], large=large)
+        live.board(token, [live.scene("plane", frame, height=560 if not large else 720, margin=(50, 150, 10, 48))],
+                   key="gan.live.plane", first=first, only=["plane"], notify=False, interval=0.4, palette=LIVE_PALETTE)
+        st.caption("Green circles: real points · black crosses: G's points · orange arrows: where G moves them. "
+                   "Pause to hover over the plane.")
+    with right:
+        live.board(token, [live.chart("losses", **LOSSES_CHART, empty="No rounds yet"),
+                           live.chart("distance", **DISTANCE_CHART, empty="No distance yet")],
+                   key="gan.live.curves", first=first, only=["losses", "distance"], notify=False, interval=0.4)
+        st.caption(CURVES_CAPTION)
 
 
 def _target(opts: gan2d.GanOptions, run_seed: int):
@@ -279,9 +319,13 @@ def render(job) -> None:
                    "settings.")
 
 
+if job is None or job.status not in ("queued", "running"):
+    live.close_feed("gan.feed")
 if job is None:
     frame, history = _untrained(options, seed)
     show(frame, frame, history, _target(options, seed).x_train[: options.shown].numpy(), live=False)
+elif job.status in ("queued", "running"):
+    show_live(job)
 else:
     job_panel(JOB, render, every=0.4)
 

@@ -438,6 +438,40 @@ def job_arguments(options: GanOptions, *, seed: int = 0) -> dict:
             "trainer": "gan2d", "options": options.to_dict()}
 
 
+def frame_metrics(frame: dict) -> dict:
+    """The page's four numbers for one picture of the game, as text: {"Round", "Distance to the target",
+    "D on real points", "D on generated points"}."""
+    return {"Round": f"{frame['round']:,}", "Distance to the target": f"{frame['distance']:.3f}",
+            "D on real points": f"{frame['d_prob_real']:.0%} real",
+            "D on generated points": f"{frame['d_prob_fake']:.0%} real"}
+
+
+def live_producer(job, shown: dict):
+    """A feed's producer for a "gan2d" job: its status, the four numbers, the loss and distance curves
+    and the plane, as the page's figures show them; computed again only when a new picture or round
+    arrived. `shown`: {"heatmap": bool, "arrows": bool}, read at each computation (the page updates it
+    when its check boxes change)."""
+    from playground import live
+    from playground.figures.gan import gan_series, plane_scene
+
+    axis = grid_axis(GanOptions.from_dict(job.options).grid)
+
+    def produce(job) -> dict:
+        view = {**live.job_view(job), "unit": "round", "fraction": 0.0}
+        frames = job.series("frames")
+        if not frames:
+            return view
+        frame = frames[-1]
+        view["metrics"] = frame_metrics(frame)
+        view["charts"] = gan_series(job.history_since(0))
+        view["scenes"] = {"plane": plane_scene(axis, frame["grid"] if shown.get("heatmap", True) else None,
+                                               frame["samples"],
+                                               arrows=frame["arrows"] if shown.get("arrows", True) else None)}
+        return view
+
+    return live.Cached(job, produce, mark=lambda j: (len(j.series("frames")), j.rows, tuple(sorted(shown.items()))))
+
+
 @register_trainer("gan2d")
 def gan2d(ctx):
     """Train a 2-D GAN round by round (see the module docstring); a round is the job's "epoch".

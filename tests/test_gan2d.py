@@ -4,6 +4,7 @@ pauses, steps one round at a time and resumes."""
 
 from __future__ import annotations
 
+import json
 import math
 import time
 
@@ -13,7 +14,7 @@ import torch
 
 from playground import gan2d
 from playground.figures.gan import gan_curves_figure, gan_plane_figure, placement_figure
-from playground.train import ConfigError, TrainingError, start
+from playground.train import Config, ConfigError, TrainingError, start
 from tests.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -207,6 +208,105 @@ def test_the_curves_figure_draws_losses_and_the_measured_distances():
     empty = gan_curves_figure(pd.DataFrame(columns=["epoch", "d_loss", "g_loss", "distance"]))
     assert all(len(t.x) == 0 for t in empty.data)
     assert {"No rounds yet", "No distance yet"} <= {a.text for a in empty.layout.annotations}
+
+
+def test_the_live_plane_draws_what_the_figure_draws():
+    from playground.figures.gan import plane_scene, plane_scene_frame
+    from playground.live import picture_values
+
+    axis = gan2d.grid_axis(5)
+    grid = np.array([[0.0, 0.25, 0.5, 0.75, 1.0]] * 5)
+    fake = np.array([[0.0, 0.0], [1.0, 1.0]])
+    scene = plane_scene(axis, grid, fake, arrows=np.array([[2.0, 0.0], [0.0, 1.0]]))
+    image = scene["images"][0]
+    # D's chance 0..1 travels as -1..1 (white at 0.5); cell centres sit on the grid's points.
+    assert np.allclose(picture_values(image), grid * 2 - 1, atol=0.008)
+    assert image["x"] == image["y"] == -3.75 and image["w"] == image["h"] == 7.5
+    xy = np.array(scene["lines"][0]["xy"]).reshape(-1, 4)
+    # Shafts as in the figure (longest ARROW_LENGTH, the other half of it), then two head strokes per tip.
+    assert xy[:2].tolist() == [[0.0, 0.0, 0.5, 0.0], [1.0, 1.0, 1.0, 1.25]]
+    assert len(xy) == 6
+    heads = xy[2:]
+    assert np.allclose(np.hypot(heads[:, 2] - heads[:, 0], heads[:, 3] - heads[:, 1]), 0.12, atol=1e-5)
+    assert np.all(heads[[0, 2], 2] < 0.5)  # the first arrow's head strokes point back along it
+    crosses = scene["markers"][0]
+    assert crosses["symbol"] == "cross" and crosses["x"] == [0.0, 1.0] and crosses["y"] == [0.0, 1.0]
+    bare = plane_scene(axis, None, fake)
+    assert bare["images"] == [] and bare["lines"] == []
+    with pytest.raises(ValueError, match="grid must be"):
+        plane_scene(axis, np.zeros((4, 4)), fake)
+
+    frame = plane_scene_frame(axis, np.array([[2.0, 0.0], [0.0, -2.0]]))
+    assert frame["x_range"] == frame["y_range"] == [-3.0, 3.0] and frame["axes"]["ticks"] == [-3, -2, -1, 0, 1, 2, 3]
+    assert frame["markers"][0]["x"] == [2.0, 0.0] and frame["markers"][0]["symbol"] == "circle"
+    assert "colorbar" in frame and "colorbar" not in plane_scene_frame(axis, np.zeros((1, 2)), heatmap=False)
+
+
+def test_the_live_curves_hold_the_losses_their_ties_and_the_measured_distances():
+    import pandas as pd
+
+    from playground.figures.gan import gan_series
+
+    history = pd.DataFrame({"epoch": range(21), "d_loss": [math.nan] + [1.3] * 20, "g_loss": [math.nan] + [0.7] * 20,
+                            "distance": [1.2] + [math.nan] * 9 + [0.8] + [math.nan] * 9 + [0.4]})
+    charts = gan_series(history)
+    losses = charts["losses"]["series"]
+    assert [s["name"] for s in losses if s.get("legend", True)] == ["D loss (inspector)", "G loss (forger)"]
+    ties = [s for s in losses if s.get("dash")]
+    assert [round(s["y"][0], 4) for s in ties] == [round(2 * math.log(2), 4), round(math.log(2), 4)]
+    assert ties[0]["x"] == [1.0, 20.0]  # across the rounds that have losses
+    assert losses[0]["x"][0] == 1.0 and len(losses[0]["x"]) == 20
+    assert charts["distance"]["series"][0]["y"] == [1.2, 0.8, 0.4]
+    empty = gan_series(pd.DataFrame(columns=["epoch", "d_loss", "g_loss", "distance"]))
+    assert empty == {"losses": {"series": []}, "distance": {"series": []}}
+
+
+class _GanJob:
+    """What the live producer reads of a running gan2d job, set by hand."""
+
+    def __init__(self, frames, rows):
+        self.status, self.epoch, self.fraction, self.device = "running", 20, 0.0, "cpu"
+        self.queue_position = self.error = None
+        self.config = Config(epochs=3000)
+        self.options = gan2d.GanOptions(grid=11, shown=40).to_dict()
+        self.frames, self.rows_ = frames, rows
+
+    progress = 20 / 3000
+    rows = property(lambda self: len(self.rows_))
+
+    def series(self, name):
+        return list(self.frames) if name == "frames" else []
+
+    def history_since(self, row):
+        import pandas as pd
+
+        return pd.DataFrame(self.rows_[row:], columns=["epoch", "d_loss", "g_loss", "distance"])
+
+
+def test_the_live_feed_shows_the_newest_picture_and_follows_the_check_boxes():
+    options = gan2d.GanOptions(grid=11, shown=40)
+    data = gan2d.target_dataset(options)
+    gan = gan2d.Gan2d(options, data.x_train, seed=0)
+    first = gan.frame(data.x_test)
+    for _ in range(3):
+        list(gan.steps())
+    later = gan.frame(data.x_test)
+    job = _GanJob([first], [[0, math.nan, math.nan, first["distance"]]])
+    shown = {"heatmap": True, "arrows": True}
+    produce = gan2d.live_producer(job, shown)
+    view = produce()
+    assert view["status"] == "running" and view["unit"] == "round" and view["epochs"] == 3000
+    assert view["metrics"] == gan2d.frame_metrics(first) and view["metrics"]["Round"] == "0"
+    job.frames.append(later)
+    job.rows_.append([3, 1.2, 0.8, math.nan])
+    view = produce()
+    assert view["metrics"]["Distance to the target"] == f"{later['distance']:.3f}"
+    plane = view["scenes"]["plane"]
+    assert plane["markers"][0]["x"] == [round(float(v), 3) for v in later["samples"][:, 0]]
+    assert len(plane["images"]) == 1 and len(plane["lines"]) == 1
+    shown["heatmap"] = False  # the page unticks "Show D's verdict"
+    assert produce()["scenes"]["plane"]["images"] == []
+    json.dumps(produce(), allow_nan=False)  # what the browser gets is plain JSON
 
 
 def test_the_placement_figure_offers_every_grid_point_and_marks_the_placed_ones():

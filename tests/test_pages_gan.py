@@ -3,17 +3,31 @@ one round at a time, Reset goes back, and the user's own points make a target.""
 
 import time
 
+from playground.live import FEEDS
 from tests.test_pages import open_page
 
 PAGE = "pages/gan2d.py"
 
 
+def metrics(at) -> dict[str, str]:
+    """The numbers the page shows: its metrics, or while the game runs, what its live board draws (the
+    feed the browser reads; empty before the first picture)."""
+    held = at.session_state["gan.feed"] if "gan.feed" in at.session_state else None
+    if held is not None:
+        view = FEEDS.read(held[1])
+        if view is not None and view["status"] in ("queued", "running"):
+            assert not at.metric  # no stale numbers beside the live ones
+            return view.get("metrics", {})
+    return {m.label: m.value for m in at.metric}
+
+
 def metric(at, label: str) -> str:
-    return next(m.value for m in at.metric if m.label == label)
+    return metrics(at).get(label, "")
 
 
 def round_shown(at) -> int:
-    return int(metric(at, "Round").replace(",", ""))
+    shown = metric(at, "Round").replace(",", "")
+    return int(shown) if shown else -1
 
 
 def run_until(at, condition, timeout: float = 60):
@@ -44,6 +58,10 @@ def test_play_runs_the_game_and_pause_then_step_moves_one_round():
     run_until(at, lambda a: round_shown(a) >= 100)
     assert metric(at, "Distance to the target") != untrained  # the points have moved
     assert at.button(key="gan.play").label == "Pause"
+    view = FEEDS.read(at.session_state["gan.feed"][1])  # what the live board draws
+    assert len(view["charts"]["losses"]["series"]) == 4 and view["charts"]["distance"]["series"]
+    assert view["scenes"]["plane"]["images"] and view["scenes"]["plane"]["lines"]  # D's verdict, G's arrows
+    assert len(view["scenes"]["plane"]["markers"][0]["x"]) == 250  # G's shown points
 
     at.button(key="gan.play").click().run()
     job = at.session_state["gan.job"]

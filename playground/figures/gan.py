@@ -22,7 +22,8 @@ from playground.figures.style import (
     small_font_size,
 )
 
-__all__ = ["ARROW_LENGTH", "gan_curves_figure", "gan_plane_figure", "placement_figure"]
+__all__ = ["ARROW_LENGTH", "DISTANCE_CHART", "LIVE_PALETTE", "LOSSES_CHART", "gan_curves_figure", "gan_plane_figure",
+           "gan_series", "placement_figure", "plane_scene", "plane_scene_frame"]
 
 ARROW_LENGTH = 0.5  # plane units of the longest arrow; the others keep their length relative to it
 REAL_COLOR = BLUISH_GREEN
@@ -168,3 +169,91 @@ def placement_figure(axis: np.ndarray, placed: np.ndarray, *, large: bool = Fals
     # Plotly's own drag mode (zoom) stays: in box-select mode a plain click no longer picks a point.
     fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     return fig
+
+
+# ---- the live board's version (drawn by the browser from plain data while a game runs) ---------------
+
+# The heatmap's colours at the figure's 0.8 opacity over white: blue "fake", white "can't tell", red "real"
+# (RdBu's ends and middle).
+LIVE_PALETTE = ["#4D85BD", "#F9F9F9", "#C1464B"]
+PLANE_TICKS = [-3, -2, -1, 0, 1, 2, 3]
+LOSSES_CHART = {"x_title": "round", "y_title": "loss", "y_format": "number", "height": 230}
+DISTANCE_CHART = {"x_title": "round", "y_title": "distance", "y_format": "number", "height": 200}
+_HEAD = 0.12  # plane units of each stroke of an arrow's head
+_HEAD_ANGLE = math.radians(28)
+
+
+def plane_scene_frame(axis: np.ndarray, real: np.ndarray, *, heatmap: bool = True, large: bool = False) -> dict:
+    """What stays put in the live plane: its range and axes, the real (target) points and, with the
+    heatmap, the colour bar's meaning."""
+    axis = np.asarray(axis, dtype=float)
+    real = np.asarray(real, dtype=float).reshape(-1, 2)
+    lo, hi = (float(axis.min()), float(axis.max())) if len(axis) else (-1.0, 1.0)
+    frame = {"x_range": [lo, hi], "y_range": [lo, hi], "equal": True,
+             "axes": {"x": "x₁", "y": "x₂", "ticks": [t for t in PLANE_TICKS if lo <= t <= hi]},
+             "markers": [{"x": np.round(real[:, 0], 3).tolist(), "y": np.round(real[:, 1], 3).tolist(),
+                          "color": REAL_COLOR, "size": 7 if not large else 10, "symbol": "circle", "edge": "#FFFFFF",
+                          "edge_width": 0.5}],
+             "font": small_font_size(large)}
+    if heatmap:
+        frame["colorbar"] = {"title": "D: chance it is real", "labels": ["0 fake", "0.5 can't tell", "1 real"]}
+    return frame
+
+
+def plane_scene(axis: np.ndarray, grid: np.ndarray | None, fake: np.ndarray, *, arrows: np.ndarray | None = None,
+                large: bool = False) -> dict:
+    """What moves in the live plane, as `gan_plane_figure` draws it: D's verdict (None: not shown), the
+    generated points (black crosses) and G's arrows (longest ARROW_LENGTH, with heads)."""
+    from playground.live import clean, picture
+
+    axis = np.asarray(axis, dtype=float)
+    fake = np.asarray(fake, dtype=float).reshape(-1, 2)
+    scene: dict = {"images": [], "lines": [], "markers": []}
+    if grid is not None:
+        grid = np.asarray(grid, dtype=float)
+        if grid.shape != (len(axis), len(axis)):
+            raise ValueError(f"grid must be ({len(axis)}, {len(axis)}) to match the axis, got {grid.shape}")
+        step = (axis[-1] - axis[0]) / (len(axis) - 1)
+        scene["images"].append(picture(grid * 2 - 1, x=axis[0] - step / 2, y=axis[0] - step / 2,
+                                       width=axis[-1] - axis[0] + step, height=axis[-1] - axis[0] + step))
+    if arrows is not None and len(fake):
+        arrows = np.asarray(arrows, dtype=float).reshape(-1, 2)
+        lengths = np.linalg.norm(arrows, axis=1)
+        longest = float(lengths.max()) if len(lengths) else 0.0
+        if math.isfinite(longest) and longest > 0:
+            tips = fake + arrows * (ARROW_LENGTH / longest)
+            segments = [np.column_stack([fake, tips])]
+            headed = lengths / longest > 0.05  # as in the figure: no head on a near-zero arrow
+            back = -arrows[headed] / lengths[headed, None]
+            for turn in (_HEAD_ANGLE, -_HEAD_ANGLE):
+                c, s = math.cos(turn), math.sin(turn)
+                wing = np.column_stack([back[:, 0] * c - back[:, 1] * s, back[:, 0] * s + back[:, 1] * c]) * _HEAD
+                segments.append(np.column_stack([tips[headed], tips[headed] + wing]))
+            scene["lines"].append({"color": ARROW_COLOR, "width": 1.5 if not large else 2.5,
+                                   "xy": clean(np.concatenate(segments))})
+    scene["markers"].append({"x": clean(np.round(fake[:, 0], 3)), "y": clean(np.round(fake[:, 1], 3)),
+                             "color": FAKE_COLOR, "size": 8 if not large else 11, "symbol": "cross",
+                             "edge_width": 2 if not large else 3})
+    return scene
+
+
+def gan_series(history: pd.DataFrame) -> dict:
+    """What `gan_curves_figure` draws, as the live board's two charts: "losses" (D's and G's, with their
+    dotted tie lines) and "distance"."""
+    from playground.live import series
+
+    losses = _thin(history.dropna(subset=["d_loss", "g_loss"], how="all")) if len(history) else history
+    lines = []
+    if len(losses):
+        rounds = losses["epoch"].to_numpy(dtype=float)
+        for column, name, color, tie in (("d_loss", "D loss (inspector)", BLUE, 2 * math.log(2)),
+                                         ("g_loss", "G loss (forger)", REDDISH_PURPLE, math.log(2))):
+            lines.append(series(name, rounds, losses[column].to_numpy(dtype=float), color))
+            lines.append({**series(f"{name} at a tie", [rounds[0], rounds[-1]], [tie, tie], color), "dash": True,
+                          "legend": False})
+    distances = (_thin(history.dropna(subset=["distance"])) if len(history) and "distance" in history
+                 else history.iloc[0:0])
+    return {"losses": {"series": lines},
+            "distance": {"series": [series("distance", distances["epoch"].to_numpy(dtype=float),
+                                           distances["distance"].to_numpy(dtype=float), ORANGE)]
+                         if len(distances) else []}}

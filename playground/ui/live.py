@@ -94,11 +94,12 @@ def status(title: str) -> dict:
 
 
 def chart(chart_id: str, *, x_title: str, y_title: str, y_format: str = "number", height: int = 260,
-          y_range: list[float] | None = None) -> dict:
+          y_range: list[float] | None = None, empty: str = "No epochs yet") -> dict:
     """A line chart of the view's `charts[chart_id]["series"]`; y from 0 unless `y_range` fixes it.
-    `y_format`: "number" or "percent"."""
+    `y_format`: "number" or "percent"; `empty`: what it says before there is a point to draw. A series
+    with "dash" is drawn dotted and thin, one with "legend": False is left out of the legend."""
     return {"kind": "chart", "id": chart_id, "x_title": x_title, "y_title": y_title, "y_format": y_format,
-            "height": height, "y_range": y_range}
+            "height": height, "y_range": y_range, "empty": empty}
 
 
 def scene(scene_id: str, frame: dict, *, height: int | None = None,
@@ -115,16 +116,17 @@ def row(*panels: dict) -> dict:
 
 
 def board(token: str, panels: list[dict], *, key: str, first: dict | None = None, interval: float = 0.5,
-          notify: bool = True, only: list[str] | None = None) -> None:
+          notify: bool = True, only: list[str] | None = None, palette: list[str] | None = None) -> None:
     """Mount a live board reading feed `token`. `first`: a view to draw at once (so nothing flashes
     empty before the first answer). `notify`: rerun the page when the job stops running (one board
     per page should). `only`: the charts and scenes this board draws. Boards of one feed on a page
-    share one request per refresh."""
+    share one request per refresh. `palette`: the colours of -1, 0 and 1 in its pictures ("#RRGGBB";
+    blue–white–orange unless given)."""
     base = _base_path()
     url = (f"/{base}" if base else "") + f"/api/live/{token}"  # one address a feed: the page's boards share reads
     large = presenting()
     data = {"url": url, "interval": int(interval * 1000), "notify": notify, "panels": panels,
-            "palette": [BLUE, "#FFFFFF", ORANGE], "scale": 1.35 if large else 1.0,
+            "palette": list(palette or [BLUE, "#FFFFFF", ORANGE]), "scale": 1.35 if large else 1.0,
             "first": _only(first, only) if first and only else first,
             "token": token, "css": _CSS, "only": only}
     _mount(key=key, data=json.loads(json.dumps(data, allow_nan=False)), on_ended_change=_ended, width="stretch")

@@ -65,7 +65,7 @@ function drawChart(canvas, panel, chart, scale) {
   if (!xs.length) {
     ctx.textAlign = "center";
     ctx.textBaseline = "middle";
-    ctx.fillText("No epochs yet", width / 2, height / 2);
+    ctx.fillText(panel.empty || "No epochs yet", width / 2, height / 2);
     return;
   }
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
@@ -111,6 +111,8 @@ function drawChart(canvas, panel, chart, scale) {
   ctx.lineJoin = "round";
   for (const s of series) {
     ctx.strokeStyle = s.color;
+    ctx.setLineDash(s.dash ? [2 * scale, 4 * scale] : []);
+    ctx.lineWidth = (s.dash ? 1 : 2) * scale;
     ctx.beginPath();
     let pen = false;
     for (let i = 0; i < s.x.length; i++) {
@@ -131,8 +133,10 @@ function drawChart(canvas, panel, chart, scale) {
   // legend
   ctx.textAlign = "left";
   ctx.textBaseline = "middle";
+  ctx.setLineDash([]);
   let lx = m.l;
   for (const s of series) {
+    if (s.legend === false) continue;
     ctx.strokeStyle = s.color;
     ctx.lineWidth = 2 * scale;
     ctx.beginPath(); ctx.moveTo(lx, m.t / 2); ctx.lineTo(lx + 22 * scale, m.t / 2); ctx.stroke();
@@ -169,6 +173,20 @@ function drawMarkers(ctx, group, X, Y, scale) {
   const size = (group.size || 8) * scale;
   ctx.lineWidth = (group.edge_width || 1) * scale;
   ctx.strokeStyle = group.edge || "#555555";
+  if (group.symbol === "cross") {
+    // Thin crosses (x) in the group's colour, all in one path.
+    const h = size / 2;
+    ctx.strokeStyle = group.color;
+    ctx.beginPath();
+    for (let i = 0; i < group.x.length; i++) {
+      if (group.x[i] === null || group.y[i] === null) continue;
+      const x = X(group.x[i]), y = Y(group.y[i]);
+      ctx.moveTo(x - h, y - h); ctx.lineTo(x + h, y + h);
+      ctx.moveTo(x - h, y + h); ctx.lineTo(x + h, y - h);
+    }
+    ctx.stroke();
+    return;
+  }
   for (let i = 0; i < group.x.length; i++) {
     ctx.fillStyle = Array.isArray(group.color) ? group.color[i] : group.color;
     ctx.beginPath();
@@ -202,17 +220,6 @@ function drawScene(canvas, panel, scene, table, scale) {
   (scene.images || []).forEach((image, i) => {
     ctx.drawImage(imageCanvas(image, table, i), X(image.x), Y(image.y + image.h), image.w * unit, image.h * unit);
   });
-  ctx.lineCap = "butt";
-  for (const group of scene.lines || []) {
-    ctx.strokeStyle = group.color;
-    ctx.lineWidth = group.width * scale;
-    ctx.beginPath();
-    for (let i = 0; i + 3 < group.xy.length; i += 4) {
-      ctx.moveTo(X(group.xy[i]), Y(group.xy[i + 1]));
-      ctx.lineTo(X(group.xy[i + 2]), Y(group.xy[i + 3]));
-    }
-    ctx.stroke();
-  }
   if (frame.markers && frame.markers.length) {
     // What stays put (the data points) is drawn once into a layer of its own, then copied each time.
     const key = `${width}x${height}`;
@@ -226,6 +233,17 @@ function drawScene(canvas, panel, scene, table, scale) {
     ctx.drawImage(panel.layer.canvas, 0, 0);
     const ratio = window.devicePixelRatio || 1;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  }
+  ctx.lineCap = "butt";
+  for (const group of scene.lines || []) {
+    ctx.strokeStyle = group.color;
+    ctx.lineWidth = group.width * scale;
+    ctx.beginPath();
+    for (let i = 0; i + 3 < group.xy.length; i += 4) {
+      ctx.moveTo(X(group.xy[i]), Y(group.xy[i + 1]));
+      ctx.lineTo(X(group.xy[i + 2]), Y(group.xy[i + 3]));
+    }
+    ctx.stroke();
   }
   for (const group of scene.markers || []) drawMarkers(ctx, group, X, Y, scale);
   ctx.restore();
@@ -274,7 +292,8 @@ function statusLine(view) {
   if (view.epochs) {
     // Within a long epoch (MNIST on a CPU: a minute or more) the share of it done shows it moving.
     const within = view.fraction > 0 && view.fraction < 1 ? ` (${Math.floor(view.fraction * 100)} % of it)` : "";
-    parts.push(`epoch ${Math.min(Math.max(view.epoch, 0), view.epochs)} of ${view.epochs}${within}`);
+    const at = Math.min(Math.max(view.epoch, 0), view.epochs);
+    parts.push(`${view.unit || "epoch"} ${at.toLocaleString("en-US")} of ${view.epochs.toLocaleString("en-US")}${within}`);
   }
   if (view.speed) parts.push(`${Math.round(view.speed).toLocaleString("en-US")} samples/s`);
   parts.push(`device: ${view.device || "…"}`);
@@ -438,7 +457,15 @@ export default function (component) {
   // On a busy machine (answers take longer to come: a few milliseconds when it is quiet) the
   // pictures are redrawn less often, at most once per ten round trips, so that the numbers keep
   // moving with every answer while the browser's drawing leaves time for the server and training.
-  let frame = null, trip = 0, drawnAt = -1e9;
+  let frame = null, trip = 0, drawnAt = -1e9, stopped = false, retry = null;
+  // The rerun that replaces this board with the finished page. Should it not come (a busy server
+  // may drop a trigger that arrives while another run is starting), ask again every few seconds
+  // until the page unmounts the board.
+  const askForRerun = (status, attempt) => {
+    if (stopped) return;
+    setTriggerValue("ended", `${status}:${data.token}:${attempt}`);
+    retry = setTimeout(() => askForRerun(status, attempt + 1), 4000);
+  };
   const render = () => {
     frame = null;
     const now = performance.now();
@@ -462,14 +489,16 @@ export default function (component) {
     }
     if (!ACTIVE.has(view.status)) {
       ended = true;
-      if (data.notify) setTriggerValue("ended", `${view.status}:${data.token}`);
+      if (data.notify) askForRerun(view.status, 1);
     }
   };
   if (last) { drawText(parts, last); drawPictures(parts, last, table, data.scale); }
   const observer = new ResizeObserver(() => { if (last) { drawnAt = -1e9; redraw(); } });
   observer.observe(root);
   const leave = !last || ACTIVE.has(last.status) ? subscribe(data.url, data.interval, { update }) : () => {};
-  const stop = () => { ended = true; cancelAnimationFrame(frame); observer.disconnect(); leave(); };
+  const stop = () => {
+    ended = true; stopped = true; clearTimeout(retry); cancelAnimationFrame(frame); observer.disconnect(); leave();
+  };
   parentElement.__npStop = stop;
   return stop;
 }

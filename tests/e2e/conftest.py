@@ -84,3 +84,19 @@ def page(browser):
 def assert_no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "Traceback (most recent call last)" not in page.inner_text("body")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """On a failed browser test, add what the page showed then (its text, and the server's last lines)
+    to the report, so that a failure in CI can be read without running it again."""
+    outcome = yield
+    report = outcome.get_result()
+    page = item.funcargs.get("page") if hasattr(item, "funcargs") else None
+    if report.when != "call" or not report.failed or page is None:
+        return
+    try:
+        shown = page.inner_text("body", timeout=5_000)
+        report.sections.append(("page text at the failure", f"{page.url}\n{shown[-4000:]}"))
+    except Exception as e:  # noqa: BLE001 - the page itself may be gone
+        report.sections.append(("page text at the failure", f"not readable: {e}"))

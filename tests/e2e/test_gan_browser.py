@@ -1,5 +1,5 @@
-"""The 2-D GAN page in real Chromium: Play runs the game live, the round counter climbs and the
-distance to the target falls; Pause holds it."""
+"""The 2-D GAN page in real Chromium: Play runs the game live (the browser redraws the plane from the
+game's feed), the round counter climbs and the distance to the target falls; Pause holds it."""
 
 import time
 
@@ -7,8 +7,13 @@ from tests.e2e.conftest import assert_no_exception
 
 
 def metric(page, label: str) -> str:
-    box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
-    return box.locator('[data-testid="stMetricValue"]').inner_text()
+    """A number the page shows: a metric, or while the game runs, the live board's."""
+    box = page.locator('[data-testid="stMetric"], [data-testid="npLiveMetric"]').filter(has_text=label).first
+    return box.locator('[data-testid="stMetricValue"], .np-metric-value').inner_text()
+
+
+def live_plane(page):
+    return page.locator(".np-live canvas").first
 
 
 def wait_until(condition, timeout: float = 90) -> None:
@@ -28,6 +33,9 @@ def test_play_moves_the_round_counter_and_the_distance_falls(page, app_url):
 
     page.get_by_role("button", name="Play").click()
     page.get_by_role("button", name="Pause").wait_for()
+    live_plane(page).wait_for()
+    page.wait_for_timeout(500)
+    early = live_plane(page).screenshot()
     seen = set()
 
     def moved_and_closer() -> bool:
@@ -36,9 +44,13 @@ def test_play_moves_the_round_counter_and_the_distance_falls(page, app_url):
         return len(seen) >= 4 and float(metric(page, "Distance to the target")) < untrained / 2
 
     wait_until(moved_and_closer)
+    assert live_plane(page).screenshot() != early  # the browser redrew the plane as the points moved
+    paused_at = time.time()
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for()
     page.get_by_text("Paused.").first.wait_for()
+    assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2  # the figures, with hover, are back
+    print(f"pause answered in {time.time() - paused_at:.2f} s")
     assert_no_exception(page)
 
 
