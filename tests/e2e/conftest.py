@@ -25,14 +25,17 @@ def _free_port() -> int:
 class Server:
     """A `streamlit run app.py` process on a free local port, logging to a file."""
 
-    def __init__(self, log: Path):
+    def __init__(self, log: Path, *, base_path: str = ""):
+        """`base_path`: serve the app under http://host:port/<base_path>/ (as behind a school's proxy);
+        `url` is then that address."""
         self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}" + (f"/{base_path}" if base_path else "")
         self.log = log
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(self.port), "--server.address", "127.0.0.1"],
+             "--server.port", str(self.port), "--server.address", "127.0.0.1",
+             *(["--server.baseUrlPath", base_path] if base_path else [])],
             cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while time.time() < deadline:
