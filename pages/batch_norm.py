@@ -62,21 +62,27 @@ if st.session_state.get("bn.error"):
     st.error(st.session_state.pop("bn.error"))
 
 
+def accuracies(tables: dict) -> dict[str, str]:
+    return {f"Validation accuracy, {name}": f"{table['val_acc'].iloc[-1]:.0%}" for name, table in tables.items()}
+
+
 def show_training(job) -> None:
     tables = regularization.histories(job.series("rows"))
     if not tables:
         st.caption("Starting…")
         return
     columns = st.columns(len(tables))
+    shown = accuracies(tables)
     for column, (name, table) in zip(columns, tables.items()):
-        column.metric(f"Validation accuracy, {name}", f"{table['val_acc'].iloc[-1]:.0%}",
-                      help=f"after epoch {int(table['epoch'].iloc[-1])}")
+        label = f"Validation accuracy, {name}"
+        column.metric(label, shown[label], help=f"after epoch {int(table['epoch'].iloc[-1])}")
     left, right = st.columns(2)
     left.plotly_chart(variant_curves_figure(tables, metric="acc"), key="bn.fig.accuracy")
     right.plotly_chart(variant_curves_figure(tables, metric="loss"), key="bn.fig.loss")
 
 
-jobs.job_panel(JOB, show_training)
+jobs.job_panel(JOB, show_training, live=jobs.variants_board(
+    JOB, accuracies, [f"Validation accuracy, {name}" for name in (PLAIN, NORMED)]))
 
 # ---- Inside the batch-norm layers -------------------------------------------------------------
 st.subheader("Inside the batch-norm layers")

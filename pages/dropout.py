@@ -59,21 +59,25 @@ if st.session_state.get("do.error"):
     st.error(st.session_state.pop("do.error"))
 
 
+def gaps(tables: dict) -> dict[str, str]:
+    return {f"Training − validation accuracy, {name}": f"{dropout.gap(table):.1%}" for name, table in tables.items()}
+
+
 def show_training(job) -> None:
     tables = regularization.histories(job.series("rows"))
     if not tables:
         st.caption("Starting…")
         return
     columns = st.columns(len(tables))
-    for column, (name, table) in zip(columns, tables.items()):
-        column.metric(f"Training − validation accuracy, {name}", f"{dropout.gap(table):.1%}",
-                      help="the gap between seen and new examples, over the last 5 epochs")
+    for column, (label, text) in zip(columns, gaps(tables).items()):
+        column.metric(label, text, help="the gap between seen and new examples, over the last 5 epochs")
     left, right = st.columns(2)
     left.plotly_chart(variant_curves_figure(tables, metric="acc"), key="do.fig.accuracy")
     right.plotly_chart(variant_curves_figure(tables, metric="loss"), key="do.fig.loss")
 
 
-jobs.job_panel(JOB, show_training)
+jobs.job_panel(JOB, show_training, live=jobs.variants_board(
+    JOB, gaps, [f"Training − validation accuracy, {name}" for name in (PLAIN, DROPPED)], caption=None))
 st.caption("Dashed lines: training set (measured with every unit on); solid: validation. Without dropout the "
            "network learns the noise too: near-perfect on its training points, worse on new ones. Dropout keeps "
            "the two closer.")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -306,6 +307,24 @@ def histories(rows: list[dict]) -> dict[str, pd.DataFrame]:
     for row in rows:
         tables.setdefault(row["variant"], []).append(row)
     return {name: pd.DataFrame(found).drop(columns="variant") for name, found in tables.items()}
+
+
+def live_producer(job, metrics: Callable[[dict[str, pd.DataFrame]], dict[str, str]]):
+    """A feed's producer for a "variants" job: its status, `metrics(histories)` (label -> text) and the
+    accuracy and loss charts of every variant so far ("acc", "loss"); computed again only when new rows
+    arrived."""
+    from playground import live
+    from playground.figures.training_lab2 import variant_series
+
+    def produce(job) -> dict:
+        view = live.job_view(job)
+        tables = histories(job.series("rows"))
+        if tables:
+            view["metrics"] = metrics(tables)
+            view["charts"] = {m: variant_series(tables, metric=m) for m in ("acc", "loss")}
+        return view
+
+    return live.Cached(job, produce, mark=lambda j: len(j.series("rows")))
 
 
 def load_weights(spec: dict, state: bytes) -> nn.Module:

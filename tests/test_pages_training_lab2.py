@@ -6,6 +6,7 @@ until it finishes, as AppTest does not tick timed fragments), and checks what th
 
 import time
 
+from playground.live import FEEDS
 from tests.test_pages import open_page
 
 
@@ -35,7 +36,18 @@ def test_batch_norm_trains_both_networks_and_shows_both_modes():
     running = at.caption[[i for i, c in enumerate(at.caption) if "batch mean is" in c.value][0]].value
     at.select_slider(key="bn.epochs").set_value(5).run()
     at.button(key="bn.train").click().run()
+    # While it trains the page draws nothing itself: its live board reads the job's feed.
+    assert not at.metric and "bn.job.feed" in at.session_state
+    token = at.session_state["bn.job.feed"][1]
+    deadline = time.time() + 60
+    while "metrics" not in (view := FEEDS.read(token) or {"status": "gone"}) and view["status"] == "running":
+        assert time.time() < deadline, view
+        time.sleep(0.2)
+    if "metrics" in view:  # (a quick worker may already be done: then the page's own numbers follow)
+        assert set(view["metrics"]) == {f"Validation accuracy, {kind} batch norm" for kind in ("without", "with")}
+        assert len(view["charts"]["acc"]["series"]) == len(view["charts"]["loss"]["series"]) == 4
     run_until_done(at, "bn.job")
+    assert "bn.job.feed" not in at.session_state  # closed once the run stopped
     shown = metrics(at)
     plain = float(shown["Validation accuracy, without batch norm"].rstrip("%"))
     normed = float(shown["Validation accuracy, with batch norm"].rstrip("%"))

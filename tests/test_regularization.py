@@ -17,7 +17,7 @@ import pytest
 import torch
 from torch import nn
 
-from playground import data
+from playground import data, regularization
 from playground.figures.training_lab2 import (
     augmented_examples_figure,
     early_stopping_figure,
@@ -223,3 +223,38 @@ def test_figures_draw_what_they_are_given():
     images = augmented_examples_figure(np.zeros((3, 1, 8, 8)), {"shift": np.ones((3, 1, 8, 8))})
     assert images.data[0].z.shape == (18, 27, 3)
     assert list(images.layout.yaxis.ticktext) == ["original", "shift"]
+
+
+class _VariantsJob:
+    """What the live producer reads of a running variants job, set by hand."""
+
+    def __init__(self):
+        self.status, self.epoch, self.fraction, self.device = "running", 1, 0.5, "cpu"
+        self.queue_position = self.error = None
+        self.config = Config(epochs=4)
+        self.progress = 0.25
+        self.rows = []
+
+    def series(self, name):
+        return list(self.rows) if name == "rows" else []
+
+
+def test_the_live_feed_of_a_variants_job_holds_its_numbers_and_every_variants_curves():
+    job = _VariantsJob()
+    produce = regularization.live_producer(job, lambda tables: {n: f"{len(t)} epochs" for n, t in tables.items()})
+    assert "metrics" not in produce() and produce()["status"] == "running"
+
+    def row(variant, epoch, acc):
+        return {"variant": variant, "epoch": epoch, "train_acc": acc + 0.1, "val_acc": acc, "train_loss": 1 - acc,
+                "val_loss": 1.1 - acc}
+
+    job.rows += [row("plain", 1, 0.3), row("normed", 1, 0.6), row("plain", 2, 0.35)]
+    view = produce()
+    assert view["metrics"] == {"plain": "2 epochs", "normed": "1 epochs"}
+    acc = view["charts"]["acc"]["series"]
+    assert [(s["name"], s.get("dash")) for s in acc] == [("plain, training", "dash"), ("plain", None),
+                                                         ("normed, training", "dash"), ("normed", None)]
+    assert acc[1]["x"] == [1.0, 2.0] and acc[1]["y"] == [0.3, 0.35] and acc[0]["y"] == [0.4, 0.45]
+    assert acc[0]["color"] == acc[1]["color"] != acc[2]["color"]  # one colour per variant
+    assert view["charts"]["loss"]["series"][3]["y"] == [0.5]
+    assert all(s.get("legend", True) is False for s in acc if s.get("dash"))  # the legend names variants once

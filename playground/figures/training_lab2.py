@@ -64,6 +64,32 @@ def variant_curves_figure(histories: Mapping[str, pd.DataFrame], *, metric: str 
     return fig
 
 
+VARIANT_CHARTS = {
+    "acc": {"x_title": "epoch", "y_title": "accuracy", "y_format": "percent", "height": 360, "y_range": [0, 1.02]},
+    "loss": {"x_title": "epoch", "y_title": "loss (cross-entropy)", "y_format": "number", "height": 360},
+}
+
+
+def variant_series(histories: Mapping[str, pd.DataFrame], *, metric: str = "acc") -> dict:
+    """What `variant_curves_figure` draws, as a live board's chart: per variant a dashed training line
+    and a solid validation line in the variant's colour (the legend names the variants)."""
+    from playground.live import series
+
+    lines = []
+    for k, (name, history) in enumerate(histories.items()):
+        color = PALETTE[k % len(PALETTE)]
+        for part in ("train", "val"):
+            column = f"{part}_{metric}"
+            if column not in history:
+                continue
+            rows = history[["epoch", column]].dropna()
+            line = series(name, rows["epoch"].to_numpy(dtype=float), rows[column].to_numpy(dtype=float), color)
+            if part == "train":
+                line.update(name=f"{name}, training", dash="dash", legend=False)
+            lines.append(line)
+    return {"series": lines}
+
+
 def before_after_figure(values: Sequence, *, large: bool = False) -> go.Figure:
     """For each batch-norm layer, the spread of its inputs (before) and outputs (after) as violins side by side.
 

@@ -13,6 +13,7 @@ import streamlit as st
 from playground import train
 from playground.layers import SpecError
 from playground.train import ACTIVE, TrainingJob
+from playground.ui import live as live_boards
 from playground.ui import session
 
 
@@ -33,11 +34,21 @@ def start_job(key: str, spec: dict, dataset, config: train.Config, **kwargs) -> 
     return None
 
 
-def job_panel(key: str, render: Callable[[TrainingJob], None], *, every: float = 0.5) -> None:
-    """Status, progress and `render(job)` for the page's job, refreshed while it runs."""
+def job_panel(key: str, render: Callable[[TrainingJob], None], *, every: float = 0.5,
+              live: Callable[[TrainingJob], None] | None = None) -> None:
+    """Status, progress and `render(job)` for the page's job, refreshed while it runs.
+
+    `live(job)`, if given, draws the job while it runs or waits instead (a live board, which the
+    browser redraws by itself: no page reruns); `render` then draws it once it has stopped."""
     job = current_job(key)
     if job is None:
         return
+    if live is not None:
+        if job.status in ("queued", "running"):
+            session.page_polls()
+            live(job)
+            return
+        live_boards.close_feed(f"{key}.feed")
     active = job.status in ACTIVE
     if active:
         session.page_polls()
@@ -62,6 +73,26 @@ def start_variants(key: str, variants: list, dataset, config: train.Config, *, n
     st.session_state[f"{key}.variants"] = variants
     return start_job(key, variants[0].spec, dataset, config, trainer="variants", name=name,
                      options={"variants": [v.to_dict() for v in variants], **options})
+
+
+def variants_board(key: str, metrics: Callable[[dict], dict[str, str]], labels: list[str], *,
+                   caption: str | None = "Dashed lines: the training set; solid: validation.") -> Callable:
+    """A `live` for `job_panel` of a variants job under `key`: its status line, the numbers
+    `metrics(histories)` gives (`labels`, in order) and every variant's accuracy and loss curves, with
+    `caption` under them (None: the page says it itself)."""
+    from playground import regularization
+    from playground.figures.training_lab2 import VARIANT_CHARTS
+
+    def show(job: TrainingJob) -> None:
+        token = live_boards.feed_for(f"{key}.feed", job, lambda: regularization.live_producer(job, metrics))
+        live_boards.board(token, [live_boards.status(job.name), live_boards.metrics(*labels),
+                                  live_boards.row(live_boards.chart("acc", **VARIANT_CHARTS["acc"]),
+                                                  live_boards.chart("loss", **VARIANT_CHARTS["loss"]))],
+                          key=f"{key}.live", first=live_boards.FEEDS.read(token))
+        if caption:
+            st.caption(caption)
+
+    return show
 
 
 def variant_models(key: str, kind: str = "last") -> dict:

@@ -97,7 +97,8 @@ def chart(chart_id: str, *, x_title: str, y_title: str, y_format: str = "number"
           y_range: list[float] | None = None, empty: str = "No epochs yet") -> dict:
     """A line chart of the view's `charts[chart_id]["series"]`; y from 0 unless `y_range` fixes it.
     `y_format`: "number" or "percent"; `empty`: what it says before there is a point to draw. A series
-    with "dash" is drawn dotted and thin, one with "legend": False is left out of the legend."""
+    with "dash": "dash" is drawn dashed, with another true "dash" dotted and thin; one with "legend":
+    False is left out of the legend."""
     return {"kind": "chart", "id": chart_id, "x_title": x_title, "y_title": y_title, "y_format": y_format,
             "height": height, "y_range": y_range, "empty": empty}
 

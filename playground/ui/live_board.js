@@ -111,8 +111,9 @@ function drawChart(canvas, panel, chart, scale) {
   ctx.lineJoin = "round";
   for (const s of series) {
     ctx.strokeStyle = s.color;
-    ctx.setLineDash(s.dash ? [2 * scale, 4 * scale] : []);
-    ctx.lineWidth = (s.dash ? 1 : 2) * scale;
+    // "dash": dashes at full width (training curves); any other true value: a thin dotted line (a level).
+    ctx.setLineDash(s.dash === "dash" ? [6 * scale, 4 * scale] : s.dash ? [2 * scale, 4 * scale] : []);
+    ctx.lineWidth = (s.dash && s.dash !== "dash" ? 1 : 2) * scale;
     ctx.beginPath();
     let pen = false;
     for (let i = 0; i < s.x.length; i++) {
