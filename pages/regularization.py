@@ -72,6 +72,19 @@ def curves(part: str, metric: str = "acc"):
     return show
 
 
+def live_accuracies(part: str, *, last: int = 1, caption: str | None = None):
+    """A live board for `part`'s job while it trains: each variant's validation accuracy (the mean of its
+    `last` epochs) and every variant's curves."""
+    names = [v.name for v in st.session_state.get(f"{JOBS[part]}.variants", [])]
+
+    def accuracies(tables: dict) -> dict[str, str]:
+        return {f"Validation accuracy, {name}": f"{table['val_acc'].tail(last).mean():.1%}"
+                for name, table in tables.items()}
+
+    return jobs.variants_board(JOBS[part], accuracies, [f"Validation accuracy, {name}" for name in names],
+                               caption=caption)
+
+
 part = state["part"]
 # ---- Weight penalties -------------------------------------------------------------------------
 if part == "Weight penalties":
@@ -92,7 +105,8 @@ if part == "Weight penalties":
     st.button("Train all three", key="reg.train.penalty", on_click=start_penalties, type="primary")
     if st.session_state.get("reg.error"):
         st.error(st.session_state.pop("reg.error"))
-    jobs.job_panel(JOBS[part], curves(part))
+    jobs.job_panel(JOBS[part], curves(part), live=live_accuracies(
+        part, caption="Dashed lines: the 200 training digits; solid: validation."))
     models = jobs.variant_models(JOBS[part])
     if models:
         weights = {name: regularization.weight_values(model) for name, model in models.items()}
@@ -108,6 +122,8 @@ if part == "Weight penalties":
         st.caption("Counts on a log scale. L1's spike at zero holds the weights it switched off; L2 shrinks every "
                    "weight by the same fraction, so none of them reaches zero. A larger rate makes both effects "
                    "stronger.")
+    elif (job := jobs.current_job(JOBS[part])) is not None and job.status in train.ACTIVE:
+        st.caption("The three networks' weights are compared here when training ends.")
     else:
         st.info("Press **Train all three** to compare the weights (a few seconds).")
 
@@ -214,7 +230,7 @@ else:
                           help="mean of the last 5 epochs")
         st.plotly_chart(variant_curves_figure(tables, metric="acc"), key="reg.fig.curves.aug")
 
-    jobs.job_panel(JOBS[part], show_augmented)
+    jobs.job_panel(JOBS[part], show_augmented, live=live_accuracies(part, last=5))
     st.caption("Dashed: accuracy on the 100 original training images; solid: on 400 new ones. Shifting and "
                "flipping match how these shapes vary, so they help; augmentations that make images unlike "
                "the real ones can hurt.")
