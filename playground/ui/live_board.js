@@ -456,7 +456,7 @@ export default function (component) {
   // Numbers and the progress bar change with every answer; the pictures are drawn in the next
   // animation frame (the same frame that shows the new numbers, and none while the tab is hidden).
   // On a busy machine (answers take longer to come: a few milliseconds when it is quiet) the
-  // pictures are redrawn less often, at most once per ten round trips, so that the numbers keep
+  // pictures are redrawn less often, at most once per fifteen round trips, so that the numbers keep
   // moving with every answer while the browser's drawing leaves time for the server and training.
   let frame = null, trip = 0, drawnAt = -1e9, stopped = false, retry = null;
   // The rerun that replaces this board with the finished page. Should it not come (a busy server
@@ -470,7 +470,7 @@ export default function (component) {
   const render = () => {
     frame = null;
     const now = performance.now();
-    if (now - drawnAt < Math.max(0.8 * data.interval, 10 * trip)) return;
+    if (now - drawnAt < Math.max(0.8 * data.interval, 15 * trip)) return;
     drawnAt = now;
     drawPictures(parts, last, table, data.scale);
     window.__npPictures = (window.__npPictures || 0) + 1;
