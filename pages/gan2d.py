@@ -247,10 +247,9 @@ CURVES_CAPTION = ("Dotted lines: each loss when D cannot tell real from fake (2 
 def show_live(job) -> None:
     """While the game runs: live boards that the browser redraws from the job's feed by itself (no
     page reruns, so the buttons answer at once); the page's figures come back when it stops."""
-    session.page_polls()
     shown = st.session_state.setdefault("gan.shown", {})  # the producer reads it: the check boxes' now
     shown.update(heatmap=bool(state["heatmap"]), arrows=bool(state["arrows"]))
-    token = live.feed_for("gan.feed", job, lambda: gan2d.live_producer(job, shown))
+    token = live.feed_for(f"{JOB}.feed", job, lambda: gan2d.live_producer(job, shown))
     first = live.FEEDS.read(token)
     job_options = gan2d.GanOptions.from_dict(job.options)
     real = _target(job_options, job.config.seed).x_train[: job_options.shown].numpy()
@@ -319,14 +318,10 @@ def render(job) -> None:
                    "settings.")
 
 
-if job is None or job.status not in ("queued", "running"):
-    live.close_feed("gan.feed")
 if job is None:
     frame, history = _untrained(options, seed)
     show(frame, frame, history, _target(options, seed).x_train[: options.shown].numpy(), live=False)
-elif job.status in ("queued", "running"):
-    show_live(job)
 else:
-    job_panel(JOB, render, every=0.4)
+    job_panel(JOB, render, every=0.4, live=show_live)
 
 state.save()

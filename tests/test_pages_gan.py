@@ -12,7 +12,7 @@ PAGE = "pages/gan2d.py"
 def metrics(at) -> dict[str, str]:
     """The numbers the page shows: its metrics, or while the game runs, what its live board draws (the
     feed the browser reads; empty before the first picture)."""
-    held = at.session_state["gan.feed"] if "gan.feed" in at.session_state else None
+    held = at.session_state["gan.job.feed"] if "gan.job.feed" in at.session_state else None
     if held is not None:
         view = FEEDS.read(held[1])
         if view is not None and view["status"] in ("queued", "running"):
@@ -58,7 +58,7 @@ def test_play_runs_the_game_and_pause_then_step_moves_one_round():
     run_until(at, lambda a: round_shown(a) >= 100)
     assert metric(at, "Distance to the target") != untrained  # the points have moved
     assert at.button(key="gan.play").label == "Pause"
-    view = FEEDS.read(at.session_state["gan.feed"][1])  # what the live board draws
+    view = FEEDS.read(at.session_state["gan.job.feed"][1])  # what the live board draws
     assert len(view["charts"]["losses"]["series"]) == 4 and view["charts"]["distance"]["series"]
     assert view["scenes"]["plane"]["images"] and view["scenes"]["plane"]["lines"]  # D's verdict, G's arrows
     assert len(view["scenes"]["plane"]["markers"][0]["x"]) == 250  # G's shown points

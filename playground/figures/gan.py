@@ -38,18 +38,26 @@ def _square_axes(fig: go.Figure, lo: float, hi: float, **where) -> None:
                      constrain="domain", **where)
 
 
-def _arrow_traces(points: np.ndarray, arrows: np.ndarray, large: bool) -> list[go.Scatter]:
-    """Line segments from each point along its arrow, scaled so the longest is ARROW_LENGTH, with heads."""
+def _arrow_tips(points: np.ndarray, arrows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Where each arrow ends, scaled so the longest is ARROW_LENGTH, and which arrows get a head (a head
+    on a near-zero arrow would only hide its point); None when every arrow has zero length."""
     lengths = np.linalg.norm(arrows, axis=1)
     longest = float(lengths.max()) if len(lengths) else 0.0
     if not math.isfinite(longest) or longest <= 0:
+        return None
+    return points + arrows * (ARROW_LENGTH / longest), lengths / longest > 0.05
+
+
+def _arrow_traces(points: np.ndarray, arrows: np.ndarray, large: bool) -> list[go.Scatter]:
+    """Line segments from each point along its arrow, scaled so the longest is ARROW_LENGTH, with heads."""
+    found = _arrow_tips(points, arrows)
+    if found is None:
         return []
-    tips = points + arrows * (ARROW_LENGTH / longest)
+    tips, visible = found
     xs = np.column_stack([points[:, 0], tips[:, 0], np.full(len(points), np.nan)]).ravel()
     ys = np.column_stack([points[:, 1], tips[:, 1], np.full(len(points), np.nan)]).ravel()
     # Plotly turns a marker clockwise from pointing up; the angle of (dx, dy) from the y axis, in degrees.
     angles = np.degrees(np.arctan2(arrows[:, 0], arrows[:, 1]))
-    visible = lengths / longest > 0.05  # a head on a near-zero arrow would only hide its point
     return [
         go.Scatter(x=xs, y=ys, mode="lines", name="where G moves them", legendgroup="arrows",
                    line={"color": ARROW_COLOR, "width": 1.5 if not large else 2.5}, hoverinfo="skip"),
@@ -218,13 +226,11 @@ def plane_scene(axis: np.ndarray, grid: np.ndarray | None, fake: np.ndarray, *, 
                                        width=axis[-1] - axis[0] + step, height=axis[-1] - axis[0] + step))
     if arrows is not None and len(fake):
         arrows = np.asarray(arrows, dtype=float).reshape(-1, 2)
-        lengths = np.linalg.norm(arrows, axis=1)
-        longest = float(lengths.max()) if len(lengths) else 0.0
-        if math.isfinite(longest) and longest > 0:
-            tips = fake + arrows * (ARROW_LENGTH / longest)
+        found = _arrow_tips(fake, arrows)
+        if found is not None:
+            tips, headed = found
             segments = [np.column_stack([fake, tips])]
-            headed = lengths / longest > 0.05  # as in the figure: no head on a near-zero arrow
-            back = -arrows[headed] / lengths[headed, None]
+            back = -arrows[headed] / np.linalg.norm(arrows[headed], axis=1, keepdims=True)
             for turn in (_HEAD_ANGLE, -_HEAD_ANGLE):
                 c, s = math.cos(turn), math.sin(turn)
                 wing = np.column_stack([back[:, 0] * c - back[:, 1] * s, back[:, 0] * s + back[:, 1] * c]) * _HEAD
