@@ -3,7 +3,7 @@ import streamlit as st
 from playground import attacks, explain, figures
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import image_model, input_image, memo, model_key
-from playground.ui.urlstate import Field, PageState
+from playground.ui.urlstate import PageState, choice, number
 
 ensure_navigation()
 
@@ -11,13 +11,13 @@ EPSILONS = [round(0.01 * k, 2) for k in range(0, 31)]
 STEP_SIZES = [0.0, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1]  # 0: 2.5·ε/steps, enough to cross the ε-ball
 
 state = PageState("adv", {
-    "image": Field(0, int, check=lambda v: v >= 0),
-    "epsilon": Field(0.1, float, check=lambda v: v in EPSILONS),
-    "attack": Field("fgsm", check=lambda v: v in ("fgsm", "pgd")),
-    "steps": Field(20, int, check=lambda v: 1 <= v <= 200),
-    "norm": Field("Linf", check=lambda v: v in ("Linf", "L2")),
-    "target": Field(-1, int, check=lambda v: v >= -1),
-    "step": Field(0.0, float, check=lambda v: v in STEP_SIZES),
+    "image": number(0, 0),
+    "epsilon": choice(0.1, EPSILONS),
+    "attack": choice("fgsm", ("fgsm", "pgd")),
+    "steps": number(20, 1, 100),
+    "norm": choice("Linf", ("Linf", "L2")),
+    "target": number(-1, -1),
+    "step": choice(0.0, STEP_SIZES),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -34,19 +34,17 @@ with left:
     x, label, caption = input_image(dataset, key="adv.input", index_key=state.key("image"))
     if label is None:
         label = int(attacks.predict(model, x)[0])
-    st.radio("Attack", ["fgsm", "pgd"], key=state.key("attack"), horizontal=True,
-             format_func={"fgsm": "FGSM (one step)", "pgd": "PGD (many small steps)"}.get)
-    st.select_slider("ε: the largest change to any pixel (pixels run from 0 to 1)", EPSILONS,
-                     key=state.key("epsilon"))
+    state.radio("attack", "Attack", horizontal=True,
+                format_func={"fgsm": "FGSM (one step)", "pgd": "PGD (many small steps)"}.get)
+    state.select_slider("epsilon", "ε: the largest change to any pixel (pixels run from 0 to 1)")
     target = None
     if state["attack"] == "pgd":
-        st.slider("Steps", 1, 100, key=state.key("steps"))
-        st.select_slider("Step size", STEP_SIZES, key=state.key("step"),
-                         format_func=lambda v: "auto (2.5·ε / steps)" if v == 0 else str(v))
-        st.radio("Size of the change measured as", ["Linf", "L2"], key=state.key("norm"), horizontal=True,
-                 format_func={"Linf": "largest pixel change (L∞)", "L2": "overall length (L2)"}.get)
-        st.selectbox("Aim", [-1, *range(len(names))], key=state.key("target"),
-                     format_func=lambda c: "away from the true class (untargeted)" if c < 0 else f"towards {names[c]}")
+        state.slider("steps", "Steps")
+        state.select_slider("step", "Step size", format_func=lambda v: "auto (2.5·ε / steps)" if v == 0 else str(v))
+        state.radio("norm", "Size of the change measured as", horizontal=True,
+                    format_func={"Linf": "largest pixel change (L∞)", "L2": "overall length (L2)"}.get)
+        state.selectbox("target", "Aim", options=[-1, *range(len(names))],
+                        format_func=lambda c: "away from the true class (untargeted)" if c < 0 else f"towards {names[c]}")
         target = None if state["target"] < 0 else state["target"]
 
 epsilon = state["epsilon"]

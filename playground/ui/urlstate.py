@@ -33,21 +33,100 @@ UNLINKED = "_unlinked"  # fields of this run too large for a link
 
 @dataclasses.dataclass(frozen=True)
 class Field:
-    """One piece of page state: its default, and how it is written to and read from text."""
+    """One piece of page state, declared once: its default, its allowed values, and its link text.
+
+    The bounds (`low`, `high`, `step`) and the `options` are what the widget drawn by `PageState`
+    offers and what a link's value is checked against, so a link can never hold a value the widget
+    refuses. `check` adds any further rule (values that fail fall back to the default).
+    """
 
     default: Any
     parse: Callable[[str], Any] = str
     format: Callable[[Any], str] = str
-    check: Callable[[Any], bool] = lambda value: True  # values that fail fall back to the default
+    check: Callable[[Any], bool] = lambda value: True
+    low: float | None = None  # inclusive bounds of a number
+    high: float | None = None
+    step: float | None = None  # a slider's or number box's step
+    options: tuple | None = None  # the allowed values of a choice
+
+    def allows(self, value: Any) -> bool:
+        """Whether `value` is one this field's widget accepts."""
+        if self.options is not None and value not in self.options:
+            return False
+        if self.low is not None and not value >= self.low:
+            return False
+        if self.high is not None and not value <= self.high:
+            return False
+        return bool(self.check(value))
+
+    def describe(self) -> str:
+        """The allowed values in words, for messages ("from 1 to 500", "one of fgsm, pgd")."""
+        if self.options is not None:
+            shown = ", ".join(self.format(o) for o in self.options[:12])
+            return f"one of {shown}" + (", …" if len(self.options) > 12 else "")
+        if self.low is not None and self.high is not None:
+            return f"from {_number(self.low)} to {_number(self.high)}"
+        if self.low is not None:
+            return f"at least {_number(self.low)}"
+        if self.high is not None:
+            return f"at most {_number(self.high)}"
+        return "an allowed value"
+
+
+def _number(value: float) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def _parse_number(kind: type) -> Callable[[str], Any]:
+    """Reads a link's text as an int ("3", "3.0") or a finite float; ValueError otherwise."""
+    def parse(text: str):
+        value = float(text)
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"{text!r} is not a finite number")
+        if kind is int:
+            if not value.is_integer():
+                raise ValueError(f"{text!r} is not a whole number")
+            return int(value)
+        return value
+    return parse
+
+
+def number(default: float, low: float | None = None, high: float | None = None, *, step: float | None = None,
+           check: Callable[[Any], bool] = lambda value: True) -> Field:
+    """A whole or decimal number (the default's type decides) between `low` and `high` inclusive."""
+    kind = int if isinstance(default, int) and not isinstance(default, bool) else float
+    return Field(default, parse=_parse_number(kind), format=lambda v: f"{v:g}" if kind is float else str(v),
+                 check=check, low=low, high=high, step=step)
+
+
+def choice(default: Any, options, *, check: Callable[[Any], bool] = lambda value: True) -> Field:
+    """One of `options` (texts or numbers; the default's type decides how a link's text is read)."""
+    options = tuple(options)
+    if default not in options:
+        raise ValueError(f"the default {default!r} is not among the options")
+    if isinstance(default, bool):
+        raise TypeError("use flag() for a yes/no field")
+    kind = type(default)
+    parse = _parse_number(kind) if kind in (int, float) else str
+    fmt = (lambda v: f"{v:g}") if kind is float else str
+    return Field(default, parse=parse, format=fmt, check=check, options=options)
+
+
+def flag(default: bool) -> Field:
+    """A yes/no field, written 1 or 0 in a link."""
+    def parse(text: str) -> bool:
+        if text not in ("0", "1"):
+            raise ValueError(f"{text!r} is not 0 or 1")
+        return text == "1"
+    return Field(bool(default), parse=parse, format=lambda value: "1" if value else "0", options=(False, True))
+
+
+bool_field = flag
 
 
 def json_field(default: Any, check: Callable[[Any], bool] = lambda value: True) -> Field:
     """A field holding any JSON value (e.g. a network spec), compressed for the URL."""
     return Field(default, parse=decode_json, format=encode_json, check=check)
-
-
-def bool_field(default: bool) -> Field:
-    return Field(default, parse=lambda text: text == "1", format=lambda value: "1" if value else "0")
 
 
 class PageState:
@@ -100,10 +179,10 @@ class PageState:
             if name in params:
                 try:
                     parsed = field.parse(params[name])
-                    if not field.check(parsed):
-                        raise ValueError(f"{parsed!r} is not allowed")
+                    if not field.allows(parsed):
+                        raise ValueError(f"{field.format(parsed)} is not {field.describe()}")
                     value = parsed
-                except (ValueError, LinkError) as e:
+                except Exception as e:  # any damaged text: say so, never fail the page
                     problems.append(f"The link's value for '{name}' could not be used ({e}); using the default.")
             st.session_state[key] = value
             st.session_state[self._kept(name)] = value
@@ -116,9 +195,9 @@ class PageState:
             if name in exercise.params:
                 try:
                     value = field.parse(exercise.params[name])
-                    if not field.check(value):
-                        raise ValueError(f"{value!r} is not allowed")
-                except (ValueError, LinkError) as e:
+                    if not field.allows(value):
+                        raise ValueError(f"{field.format(value)} is not {field.describe()}")
+                except Exception as e:
                     problems.append(f"The exercise's value for '{name}' could not be used ({e}); using the default.")
                     value = field.default
             cache[(self.key(name), exercise.code)] = value
@@ -144,3 +223,132 @@ class PageState:
         current = dict(st.query_params)
         if current != wanted:
             st.query_params.from_dict(wanted)
+
+    # Widgets drawn from the declarations. Each takes its bounds or options from the field (a page
+    # may narrow them where they depend on the data, e.g. a test image's number), and before drawing
+    # snaps a value its widget would refuse, saying so, so a widget never raises over a value.
+
+    def _snap(self, name: str, allowed: Callable[[Any], bool], fallback: Any, label: str, container,
+              describe: str) -> None:
+        value = st.session_state.get(self.key(name))
+        try:
+            fits = allowed(value)
+        except TypeError:  # e.g. a text where a number belongs
+            fits = False
+        if not fits:
+            self[name] = fallback
+            field = self.fields[name]
+            shown = "nothing" if value is None else _shown(field, value)
+            container.warning(f"{_plain(label)}: {shown} is not {describe} here; set to {_shown(field, fallback)}.",
+                              icon=":material/info:")
+
+    def _bounds(self, name: str, low, high, step):
+        field = self.fields[name]
+        low = field.low if low is None else low
+        high = field.high if high is None else high
+        return low, high, field.step if step is None else step
+
+    def slider(self, name: str, label: str, *, low=None, high=None, step=None, container=st, **kwargs):
+        """`st.slider` over the field's bounds (or the narrower `low`, `high` given here)."""
+        low, high, step = self._bounds(name, low, high, step)
+        default = min(max(self.fields[name].default, low), high)
+        self._snap(name, lambda v: low <= v <= high, default, label, container,
+                   f"from {_number(low)} to {_number(high)}")
+        return container.slider(label, min_value=low, max_value=high, step=step, key=self.key(name), **kwargs)
+
+    def number_input(self, name: str, label: str, *, low=None, high=None, step=None, container=st, **kwargs):
+        """A number box that says why a typed number outside the bounds was not taken.
+
+        The box itself has no bounds (a bounded box drops such a number without a word): a number
+        past them is put back to the last accepted one and a message names the range.
+        """
+        low, high, step = self._bounds(name, low, high, step)
+        field, key = self.fields[name], self.key(name)
+        ok = lambda v: v is not None and (low is None or v >= low) and (high is None or v <= high)
+        wording = Field(0, low=low, high=high).describe()
+        default = field.default if ok(field.default) else low
+        self._snap(name, ok, default, label, container, wording)
+        user_change = kwargs.pop("on_change", None)
+
+        def check() -> None:
+            value = st.session_state[key]
+            if ok(value):
+                st.session_state[self._kept(name)] = value
+                if user_change:
+                    user_change()
+                return
+            kept = st.session_state.get(self._kept(name), default)
+            st.session_state[key] = kept if ok(kept) else default
+            shown = "an empty box" if value is None else _shown(field, value)
+            st.session_state[f"_refused.{key}"] = (f"{_plain(label)}: {shown} is not allowed (it must be {wording}); "
+                                                   f"kept {_shown(field, st.session_state[key])}.")
+
+        if step is None and isinstance(field.default, int):
+            step = 1
+        value = container.number_input(label, step=step, key=key, on_change=check, **kwargs)
+        if message := st.session_state.pop(f"_refused.{key}", None):
+            container.warning(message, icon=":material/info:")
+        return value
+
+    def _choice(self, widget: str, name: str, label: str, options, container, kwargs):
+        field = self.fields[name]
+        options = list(field.options if options is None else options)
+        if not options:
+            raise ValueError(f"no options for {name!r}")
+        default = field.default if field.default in options else options[0]
+        self._snap(name, lambda v: v in options, default, label, container, "one of the choices")
+        if widget in ("pills", "segmented_control"):
+            # Clicking the chosen pill again would leave nothing chosen: keep the choice instead.
+            key, user_change = self.key(name), kwargs.pop("on_change", None)
+
+            def keep_one() -> None:
+                if st.session_state[key] is None:
+                    st.session_state[key] = st.session_state.get(self._kept(name), default)
+                elif user_change:
+                    user_change()
+            kwargs["on_change"] = keep_one
+        return getattr(container, widget)(label, options, key=self.key(name), **kwargs)
+
+    def selectbox(self, name: str, label: str, *, options=None, container=st, **kwargs):
+        return self._choice("selectbox", name, label, options, container, kwargs)
+
+    def radio(self, name: str, label: str, *, options=None, container=st, **kwargs):
+        return self._choice("radio", name, label, options, container, kwargs)
+
+    def select_slider(self, name: str, label: str, *, options=None, container=st, **kwargs):
+        return self._choice("select_slider", name, label, options, container, kwargs)
+
+    def pills(self, name: str, label: str, *, options=None, container=st, **kwargs):
+        return self._choice("pills", name, label, options, container, kwargs)
+
+    def segmented_control(self, name: str, label: str, *, options=None, container=st, **kwargs):
+        return self._choice("segmented_control", name, label, options, container, kwargs)
+
+    def multiselect(self, name: str, label: str, *, options=None, container=st, **kwargs):
+        """`st.multiselect`; chosen values that are not (or no longer) options are dropped."""
+        options = list(self.fields[name].options if options is None else options)
+        chosen = st.session_state.get(self.key(name)) or []
+        if not isinstance(chosen, list | tuple) or any(v not in options for v in chosen):
+            kept = [v for v in chosen if v in options] if isinstance(chosen, list | tuple) else []
+            self[name] = kept
+        return container.multiselect(label, options, key=self.key(name), **kwargs)
+
+    def checkbox(self, name: str, label: str, *, container=st, **kwargs):
+        self._snap(name, lambda v: isinstance(v, bool), bool(self.fields[name].default), label, container, "yes or no")
+        return container.checkbox(label, key=self.key(name), **kwargs)
+
+    def toggle(self, name: str, label: str, *, container=st, **kwargs):
+        self._snap(name, lambda v: isinstance(v, bool), bool(self.fields[name].default), label, container, "yes or no")
+        return container.toggle(label, key=self.key(name), **kwargs)
+
+
+def _plain(label: str) -> str:
+    """A widget label without its markdown emphasis, for a message."""
+    return label.replace("**", "").split("\n")[0]
+
+
+def _shown(field: Field, value: Any) -> str:
+    try:
+        return field.format(value)
+    except Exception:  # a value of the wrong type, or too large for a link
+        return repr(value)[:40]
