@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from captum.robust import FGSM, PGD
 from torch import nn
 
+from playground.registry import Registry
 from playground.supervised import predict, supervised_loop
 from playground.train import TrainingError, register_trainer
 
@@ -134,19 +135,8 @@ def _random_l2_point(center: torch.Tensor, radius: float, norm: str, mask) -> to
 # Attacks by name, for pages that let a student pick one and for `accuracy_curve`.
 
 Attack = Callable[..., torch.Tensor]  # (model, inputs, labels, epsilon, *, steps, step_size, lower, upper)
-ATTACKS: dict[str, Attack] = {}
-
-
-def register_attack(name: str):
-    """Register an untargeted attack under `name`; duplicates are refused."""
-
-    def decorator(fn: Attack) -> Attack:
-        if name in ATTACKS:
-            raise ValueError(f"attack {name!r} is already registered")
-        ATTACKS[name] = fn
-        return fn
-
-    return decorator
+ATTACKS: Registry[Attack] = Registry("attack")
+register_attack = ATTACKS.register  # @register_attack(name): an untargeted attack; duplicates are refused
 
 
 @register_attack("fgsm")

@@ -22,9 +22,9 @@ import torch
 from torch import nn
 
 from playground import data as data_lib
-from playground.layers import Branches, FlattenLinear, Residual, Unflatten
+from playground.layers import Branches, FlattenLinear, Residual, SpecError, Unflatten
 from playground.models import build, validate
-from playground.train import Config
+from playground.train import Config, ConfigError
 
 __all__ = ["ExportError", "dataset_task", "module_code", "onnx_bytes", "safetensors_bytes", "script",
            "script_file_name"]
@@ -482,12 +482,16 @@ def script(spec: dict, dataset_ref: dict, config: Config | dict, *, title: str =
     """A standalone, runnable training script for `spec` on the dataset `dataset_ref` names.
 
     `dataset_ref` is a `Dataset.ref()` (or a run's `dataset`); `config` a training `Config` (or its
-    dict). ExportError for a layer or dataset that cannot be written out.
+    dict). ExportError for a layer or dataset that cannot be written out, a spec or setting the
+    playground refuses, or a network over the parameter cap.
     """
-    config = Config.from_dict(config) if isinstance(config, dict) else config.validate()
+    try:
+        config = Config.from_dict(config) if isinstance(config, dict) else config.validate()
+        spec = validate(spec)
+        module = build(spec)  # over the parameter cap: the playground could not train it either
+    except (SpecError, ConfigError) as e:
+        raise ExportError(f"No script for this network: {e}") from None
     task = dataset_task(dataset_ref)
-    spec = validate(spec)
-    module = build(spec)
     helpers = "".join(_HELPERS[t] + "\n" for t in (FlattenLinear, Residual, Branches, Unflatten)
                       if t in _used_types(module))
     spec_text = "\n".join([f"    input_shape {spec['input_shape']}"]

@@ -11,6 +11,7 @@ import dataclasses
 from collections.abc import Callable
 
 from playground import models
+from playground.registry import Registry
 
 
 @dataclasses.dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Architecture:
     torchvision_parts: tuple[str, ...] = ()
 
 
-ARCHITECTURES: dict[str, Architecture] = {}
+ARCHITECTURES: Registry[Architecture] = Registry("architecture")
 
 
 def register_architecture(name: str, *, year: int, description: str, paper: str, torchvision: str | None = None,
@@ -37,12 +38,10 @@ def register_architecture(name: str, *, year: int, description: str, paper: str,
     """Register the spec that the decorated function returns under `name`; a second `name` raises ValueError."""
 
     def decorator(make_spec: Callable[[], dict]) -> Callable[[], dict]:
-        if name in ARCHITECTURES:
-            raise ValueError(f"architecture {name!r} is already registered")
         spec = {"name": name, **make_spec()}
-        ARCHITECTURES[name] = Architecture(name=name, year=year, description=description, spec=spec, paper=paper,
-                                           torchvision=torchvision, expected_params=expected_params,
-                                           torchvision_parts=torchvision_parts)
+        ARCHITECTURES.add(name, Architecture(
+            name=name, year=year, description=description, spec=spec, paper=paper, torchvision=torchvision,
+            expected_params=expected_params, torchvision_parts=torchvision_parts))
         return make_spec
 
     return decorator
@@ -50,8 +49,6 @@ def register_architecture(name: str, *, year: int, description: str, paper: str,
 
 def get_architecture(name: str) -> Architecture:
     """The registered architecture called `name`; KeyError listing the known names otherwise."""
-    if name not in ARCHITECTURES:
-        raise KeyError(f"unknown architecture {name!r}; known: {', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[name]
 
 

@@ -14,6 +14,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from playground.registry import Registry
+
 Shape = tuple[int, ...]
 REQUIRED = object()
 
@@ -71,7 +73,7 @@ class LayerType:
     help: str
 
 
-LAYERS: dict[str, LayerType] = {}
+LAYERS: Registry[LayerType] = Registry("layer type")
 
 
 def register_layer(name: str, *, family: str, settings: dict[str, Setting] | None = None,
@@ -80,17 +82,15 @@ def register_layer(name: str, *, family: str, settings: dict[str, Setting] | Non
     """Register a layer type by decorating its output-shape rule; `make` is attached with `.maker`."""
 
     def decorator(output_shape):
-        if name in LAYERS:
-            raise ValueError(f"layer type {name!r} is already registered")
         holder = {}
 
         def make(shape, cfg):
             return holder["make"](shape, cfg)
 
-        LAYERS[name] = LayerType(
+        LAYERS.add(name, LayerType(
             name=name, family=family, settings=settings or {}, output_shape=output_shape,
             count_params=count_params or (lambda shape, cfg: 0), make=make,
-            describe=describe or (lambda cfg: ""), help=help)
+            describe=describe or (lambda cfg: ""), help=help))
 
         def maker(fn):
             holder["make"] = fn

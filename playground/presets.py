@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-PRESETS: dict[str, Callable[[list[int], int], dict]] = {}
+from playground.registry import Registry
+
+PRESETS: Registry[Callable[[list[int], int], dict]] = Registry("preset")
 DESCRIPTIONS: dict[str, str] = {}
 
 
@@ -13,9 +15,7 @@ def register_preset(name: str, description: str):
     """Register `fn(input_shape, outputs) -> spec` under `name`; duplicates are refused."""
 
     def decorator(fn):
-        if name in PRESETS:
-            raise ValueError(f"preset {name!r} is already registered")
-        PRESETS[name] = fn
+        PRESETS.add(name, fn, description=description)
         DESCRIPTIONS[name] = description
         return fn
 

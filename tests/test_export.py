@@ -236,3 +236,13 @@ def test_safetensors_round_trip_keeps_the_weights_and_the_spec(digits):
     assert read_metadata(raw)["name"] == "mine"
     module.eval()
     torch.testing.assert_close(loaded(digits.x_test[:8]), module(digits.x_test[:8]), rtol=0, atol=0)
+
+
+def test_a_network_over_the_parameter_cap_gets_an_export_error_not_a_spec_error(digits):
+    spec = models.preset("lenet5", digits)
+    spec["layers"][6]["out_features"] = 60000  # the row a student widened on Build & Train
+    assert models.count_params(spec) > 5_000_000
+    with pytest.raises(export.ExportError, match=r"8,941,874 parameters, more than this installation allows"):
+        export.script(spec, digits.ref(), Config())
+    with pytest.raises(export.ExportError, match="epochs"):
+        export.script(models.preset("lenet5", digits), digits.ref(), {"epochs": 0})
