@@ -19,6 +19,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from playground.registry import Registry
+
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 _NUMPY_PAD_MODES = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 _PAD_ALIASES = {"constant": "zeros"}  # the name torch.nn.functional.pad uses for zero padding
@@ -353,17 +355,15 @@ def connectivity_params(in_units: int, kernel: int, stride: int = 1, padding: in
 # Kernel presets
 # ---------------------------------------------------------------------------------------------
 
-KERNELS: dict[str, np.ndarray] = {}
+KERNELS: Registry[np.ndarray] = Registry("kernel")
 KERNEL_DESCRIPTIONS: dict[str, str] = {}
 
 
 def _register_kernel(name: str, values, description: str) -> None:
     """Add a read-only kernel preset under `name`; duplicates are refused."""
-    if name in KERNELS:
-        raise ValueError(f"kernel {name!r} is already registered")
     kernel = np.array(values, dtype=np.float64)
     kernel.setflags(write=False)  # shared by every caller: nobody may edit a preset in place
-    KERNELS[name] = kernel
+    KERNELS.add(name, kernel, description=description)
     KERNEL_DESCRIPTIONS[name] = description
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from playground.registry import Registry
 from playground.settings import get_settings
 
 __all__ = ["DATASETS", "MAX_TOY_NOISE", "SHAPE_CLASSES", "TASKS", "TOY_CLASSES", "TOY_EXTENT", "Dataset",
@@ -92,7 +93,7 @@ class DatasetInfo:
     offline: bool = True  # False when the files may have to be downloaded
 
 
-DATASETS: dict[str, DatasetInfo] = {}
+DATASETS: Registry[DatasetInfo] = Registry("dataset")
 
 
 def register_dataset(name: str, *, task: str, kind: str, description: str, offline: bool = True):
@@ -105,10 +106,8 @@ def register_dataset(name: str, *, task: str, kind: str, description: str, offli
         raise ValueError(f"Dataset {name!r}: task must be one of {', '.join(TASKS)}, got {task!r}")
 
     def decorator(loader: Callable[..., Dataset]) -> Callable[..., Dataset]:
-        if name in DATASETS:
-            raise ValueError(f"A dataset named {name!r} is already registered")
-        DATASETS[name] = DatasetInfo(name=name, loader=loader, task=task, kind=kind, description=description,
-                                     defaults=_keyword_defaults(loader), offline=offline)
+        DATASETS.add(name, DatasetInfo(name=name, loader=loader, task=task, kind=kind, description=description,
+                                       defaults=_keyword_defaults(loader), offline=offline))
         return loader
 
     return decorator

@@ -36,6 +36,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from playground.layers import Unflatten
+from playground.registry import Registry
 
 __all__ = ["BASELINES", "METHODS", "SIGNS", "ExplainError", "MethodInfo", "attribute", "completeness",
            "conv_layers", "localization", "make_baseline", "mask_share", "randomized", "register_method",
@@ -85,7 +86,7 @@ class MethodInfo:
     make: Callable[[nn.Module, torch.Tensor, dict], _Plan] = dataclasses.field(repr=False, compare=False)
 
 
-METHODS: dict[str, MethodInfo] = {}
+METHODS: Registry[MethodInfo] = Registry("attribution method")
 
 
 def register_method(name: str, *, label: str, description: str, paper: str, options: dict[str, Any] | None = None,
@@ -93,10 +94,8 @@ def register_method(name: str, *, label: str, description: str, paper: str, opti
     """Register `make(model, inputs, options) -> _Plan` as attribution method `name`; duplicates are refused."""
 
     def decorator(make: Callable[[nn.Module, torch.Tensor, dict], _Plan]):
-        if name in METHODS:
-            raise ValueError(f"An attribution method named {name!r} is already registered")
-        METHODS[name] = MethodInfo(name=name, label=label, description=description, paper=paper,
-                                   options=dict(options or {}), signed=signed, make=make)
+        METHODS.add(name, MethodInfo(name=name, label=label, description=description, paper=paper,
+                                     options=dict(options or {}), signed=signed, make=make))
         return make
 
     return decorator

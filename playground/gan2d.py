@@ -33,6 +33,7 @@ from playground.checkpoints import state_from_bytes
 from playground.data import Dataset
 from playground.layers import ACTIVATIONS
 from playground.models import build
+from playground.registry import Registry
 from playground.supervised import make_optimizer
 from playground.train import (
     OPTIMIZERS,
@@ -71,19 +72,12 @@ class Target:
     sample: Callable[[int, np.random.Generator, list], np.ndarray]
 
 
-TARGETS: dict[str, Target] = {}
+TARGETS: Registry[Target] = Registry("target", entry=lambda name, sample, label: Target(name, label, sample))
 
 
 def register_target(name: str, label: str):
     """Register `sample(n, rng, points)` as the target `name`; duplicates are refused."""
-
-    def decorator(fn):
-        if name in TARGETS:
-            raise ValueError(f"target {name!r} is already registered")
-        TARGETS[name] = Target(name, label, fn)
-        return fn
-
-    return decorator
+    return TARGETS.register(name, label=label)
 
 
 @register_target("ring", "ring")

@@ -25,6 +25,8 @@ from functools import lru_cache, partial
 import numpy as np
 import torch
 
+from playground.registry import Registry
+
 __all__ = ["CONDITION_RANGE", "DEFAULT_LRS", "MAX_COORDINATE", "OPTIMIZERS", "SURFACES", "AdamState", "Surface",
            "Trajectory", "adam_steps", "network_slice", "race", "register_surface", "surface", "surface_grid"]
 
@@ -56,7 +58,7 @@ class Surface:
 
 
 # name -> factory(**params) -> Surface; SURFACES holds each factory's default Surface.
-_FACTORIES: dict[str, Callable[..., Surface]] = {}
+_FACTORIES: Registry[Callable[..., Surface]] = Registry("surface")
 SURFACES: dict[str, Surface] = {}
 
 
@@ -64,9 +66,7 @@ def register_surface(name: str) -> Callable:
     """Decorator: register a factory `(**params) -> Surface` under `name`; refuses duplicates."""
 
     def decorate(factory: Callable[..., Surface]) -> Callable[..., Surface]:
-        if name in _FACTORIES:
-            raise ValueError(f"surface {name!r} is already registered")
-        _FACTORIES[name] = factory
+        _FACTORIES.add(name, factory)
         SURFACES[name] = factory()
         return factory
 

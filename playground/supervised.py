@@ -85,6 +85,23 @@ def _batches(n: int, batch_size: int, generator: torch.Generator):
         yield order[start:end]
 
 
+def check_finite(data) -> None:
+    """TrainingError naming each part of `data` that holds NaN or infinite values, and how many.
+
+    A single NaN input makes every loss NaN, which would otherwise read as a diverging run.
+    """
+    found = []
+    for part in ("x_train", "y_train", "x_test", "y_test"):
+        values = getattr(data, part)
+        if values.is_floating_point():
+            bad = int((~torch.isfinite(values)).sum())
+            if bad:
+                found.append(f"{part}: {bad:,}")
+    if found:
+        raise TrainingError(f"The data contains NaN or infinite values ({'; '.join(found)}), so the network "
+                            "cannot learn from it: remove or fill in those values before training.")
+
+
 def supervised_loop(ctx, task: str, *, prepare=None, after_epoch=None):
     """The minibatch training loop every supervised trainer shares (a generator for the worker).
 
@@ -94,6 +111,7 @@ def supervised_loop(ctx, task: str, *, prepare=None, after_epoch=None):
     """
     config, data = ctx.config, ctx.dataset
     device = ctx.device
+    check_finite(data)
     torch.manual_seed(config.seed)
     model = build(ctx.spec)
     if ctx.init_weights is not None:

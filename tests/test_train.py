@@ -219,3 +219,63 @@ def test_progress_moves_within_an_epoch_and_stop_keeps_the_weights(pool, digits)
     assert model(digits.x_test[:5]).shape == (5, 10)
     # What it learned during the unfinished epoch is kept.
     assert any(not torch.equal(v, untrained[k]) for k, v in model.state_dict().items())
+
+
+# ----------------------------------------------------------------------------------------------
+# The job trains on exactly the data it was given
+
+
+def _untrained_loss(spec: dict, dataset, seed: int) -> float:
+    """The loss on the training set of the network a seeded job starts from (its epoch-0 row)."""
+    import torch.nn.functional as F
+
+    from playground.models import build
+    from playground.supervised import evaluate
+
+    torch.manual_seed(seed)
+    model = build(spec)
+    return evaluate(model, dataset.x_train, dataset.y_train, F.cross_entropy, "classification")[0]
+
+
+def test_a_registered_dataset_with_changed_tensors_is_trained_on_as_given(pool, digits):
+    import dataclasses
+
+    from playground.train import checksum, dataset_payload
+
+    noisy_x = digits.x_train + 0.5 * torch.randn(digits.x_train.shape, generator=torch.Generator().manual_seed(1))
+    noisy = dataclasses.replace(digits, x_train=noisy_x)  # same name, same ref, other tensors
+    assert noisy.ref() == digits.ref() and checksum(noisy) != checksum(digits)
+    assert "ref" in dataset_payload(digits) and "ref" not in dataset_payload(noisy)
+    spec = preset("mlp", digits)
+    jobs = {which: start(spec, ds, Config(epochs=1, seed=3), pool=pool) for which, ds in
+            (("noisy", noisy), ("registry", digits))}
+    for job in jobs.values():
+        assert job.wait(60) == "done", job.error
+    seen = {which: float(job.history["train_loss"].iloc[0]) for which, job in jobs.items()}
+    expected = {"noisy": _untrained_loss(spec, noisy, 3), "registry": _untrained_loss(spec, digits, 3)}
+    assert abs(expected["noisy"] - expected["registry"]) > 1e-3  # the two data sets tell apart
+    assert seen["noisy"] == pytest.approx(expected["noisy"], abs=1e-5)
+    assert seen["registry"] == pytest.approx(expected["registry"], abs=1e-5)
+
+
+def test_a_dataset_changed_in_place_is_sent_as_itself():
+    from playground.train import dataset_payload
+
+    own = data.load("digits")
+    assert "ref" in dataset_payload(own)
+    own.y_train[:5] = 0  # in place: the same tensor object, new contents
+    assert dataset_payload(own) == {"dataset": own}
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_data_with_nan_or_inf_fails_the_job_naming_the_data(pool, digits, bad):
+    import dataclasses
+
+    x = digits.x_train.clone()
+    x[3, 0, 2, 2] = bad
+    x[7, 0, 1, 1] = bad
+    job = start(preset("mlp", digits), dataclasses.replace(digits, x_train=x), Config(epochs=2), pool=pool)
+    assert job.wait(60) == "failed"
+    assert "The data contains NaN or infinite values (x_train: 2)" in job.error
+    assert "learning rate" not in job.error
+    assert job.rows == 0
