@@ -1,56 +1,49 @@
 import streamlit as st
 
-from playground import models, train
+from playground import data, train
 from playground.figures.training_lab import runs_figure, sweep_figure
 from playground.presets import PRESETS
-from playground.runs import RunRecord
 from playground.settings import get_settings
 from playground.sweep import LOG_SCALE, SWEEPABLE, sweep_configs
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
-from playground.ui.urlstate import Field, PageState, json_field
+from playground.ui.jobs import launch_sweep
+from playground.ui.results import show_runs_table
+from playground.ui.urlstate import PageState, choice, json_field
 
 ensure_navigation()
 
 METRICS = {"val_loss": "validation loss", "val_acc": "validation accuracy", "train_loss": "training loss",
            "train_acc": "training accuracy"}
-
-
-def usable(name: str) -> bool:
-    return session.has_dataset(name) and session.dataset_info(name).offline
-
+OFFLINE = [name for name in data.names() if data.DATASETS[name].offline]
 
 state = PageState("cmp", {
-    "metric": Field("val_loss", check=lambda v: v in METRICS),
-    "dataset": Field("circle", check=usable),
-    "preset": Field("mlp", check=lambda v: v in PRESETS),
-    "setting": Field("lr", check=lambda v: v in SWEEPABLE),
+    "metric": choice("val_loss", METRICS),
+    "dataset": choice("circle", OFFLINE),
+    "preset": choice("mlp", PRESETS),
+    "setting": choice("lr", SWEEPABLE),
     "values": json_field(None, check=lambda v: isinstance(v, list)),
 })
 for problem in state.restore():
     st.warning(problem)
-if not usable(state["dataset"]):  # an upload of this session that has since been removed
-    state["dataset"] = "circle"
 if state["values"] is None or not set(state["values"]) <= set(SWEEPABLE[state["setting"]]):
     state["values"] = SWEEPABLE[state["setting"]][:4]
 
 st.title("Compare runs")
-st.caption("Every run you make in this session is kept: lay their curves over each other, or sweep one setting "
-           "over a few values and see how the result depends on it.")
+st.caption("Every run you train in this session, on any page, is kept here: lay their curves over each other, "
+           "or sweep one setting over a few values and see how the result depends on it.")
 
-# ---- The session's runs ----------------------------------------------------------------------
-records = {name: r for name, r in session.runs().items() if not r.history.empty}
+# ---- The session's runs, by the page that trained them ----------------------------------------
+records = dict(sorted(((n, r) for n, r in session.runs().items() if not r.history.empty),
+                      key=lambda item: item[1].page or "~"))
 if records:
-    chosen = st.multiselect("Runs", list(records), default=list(records)[-6:], key="cmp.runs")
-    metric = st.radio("Show", list(METRICS), format_func=METRICS.get, horizontal=True, key=state.key("metric"))
+    chosen = st.multiselect("Runs", list(records), default=list(records)[-6:], key="cmp.runs",
+                            format_func=lambda n: f"{records[n].page or 'uploaded'}: {n}")
+    metric = state.radio("metric", "Show", format_func=METRICS.get, horizontal=True)
     st.plotly_chart(runs_figure({n: records[n].history for n in chosen}, metric=metric), key="cmp.fig.runs")
-    table = session.runs_table()
-    st.dataframe(table[table["run"].isin(chosen)], hide_index=True, width="stretch", column_config={
-        "test accuracy": st.column_config.NumberColumn(format="percent"),
-        "test loss": st.column_config.NumberColumn(format="%.4f"),
-        "seconds": st.column_config.NumberColumn(format="%.1f")})
+    show_runs_table(chosen)
 else:
-    st.info("No runs yet: train on Build & Train, or start a sweep below.")
+    st.info("No runs yet: train on Build & Train or any Training lab page, or start a sweep below.")
 
 # ---- A sweep -----------------------------------------------------------------------------------
 st.subheader("Sweep one setting")
@@ -62,21 +55,19 @@ def on_dataset_change() -> None:
         state["preset"] = "mlp"
 
 
-dataset_name = s1.selectbox("Dataset", [n for n in session.dataset_names() if usable(n)], key=state.key("dataset"),
-                            on_change=on_dataset_change,
-                            help="The built-in datasets that need no download, and your uploads.")
-presets = list(PRESETS) if session.dataset_info(dataset_name).kind == "image" else ["mlp"]
-preset_name = s2.selectbox("Network", presets, key=state.key("preset"))
-setting = s3.selectbox("Setting to sweep", list(SWEEPABLE), key=state.key("setting"),
-                       on_change=lambda: state.__setitem__("values", SWEEPABLE[state["setting"]][:4]),
-                       format_func=lambda s: s.replace("_", " "))
-values = st.multiselect("Values", SWEEPABLE[setting], key=state.key("values"))
-base = train.Config(epochs=5, lr=0.01)
+mine = [n for n in session.dataset_names() if session.dataset_info(n).offline]
+dataset_name = state.selectbox("dataset", "Dataset", options=mine, container=s1, on_change=on_dataset_change,
+                               help="The built-in datasets that need no download, and your uploads.")
+image = session.dataset_info(dataset_name).kind == "image"
+preset_name = state.selectbox("preset", "Network", options=list(PRESETS) if image else ["mlp"], container=s2)
+setting = state.selectbox("setting", "Setting to sweep", container=s3, format_func=lambda s: s.replace("_", " "),
+                          on_change=lambda: state.__setitem__("values", SWEEPABLE[state["setting"]][:4]))
+values = state.multiselect("values", "Values", options=SWEEPABLE[setting])
 
 
 def start_sweep() -> None:
     try:
-        configs = sweep_configs(base, setting, sorted(values))
+        configs = sweep_configs(train.Config(epochs=5, lr=0.01), setting, sorted(values))
     except (ValueError, train.ConfigError) as e:
         st.session_state["cmp.error"] = str(e)
         return
@@ -91,25 +82,6 @@ st.caption(f"Runs start {get_settings().max_jobs_per_session} at a time (the mos
            "the others wait their turn. Other settings: 5 epochs, Adam, learning rate 0.01, batch 32.")
 
 sweep = st.session_state.get("cmp.sweep")
-
-
-def launch_next(sweep: dict) -> None:
-    """Start pending runs while the session has room for them."""
-    dataset = session.dataset(sweep["dataset"])
-    spec = models.preset(sweep["preset"], dataset)
-    while sweep["pending"] and len(session.active_runs()) < get_settings().max_jobs_per_session:
-        value, config = sweep["pending"].pop(0)
-        name = session.unique_name(f"sweep {sweep['setting']}={value}")
-        try:
-            job = train.start(spec, dataset, config, session=session.session_id(), name=name)
-        except (models.SpecError, train.JobLimitError) as e:
-            sweep["error"] = str(e)
-            sweep["pending"].clear()
-            return
-        session.add_run(RunRecord.from_job(job, dataset.ref()))
-        sweep["runs"].append((value, name))
-
-
 if sweep is not None:
     busy = bool(sweep["pending"]) or any(session.runs()[n].active for _, n in sweep["runs"])
     if busy:
@@ -117,12 +89,12 @@ if sweep is not None:
 
     @st.fragment(run_every=1.0 if busy else None)
     def sweep_view() -> None:
-        launch_next(sweep)
+        launch_sweep(sweep)
         runs = session.runs()
         done = [(v, runs[n]) for v, n in sweep["runs"] if not runs[n].active]
-        st.progress(len(done) / max(len(sweep["runs"]) + len(sweep["pending"]), 1),
-                    text=f"sweep of {sweep['setting']} on {sweep['dataset']}: {len(done)} of "
-                         f"{len(sweep['runs']) + len(sweep['pending'])} runs done")
+        total = len(sweep["runs"]) + len(sweep["pending"])
+        st.progress(len(done) / max(total, 1),
+                    text=f"sweep of {sweep['setting']} on {sweep['dataset']}: {len(done)} of {total} runs done")
         if sweep.get("error"):
             st.error(sweep["error"])
         finished = [(v, r) for v, r in done if r.status == "done"]
@@ -132,8 +104,7 @@ if sweep is not None:
                                          setting=sweep["setting"], metric=metric,
                                          log_x=sweep["setting"] in LOG_SCALE and min(v for v, _ in finished) > 0),
                             key="cmp.fig.sweep")
-        still_busy = bool(sweep["pending"]) or any(r.active for r in runs.values())
-        if busy and not still_busy:
+        if busy and not (sweep["pending"] or any(r.active for r in runs.values())):
             st.rerun()
 
     sweep_view()

@@ -36,25 +36,38 @@ class RunRecord:
     source: str = "session"  # "session", "example" or "upload"
     error: str | None = None
     created: float = dataclasses.field(default_factory=time.time)
+    page: str = ""  # the title of the page that started it ("" when unknown)
+    variant: str | None = None  # for one network of a side-by-side ("variants") job: its name
     job: TrainingJob | None = dataclasses.field(default=None, repr=False, compare=False)
     _model: tuple[int, nn.Module] | None = dataclasses.field(default=None, repr=False, compare=False)
 
     @classmethod
-    def from_job(cls, job: TrainingJob, dataset_ref: dict) -> RunRecord:
-        """A record that follows `job`; call `refresh()` to pull its latest state."""
-        record = cls(name=job.name, dataset=dataset_ref, spec=job.spec, config=job.config.to_dict(),
-                     history=job.history, weights=None, status=job.status, job=job)
+    def from_job(cls, job: TrainingJob, dataset_ref: dict, *, page: str = "", variant: dict | None = None,
+                 name: str | None = None) -> RunRecord:
+        """A record that follows `job` (or, given `variant` as a Variant dict, that variant of a
+        variants job); call `refresh()` to pull its latest state."""
+        record = cls(name=name or job.name, dataset=dataset_ref, spec=variant["spec"] if variant else job.spec,
+                     config=job.config.to_dict(), history=_empty_history(), weights=None, status=job.status,
+                     page=page, variant=variant["name"] if variant else None, job=job)
         record.refresh()
         return record
 
     def refresh(self) -> RunRecord:
         """Copy the job's status, history and weights into the record (no-op without a job)."""
-        if self.job is not None:
-            self.status = self.job.status
-            self.error = self.job.error
+        if self.job is None:
+            return self
+        self.status = self.job.status
+        self.error = self.job.error
+        if self.variant is None:
             if self.job.rows != len(self.history):
                 self.history = self.job.history
             self.weights = self.job.weights or self.weights
+            return self
+        rows = [r for r in self.job.series("rows") if r.get("variant") == self.variant]
+        if len(rows) != len(self.history):
+            self.history = pd.DataFrame(rows, columns=HISTORY_COLUMNS).astype(float)
+        last = [w["state"] for w in self.job.series("weights") if w["variant"] == self.variant and w["kind"] == "last"]
+        self.weights = last[-1] if last else self.weights
         return self
 
     @property
@@ -68,7 +81,7 @@ class RunRecord:
 
     def model(self) -> nn.Module | None:
         """The latest weights as a module in eval mode on the CPU, or None before any."""
-        if self.job is not None:
+        if self.job is not None and self.variant is None:
             return self.job.model()
         if self.weights is None:
             return None
@@ -111,6 +124,26 @@ class RunRecord:
                      weights=_state_bytes(module), status="done", source=source)
         record._model = (id(record.weights), module)
         return record
+
+
+# Trainers whose jobs train one network (or, "variants", several side by side) on a dataset's
+# classes or targets with the usual history columns: each such network is a run of the session.
+TRAINING_TRAINERS = ("classifier", "regressor", "adversarial", "layer_snapshots", "variants")
+
+
+def records_from_job(job: TrainingJob, dataset_ref: dict, *, page: str = "") -> list[RunRecord]:
+    """The run records a job makes: one per network it trains (none for a job that trains no
+    network of its own, e.g. a class visualization); a variants job's are named "job: variant"."""
+    if job.trainer not in TRAINING_TRAINERS:
+        return []
+    if job.trainer != "variants":
+        return [RunRecord.from_job(job, dataset_ref, page=page)]
+    return [RunRecord.from_job(job, dataset_ref, page=page, variant=v, name=f"{job.name}: {v['name']}")
+            for v in job.options.get("variants", ())]
+
+
+def _empty_history() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=float) for column in HISTORY_COLUMNS})
 
 
 def _state_bytes(module: nn.Module) -> bytes:

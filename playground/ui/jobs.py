@@ -22,12 +22,14 @@ def current_job(key: str) -> TrainingJob | None:
 
 
 def start_job(key: str, spec: dict, dataset, config: train.Config, **kwargs) -> str | None:
-    """Start a job for this page and keep it under `key`; return an error message, or None."""
+    """Start a job for this page and keep it under `key`; return an error message, or None.
+
+    A job that trains a network puts it among the session's runs (`session.start_run`)."""
     old = current_job(key)
     if old is not None and old.status in ACTIVE:
         old.stop()
     try:
-        job = train.start(spec, dataset, config, session=session.session_id(), **kwargs)
+        job = session.start_run(spec, dataset, config, **kwargs)
     except (SpecError, train.ConfigError, train.JobLimitError) as e:
         return str(e)
     st.session_state[key] = job
@@ -109,7 +111,6 @@ def train_here(prefix: str, preset_name: str, dataset_name: str, config: train.C
     """A "Train it" button that trains `preset_name` on `dataset_name` in the pool, live curves, and
     the finished model added to the session's runs (so every model picker offers it)."""
     from playground import figures, models
-    from playground.runs import RunRecord
 
     key = f"{prefix}.job"
 
@@ -125,10 +126,27 @@ def train_here(prefix: str, preset_name: str, dataset_name: str, config: train.C
     def show(job: TrainingJob) -> None:
         if not job.history.empty:
             st.plotly_chart(figures.curves_figure(job.history), key=f"{prefix}.fig.curves")
-        if job.status == "done" and job.name not in session.runs():
-            session.add_run(RunRecord.from_job(job, session.dataset(job.dataset_name).ref()))
 
     job_panel(key, show)
     job = current_job(key)
     if job is not None and job.status == "done":
         st.success(f"{job.name} is ready: pick it in the model list above.")
+
+
+def launch_sweep(sweep: dict) -> None:
+    """Start the pending runs of a sweep (`sweep["pending"]`: (value, Config) pairs) while the session
+    has room for them; each lands in the session's runs and in `sweep["runs"]` as (value, name)."""
+    from playground import models
+    from playground.settings import get_settings
+
+    dataset = session.dataset(sweep["dataset"])
+    spec = models.preset(sweep["preset"], dataset)
+    while sweep["pending"] and len(session.active_runs()) < get_settings().max_jobs_per_session:
+        value, config = sweep["pending"].pop(0)
+        try:
+            job = session.start_run(spec, dataset, config, name=session.unique_name(f"sweep {sweep['setting']}={value}"))
+        except (SpecError, train.ConfigError, train.JobLimitError) as e:
+            sweep["error"] = str(e)
+            sweep["pending"].clear()
+            return
+        sweep["runs"].append((value, session.record_job(job, dataset.ref())[0].name))

@@ -95,3 +95,16 @@ def export_buttons(spec: dict, dataset_ref: dict, config: dict, *, title: str, k
              + ("." if trained else "; untrained, with the starting weights of the seed."))
     with st.expander("Look at the script"):
         st.code(text, language="python")
+
+
+def show_runs_table(names: list[str] | None = None) -> None:
+    """The session's runs (only `names`, when given) as a table: page, data, status, results, time."""
+    from playground.ui import session
+
+    table = session.runs_table()
+    if names is not None and not table.empty:
+        table = table[table["run"].isin(names)]
+    st.dataframe(table, hide_index=True, width="stretch", column_config={
+        "test accuracy": st.column_config.NumberColumn(format="percent"),
+        "test loss": st.column_config.NumberColumn(format="%.4f"),
+        "seconds": st.column_config.NumberColumn(format="%.1f")})

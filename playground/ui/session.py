@@ -51,6 +51,52 @@ def add_run(record: RunRecord) -> RunRecord:
     return record
 
 
+def start_run(spec: dict, dataset, config, **kwargs):
+    """`train.start` for this session, its networks kept among the session's runs (once, with the
+    page that started them), so Compare runs and every model picker offer them. Returns the job;
+    raises what `train.start` raises."""
+    from playground import train
+
+    job = train.start(spec, dataset, config, session=session_id(), **kwargs)
+    record_job(job, dataset.ref())
+    return job
+
+
+def record_job(job, dataset_ref: dict) -> list[RunRecord]:
+    """Keep the runs of `job` in the session, unless they are kept already; return its records."""
+    recorded = st.session_state.setdefault("_recorded_jobs", {})
+    if job.id in recorded:
+        return [runs()[name] for name in recorded[job.id] if name in runs()]
+    records = []
+    for record in runs_lib.records_from_job(job, dataset_ref, page=current_page()):
+        old = runs().get(record.name)
+        if old is not None and not old.active and old.weights is None:
+            del runs()[record.name]  # a failed run of the same name: the new one takes its place
+        records.append(add_run(record))
+    recorded[job.id] = [r.name for r in records]
+    return records
+
+
+def current_page() -> str:
+    """The title of the page this script run shows, also inside a widget's callback ("" outside a page)."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+    from streamlit.util import calc_hash
+
+    from playground.ui.navigation import SECTIONS
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None:
+        return ""
+    manager = ctx.pages_manager
+    wanted = {manager.current_page_script_hash, manager.intended_page_script_hash} - {None, ""}
+    # A page's hash is that of its URL path (the file's stem), as `st.Page` makes it.
+    for entries in SECTIONS.values():
+        for entry in entries:
+            if calc_hash(entry.path.rsplit("/", 1)[-1].removesuffix(".py")) in wanted:
+                return entry.title
+    return ""
+
+
 def active_runs() -> list[RunRecord]:
     return [r for r in runs().values() if r.active]
 
@@ -230,7 +276,8 @@ def runs_table():
     rows = []
     for record in runs().values():
         last = record.final
-        rows.append({"run": record.name, "data": record.dataset.get("name", "?"), "status": record.status,
+        rows.append({"run": record.name, "page": record.page or "—", "data": record.dataset.get("name", "?"),
+                     "status": record.status,
                      "epochs": int(last["epoch"]) if last else 0,
                      "test accuracy": last.get("val_acc"), "test loss": last.get("val_loss"),
                      "seconds": last.get("seconds")})
