@@ -27,8 +27,9 @@ import torch
 
 from playground.registry import Registry
 
-__all__ = ["CONDITION_RANGE", "DEFAULT_LRS", "MAX_COORDINATE", "OPTIMIZERS", "SURFACES", "AdamState", "Surface",
-           "Trajectory", "adam_steps", "network_slice", "race", "register_surface", "surface", "surface_grid"]
+__all__ = ["CONDITION_RANGE", "DEFAULT_LRS", "LEARNING_RATES", "MAX_COORDINATE", "NETWORK", "OPTIMIZERS", "SURFACES",
+           "AdamState", "Surface", "Trajectory", "adam_steps", "network_slice", "race", "race_surface",
+           "race_surface_label", "race_surfaces", "register_surface", "surface", "surface_grid"]
 
 CONDITION_RANGE = (1.0, 100.0)  # κ of the quadratic: 1 is a round bowl, 100 a narrow ravine
 # Past this distance from the origin a trajectory counts as diverged: it is far outside every plot,
@@ -133,6 +134,8 @@ OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
 }
+# The learning rates a race offers: half-decades from far too small to far too large for SGD.
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 # A learning rate that shows each optimizer at its best on the default quadratic; a starting point for sliders.
 DEFAULT_LRS = {"sgd": 0.1, "momentum": 0.02, "nesterov": 0.02, "adagrad": 0.5, "rmsprop": 0.02, "adam": 0.1,
                "adamw": 0.1}
@@ -355,3 +358,28 @@ def network_slice(seed: int = 0) -> Surface:
         description="The real training loss of a small network that learned XOR, seen along two random "
                     "directions through its trained weights, which sit at the centre.",
         fn=fn, extent=((-1.0, 1.0), (-1.0, 1.0)), start=(-0.8, 0.6), minimum=(0.0, 0.0), params={"seed": seed})
+
+
+# ---------------------------------------------------------------------------------------------
+# What a race runs on: the registered surfaces and the network slice, by name
+# ---------------------------------------------------------------------------------------------
+
+NETWORK = "network"  # the slice through a trained XOR network (`network_slice`), offered beside SURFACES
+_NETWORK_LABEL = "slice of a small network's loss (XOR)"
+
+
+def race_surfaces() -> tuple[str, ...]:
+    """The names a race can run on: every registered surface, then NETWORK."""
+    return (*SURFACES, NETWORK)
+
+
+def race_surface(name: str, *, condition: float = 10.0, seed: int = 0) -> Surface:
+    """The surface `name` of `race_surfaces()`; `condition` shapes the quadratic, `seed` the network slice."""
+    if name == NETWORK:
+        return network_slice(seed=seed)
+    return surface(name, condition=condition) if name == "quadratic" else surface(name)
+
+
+def race_surface_label(name: str, *, condition: float = 10.0) -> str:
+    """The label of `race_surface(name, condition=...)`, without training the network slice to get it."""
+    return _NETWORK_LABEL if name == NETWORK else race_surface(name, condition=condition).label

@@ -243,3 +243,13 @@ def test_network_slice_grid_is_fast():
     _, _, z = surface_grid(surf, resolution=60)
     assert time.perf_counter() - begin < 1.0
     assert z.shape == (60, 60) and np.all(np.isfinite(z))
+
+
+def test_race_surfaces_and_their_labels_come_from_the_surface_built():
+    from playground.optim2d import NETWORK, race_surface, race_surface_label, race_surfaces
+
+    assert race_surfaces() == (*SURFACES, NETWORK)
+    assert race_surface_label("quadratic", condition=50) == "Ill-conditioned bowl (κ = 50)"
+    bowl = race_surface("quadratic", condition=50)
+    assert bowl.fn(0.0, 1.0) == 25.0 and bowl.label == race_surface_label("quadratic", condition=50)
+    assert race_surface("rosenbrock", condition=50).label == SURFACES["rosenbrock"].label  # κ shapes only the bowl

@@ -11,10 +11,49 @@ def test_the_race_shows_each_optimizers_loss_and_adams_numbers():
     at = open_page("pages/optimizers.py")
     assert "**sgd**" in after_line(at) and "**adam**" in after_line(at)
     assert len(at.latex) == 4  # Adam's update, equation by equation
+    assert "t = 200" in adam_line(at)
     next(s for s in at.slider if s.label == "Step").set_value(40).run()
     assert after_line(at).startswith("After 40 steps")
-    at.run()  # Adam's equations follow on the next full run
-    assert "t = 40" in " ".join(m.value for m in at.markdown)
+    assert "t = 40" in adam_line(at)  # with the slider's own run, not a later one
+
+
+def adam_line(at) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("Step t ="))
+
+
+def test_adams_numbers_follow_play_and_match_the_race():
+    from playground import optim2d
+
+    at = open_page("pages/optimizers.py")
+    at.button(key="opt.play").click().run()
+    assert at.session_state["opt.frame"] == 5 and "t = 5," in adam_line(at)
+    # θ shown for step 5 is where torch's Adam took the race after 5 steps.
+    race = optim2d.race(optim2d.surface("quadratic", condition=10), {"adam": {"lr": 0.03}}, steps=5)["adam"]
+    theta = at.latex[3].value.split("=")[-1]
+    assert f"{race.points[5][0]:.4g}" in theta and f"{race.points[5][1]:.4g}" in theta
+
+
+def test_the_surface_box_names_the_sliders_condition_number():
+    at = open_page("pages/optimizers.py")
+    at.slider(key="opt.condition").set_value(50).run()
+    box = at.selectbox(key="opt.surface")
+    assert box.format_func(box.value) == "Ill-conditioned bowl (κ = 50)"
+    assert any("50 times steeper" in c.value for c in at.caption)
+
+
+def test_a_diverging_run_is_flagged_on_the_page_and_in_the_figures():
+    at = open_page("pages/optimizers.py")
+    at.select_slider(key="opt.lr").set_value(1.0).run()
+    # SGD on 0.5·(x² + 10·y²) with lr 1 multiplies y by 1 − 10 = −9 each step: |y| = 9^k passes 10^6 at k = 7.
+    line = next(r for r in after_line(at).splitlines() if "**sgd**" in r)
+    assert "diverged at step 7" in line
+    assert any("**sgd** at step 7" in w.value for w in at.warning)
+    import json
+
+    race, loss = (json.loads(c.proto.spec) for c in at.get("plotly_chart")[:2])
+    names = [t.get("name") for t in race["data"]] + [t.get("name") for t in loss["data"]]
+    assert names.count("sgd: diverged at step 7") == 2
+    assert "adam" in names  # Adam's normalised steps stay on the surface
 
 
 def test_momentum_beats_plain_descent_in_a_narrow_valley():

@@ -11,29 +11,65 @@ import plotly.graph_objects as go
 from playground.figures.style import PALETTE, apply_style
 
 
+# Each optimizer's own marker symbol and dash, so paths stay apart without colour (e.g. in deuteranopia,
+# where several Okabe–Ito colours come close); its name also labels the end of its path.
+PATH_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "star", "hexagon", "triangle-down")
+PATH_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "8px,3px,2px,3px", "2px,6px")
+# Where each path's end label sits, in turn, so labels of paths that end together do not cover each other.
+_LABEL_SIDES = ("top right", "bottom right", "top left", "bottom left", "middle right", "middle left", "top center",
+                "bottom center")
+
+
+def _path_style(name: str, k: int, order: Sequence[str] | None) -> dict:
+    """Colour, marker symbol and dash of path `name` (the k-th drawn): by its place in `order` if there."""
+    index = list(order).index(name) if order is not None and name in order else k
+    return {"color": PALETTE[index % len(PALETTE)], "symbol": PATH_SYMBOLS[index % len(PATH_SYMBOLS)],
+            "dash": PATH_DASHES[index % len(PATH_DASHES)], "side": _LABEL_SIDES[k % len(_LABEL_SIDES)]}
+
+
+def _path_name(name: str, diverged_at: int | None) -> str:
+    return name if diverged_at is None else f"{name}: diverged at step {diverged_at}"
+
+
 def race_figure(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, paths: Mapping[str, np.ndarray], *,
-                upto: int, minimum: tuple[float, float] | None = None, large: bool = False) -> go.Figure:
+                upto: int, minimum: tuple[float, float] | None = None,
+                diverged: Mapping[str, int | None] | None = None, order: Sequence[str] | None = None,
+                large: bool = False) -> go.Figure:
     """Contours of a 2-D loss (log scale) with each optimizer's path up to step `upto`.
 
-    `values` (len(ys), len(xs)); `paths` name → (steps + 1, 2) points. The current point of each
-    path is a large marker; the shared start is a black cross; `minimum` a star.
+    `values` (len(ys), len(xs)); `paths` name → (steps + 1, 2) points. Each path has its own colour,
+    marker symbol and dash (fixed by the name's place in `order`, e.g. the optimizer registry, so a
+    name keeps its look whichever others race), and its current point is labelled with its name.
+    `diverged` name → the step where that run blew up (or None): its legend entry says so, and a
+    point that left the plot is labelled at the plot's edge. The shared start is a black cross;
+    `minimum` a star.
     """
+    diverged = diverged or {}
     shifted = np.log10(values - np.nanmin(values) + 1e-3)  # log of the height above the lowest point
     fig = go.Figure(go.Contour(x=xs, y=ys, z=shifted, colorscale="Greys", reversescale=True, ncontours=30,
                                showscale=False, contours={"coloring": "heatmap"}, opacity=0.55,
                                hovertemplate="x %{x:.2f}, y %{y:.2f}<extra></extra>"))
     (x_lo, x_hi), (y_lo, y_hi) = (xs.min(), xs.max()), (ys.min(), ys.max())
     for k, (name, points) in enumerate(paths.items()):
-        color = PALETTE[k % len(PALETTE)]
+        style = _path_style(name, k, order)
         shown = np.asarray(points)[: upto + 1]
         shown = shown[np.isfinite(shown).all(axis=1)]
-        fig.add_trace(go.Scatter(x=shown[:, 0], y=shown[:, 1], mode="lines", name=name, legendgroup=name,
-                                 line={"color": color, "width": 3}))
+        blew_up = diverged.get(name)
+        fig.add_trace(go.Scatter(x=shown[:, 0], y=shown[:, 1], mode="lines+markers", name=_path_name(name, blew_up),
+                                 legendgroup=name,
+                                 line={"color": style["color"], "width": 3, "dash": style["dash"]},
+                                 marker={"symbol": style["symbol"], "size": 8, "color": style["color"],
+                                         "maxdisplayed": 12}))
         if len(shown):
-            fig.add_trace(go.Scatter(x=shown[-1:, 0], y=shown[-1:, 1], mode="markers", showlegend=False,
-                                     legendgroup=name, marker={"color": color, "size": 13,
-                                                               "line": {"color": "white", "width": 2}},
-                                     hovertemplate=f"{name}<br>x %{{x:.3f}}, y %{{y:.3f}}<extra></extra>"))
+            end_x, end_y = shown[-1]
+            inside = x_lo <= end_x <= x_hi and y_lo <= end_y <= y_hi
+            label = name if inside else f"{name} (off the plot{', diverged' if blew_up is not None else ''})"
+            fig.add_trace(go.Scatter(
+                x=[min(max(end_x, x_lo), x_hi)], y=[min(max(end_y, y_lo), y_hi)], mode="markers+text",
+                text=[label], textposition=style["side"], textfont={"color": "black"}, showlegend=False,
+                legendgroup=name, marker={"color": style["color"], "size": 15, "symbol": style["symbol"],
+                                          "line": {"color": "white", "width": 2}},
+                hovertemplate=f"{name}<br>x {end_x:.3g}, y {end_y:.3g}<extra></extra>"))
     first = next(iter(paths.values()), None)
     if first is not None:
         fig.add_trace(go.Scatter(x=[first[0, 0]], y=[first[0, 1]], mode="markers", name="start",
@@ -49,18 +85,37 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, paths: Mappi
     return fig
 
 
-def race_loss_figure(losses: Mapping[str, np.ndarray], *, upto: int, large: bool = False) -> go.Figure:
-    """Loss against step for each optimizer, up to step `upto` (log scale when all values are positive)."""
+def race_loss_figure(losses: Mapping[str, np.ndarray], *, upto: int,
+                     diverged: Mapping[str, int | None] | None = None, order: Sequence[str] | None = None,
+                     large: bool = False) -> go.Figure:
+    """Loss against step for each optimizer, up to step `upto` (log scale when all values are positive).
+
+    Styles as in `race_figure`. A run that `diverged` at step d is drawn up to its last good step
+    d − 1 and ends in a cross; its legend entry names the step.
+    """
+    diverged = diverged or {}
     fig = go.Figure()
     positive = True
     for k, (name, values) in enumerate(losses.items()):
-        shown = np.asarray(values, dtype=float)[: upto + 1]
+        style = _path_style(name, k, order)
+        blew_up = diverged.get(name)
+        last = upto if blew_up is None else min(upto, blew_up - 1)
+        shown = np.asarray(values, dtype=float)[: last + 1]
         positive &= bool(np.all(shown[np.isfinite(shown)] > 0))
-        fig.add_trace(go.Scatter(x=np.arange(len(shown)), y=shown, mode="lines", name=name,
-                                 line={"color": PALETTE[k % len(PALETTE)], "width": 2}))
+        fig.add_trace(go.Scatter(x=np.arange(len(shown)), y=shown, mode="lines+markers",
+                                 name=_path_name(name, blew_up), legendgroup=name,
+                                 line={"color": style["color"], "width": 2, "dash": style["dash"]},
+                                 marker={"symbol": style["symbol"], "size": 7, "color": style["color"],
+                                         "maxdisplayed": 10}))
+        if blew_up is not None and upto >= blew_up and len(shown):
+            fig.add_trace(go.Scatter(x=[len(shown) - 1], y=shown[-1:], mode="markers", showlegend=False,
+                                     legendgroup=name, hovertext=[f"{name} diverged at step {blew_up}"],
+                                     hoverinfo="text", marker={"symbol": "x", "size": 14, "color": style["color"]}))
     fig.update_xaxes(title_text="step")
-    fig.update_yaxes(title_text="loss", type="log" if positive else "linear")
-    return apply_style(fig, height=300 if not large else 380, large=large)
+    fig.update_yaxes(title_text="loss", type="log" if positive else "linear", exponentformat="power")
+    apply_style(fig, height=340 if not large else 420, large=large)
+    fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})  # the plot keeps its width
+    return fig
 
 
 def layer_distributions_figure(values: Sequence[np.ndarray], *, title: str, value_title: str,
@@ -75,7 +130,8 @@ def layer_distributions_figure(values: Sequence[np.ndarray], *, title: str, valu
                                 points=False, line={"color": PALETTE[0]}, fillcolor="rgba(0,114,178,0.35)",
                                 spanmode="hard", width=0.9))
     fig.update_xaxes(title_text="layer", dtick=1)
-    fig.update_yaxes(title_text=value_title)
+    # Tiny values (vanishing gradients) read as 1e-17, never as a row of zeros.
+    fig.update_yaxes(title_text=value_title, exponentformat="e", hoverformat=".3g")
     return apply_style(fig, title=title, height=340 if not large else 420, large=large)
 
 
@@ -86,7 +142,7 @@ def layer_norms_figure(table: pd.DataFrame, *, column: str = "grad_norm", title:
     fig = go.Figure(go.Bar(x=table["layer"], y=np.where(values > 0, values, np.nan), marker_color=PALETTE[1],
                            hovertemplate="layer %{x}: %{y:.3g}<extra></extra>"))
     fig.update_xaxes(title_text="layer", dtick=1)
-    fig.update_yaxes(title_text=column.replace("_", " "), type="log")
+    fig.update_yaxes(title_text=column.replace("_", " "), type="log", exponentformat="power")
     return apply_style(fig, title=title, height=300 if not large else 380, large=large)
 
 

@@ -295,6 +295,9 @@ class PageState:
         options = list(field.options if options is None else options)
         if not options:
             raise ValueError(f"no options for {name!r}")
+        if kwargs.get("selection_mode") == "multi":  # pills or segments choosing several: a list, as multiselect
+            self._drop_unknown(name, options)
+            return getattr(container, widget)(label, options, key=self.key(name), **kwargs)
         default = field.default if field.default in options else options[0]
         self._snap(name, lambda v: v in options, default, label, container, "one of the choices")
         if widget in ("pills", "segmented_control"):
@@ -327,11 +330,14 @@ class PageState:
     def multiselect(self, name: str, label: str, *, options=None, container=st, **kwargs):
         """`st.multiselect`; chosen values that are not (or no longer) options are dropped."""
         options = list(self.fields[name].options if options is None else options)
+        self._drop_unknown(name, options)
+        return container.multiselect(label, options, key=self.key(name), **kwargs)
+
+    def _drop_unknown(self, name: str, options: list) -> None:
         chosen = st.session_state.get(self.key(name)) or []
         if not isinstance(chosen, list | tuple) or any(v not in options for v in chosen):
             kept = [v for v in chosen if v in options] if isinstance(chosen, list | tuple) else []
             self[name] = kept
-        return container.multiselect(label, options, key=self.key(name), **kwargs)
 
     def checkbox(self, name: str, label: str, *, container=st, **kwargs):
         self._snap(name, lambda v: isinstance(v, bool), bool(self.fields[name].default), label, container, "yes or no")
