@@ -16,6 +16,8 @@ from safetensors.torch import load as load_bytes
 from safetensors.torch import save as save_bytes
 from torch import nn
 
+from playground.models import SpecError, build
+
 FORMAT = "neural-playground/1"
 _MAX_HEADER = 16 * 2**20  # a header larger than this is not one of ours
 
@@ -71,7 +73,6 @@ def load_checkpoint(source: str | Path | bytes) -> tuple[nn.Module, dict]:
 
     The extra metadata saved with it is available through `read_metadata`.
     """
-    from playground.models import SpecError, build  # models imports this module
 
     data = source if isinstance(source, bytes) else Path(source).read_bytes()
     metadata = read_metadata(data)

@@ -15,7 +15,6 @@ from typing import Any
 import torch
 from torch import nn
 
-from playground.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 from playground.layers import (
     LAYERS,
     REQUIRED,
@@ -31,8 +30,9 @@ from playground.layers import (
 from playground.presets import PRESETS, preset
 from playground.settings import get_settings
 
-__all__ = ["SpecError", "CheckpointError", "Network", "validate", "summarize", "build", "count_params",
-           "output_shape", "preset", "PRESETS", "save_checkpoint", "load_checkpoint", "LAYERS"]
+# Checkpoints (`playground.checkpoints`) build networks with this module, so it never imports them.
+__all__ = ["SpecError", "Network", "validate", "summarize", "build", "count_params", "output_shape", "preset",
+           "PRESETS", "LAYERS"]
 
 _MAX_DEPTH = 4  # blocks inside blocks inside ...; deeper nesting is almost surely a mistake
 _MAX_LAYERS = 200

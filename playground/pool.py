@@ -17,10 +17,21 @@ import time
 from multiprocessing import Pipe
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import Any
 
 from playground import messages
 from playground.settings import Settings, get_settings
-from playground.train import ACTIVE, JobLimitError, TrainingJob
+
+# The jobs a pool holds are `playground.train.TrainingJob`s; the pool sits below `train` (which
+# submits to it), so it only reads and updates them and never imports that module.
+Job = Any
+
+ACTIVE = ("queued", "running", "paused")  # a job's statuses while it holds or waits for a worker
+
+
+class JobLimitError(RuntimeError):
+    """The session already runs as many jobs as it may."""
+
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -44,7 +55,7 @@ class _WorkerProcess:
             start_new_session=True)
         theirs.close()
         self.conn: Connection = ours
-        self.jobs: dict[int, TrainingJob] = {}
+        self.jobs: dict[int, Job] = {}
         self.send_lock = threading.Lock()
         self.ready = threading.Event()
         self.alive = True
@@ -69,8 +80,8 @@ class WorkerPool:
         self.settings = settings or get_settings()
         self._lock = threading.RLock()
         self.workers = [_WorkerProcess(self.settings) for _ in range(self.settings.workers)]
-        self._queue: collections.deque[TrainingJob] = collections.deque()
-        self._jobs: dict[int, TrainingJob] = {}
+        self._queue: collections.deque[Job] = collections.deque()
+        self._jobs: dict[int, Job] = {}
         self._closed = False
         self.replaced = 0
         self._thread = threading.Thread(target=self._listen, name="playground-pool", daemon=True)
@@ -78,7 +89,7 @@ class WorkerPool:
 
     # -- submitting and controlling --------------------------------------------------------------
 
-    def submit(self, job: TrainingJob) -> None:
+    def submit(self, job: Job) -> None:
         """Admit `job` to a worker, or queue it; JobLimitError if its session has too many running."""
         with self._lock:
             if self._closed:
@@ -94,13 +105,13 @@ class WorkerPool:
             self._queue.append(job)
             self._dispatch()
 
-    def send(self, job: TrainingJob, message: tuple) -> None:
+    def send(self, job: Job, message: tuple) -> None:
         with self._lock:
             worker = self._worker_of(job)
         if worker is not None:
             worker.send(message)
 
-    def stop(self, job: TrainingJob) -> None:
+    def stop(self, job: Job) -> None:
         with self._lock:
             if job in self._queue:
                 self._queue.remove(job)
@@ -113,7 +124,7 @@ class WorkerPool:
                 job.status = "stopped"  # shown at once; the worker confirms with its last weights
             worker.send(("stop", job.id))
 
-    def jobs(self, session: str | None = None) -> list[TrainingJob]:
+    def jobs(self, session: str | None = None) -> list[Job]:
         """Jobs known to the pool (all, or one session's), oldest first."""
         with self._lock:
             return [j for j in self._jobs.values() if session is None or j.session == session]
@@ -152,7 +163,7 @@ class WorkerPool:
 
     # -- inside the pool -------------------------------------------------------------------------
 
-    def _worker_of(self, job: TrainingJob) -> _WorkerProcess | None:
+    def _worker_of(self, job: Job) -> _WorkerProcess | None:
         return next((w for w in self.workers if job.id in w.jobs), None)
 
     def _dispatch(self) -> None:

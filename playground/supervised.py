@@ -14,22 +14,16 @@ from torch import nn
 
 from playground.checkpoints import state_from_bytes
 from playground.models import build
-from playground.train import Config, TrainingError, register_trainer
+from playground.optimizers import make_optimizer as _make_optimizer
+from playground.trainers import TrainingError, register_trainer
 
 _EVAL_CHUNK = 2048  # examples per forward pass when evaluating
 
 
-def make_optimizer(model: nn.Module, config: Config) -> torch.optim.Optimizer:
-    """The optimizer `config.optimizer` names, over `model`'s parameters."""
-    params, lr, wd = model.parameters(), config.lr, config.weight_decay
-    name = config.optimizer
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, weight_decay=wd)
-    if name in ("momentum", "nesterov"):
-        return torch.optim.SGD(params, lr=lr, momentum=config.momentum, nesterov=name == "nesterov",
-                               weight_decay=wd)
-    return {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop,
-            "adagrad": torch.optim.Adagrad}[name](params, lr=lr, weight_decay=wd)
+def make_optimizer(model: nn.Module, config) -> torch.optim.Optimizer:
+    """The optimizer `config.optimizer` names (a `train.Config`), over `model`'s parameters."""
+    return _make_optimizer(config.optimizer, model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
+                           momentum=config.momentum)
 
 
 def loss_function(task: str, loss: str):

@@ -15,32 +15,28 @@ import math
 import numbers
 import threading
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
 
 import pandas as pd
 from torch import nn
 
+from playground import optimizers
 from playground.layers import SpecError
+from playground.pool import ACTIVE, JobLimitError
+from playground.trainers import TRAINERS, Trainer, TrainingError, register_trainer, trainer_module
+
+__all__ = ["ACTIVE", "FINISHED", "HISTORY_COLUMNS", "LOSSES", "OPTIMIZERS", "TRAINERS", "CheckedSettings", "Config",
+           "ConfigError", "JobLimitError", "Trainer", "TrainingError", "TrainingJob", "dataset_payload", "is_int",
+           "is_number", "register_trainer", "start"]
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "samples_per_s", "seconds"]
-ACTIVE = ("queued", "running", "paused")
 FINISHED = ("done", "stopped", "failed")
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "adamw", "rmsprop", "adagrad")
+OPTIMIZERS = tuple(optimizers.OPTIMIZERS)  # the optimizer registry's names, for widgets
 LOSSES = ("auto", "cross_entropy", "mse")
 
 
 class ConfigError(ValueError):
     """A training setting out of range, with the setting named."""
-
-
-class JobLimitError(RuntimeError):
-    """The session already runs as many jobs as it may."""
-
-
-class TrainingError(RuntimeError):
-    """Training stopped for a reason a student can act on (e.g. the loss became NaN)."""
 
 
 def is_int(value) -> bool:
@@ -100,7 +96,8 @@ class Config(CheckedSettings):
 
     def checks(self) -> list[tuple[bool, str, str]]:
         return [
-            (self.optimizer in OPTIMIZERS, "optimizer", f"must be one of {', '.join(OPTIMIZERS)}"),
+            (self.optimizer in optimizers.OPTIMIZERS, "optimizer",
+             f"must be one of {', '.join(optimizers.OPTIMIZERS)}"),
             (isinstance(self.lr, (int, float)) and 0 < self.lr <= 10, "lr", "must be above 0 and at most 10"),
             (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65536, "batch_size",
              "must be a whole number from 1 to 65536"),
@@ -117,40 +114,16 @@ class Config(CheckedSettings):
 
 
 # ----------------------------------------------------------------------------------------------
-# Trainers: generator functions run inside a worker. Each `yield "step"` lets the worker turn to
-# another job; `yield "epoch"` also marks an epoch boundary (for single-stepping by epoch).
-
-Trainer = Callable[[Any], Iterator[str]]
-TRAINERS: dict[str, Trainer] = {}
-
-
-def register_trainer(name: str):
-    """Register a trainer generator under `name`; duplicates are refused."""
-
-    def decorator(fn: Trainer) -> Trainer:
-        if name in TRAINERS:
-            raise ValueError(f"trainer {name!r} is already registered")
-        TRAINERS[name] = fn
-        return fn
-
-    return decorator
-
-
-# Modules whose import registers the built-in trainers; other modules may register more.
-BUILTIN_TRAINER_MODULES = ("playground.supervised", "playground.attacks", "playground.visualize",
-                           "playground.playground2d", "playground.autoencoders",
-                           "playground.initialization", "playground.regularization", "playground.gan2d")
+# Trainers (the registry is `playground.trainers`): the default ones, "classifier" and "regressor",
+# are always there; any other is registered by importing the module that defines it.
 
 
 def _trainer_for(name: str) -> Trainer:
-    import importlib
+    import playground.supervised  # noqa: F401  registers the default trainers
 
     if name not in TRAINERS:
-        for module in BUILTIN_TRAINER_MODULES:
-            importlib.import_module(module)
-
-    if name not in TRAINERS:
-        raise ValueError(f"unknown trainer {name!r}; known trainers are {', '.join(TRAINERS)}")
+        raise ValueError(f"unknown trainer {name!r}; known trainers are {', '.join(TRAINERS)} "
+                         "(a trainer is known once the module that defines it is imported)")
     return TRAINERS[name]
 
 
@@ -455,7 +428,7 @@ def start(spec: dict, dataset, config: Config | None = None, *, trainer: str | N
     build(spec)  # enforces the parameter cap with a clear message
     if init_weights is not None:
         _check_weights(spec, init_weights)
-    payload = {"trainer": trainer, "trainer_module": TRAINERS[trainer].__module__, "spec": spec,
+    payload = {"trainer": trainer, "trainer_module": trainer_module(trainer), "spec": spec,
                "config": config.to_dict(), "init_weights": init_weights, "options": dict(options or {}),
                **dataset_payload(dataset)}
     job = TrainingJob(spec=spec, dataset_name=dataset.name, config=config, trainer=trainer, payload=payload,

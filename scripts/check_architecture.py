@@ -41,7 +41,8 @@ SECTIONS: dict[str, tuple[str, ...]] = {
 # The job system: training jobs, the worker pool, live feeds, run records and sweeps; today flat
 # modules, later the package playground/jobs.
 JOB_PACKAGE = "jobs"
-JOB_MODULES: tuple[str, ...] = ("train", "pool", "worker", "messages", "live", "runs", "sweep", "supervised")
+JOB_MODULES: tuple[str, ...] = ("train", "trainers", "pool", "worker", "messages", "live", "runs", "sweep",
+                                "supervised")
 FIGURES_PACKAGE = "figures"
 UI_PACKAGE = "ui"
 LIBRARY = "playground"

@@ -60,7 +60,7 @@ def test_register_refuses_a_duplicate_name():
 
 
 def test_register_refuses_unknown_task_and_parameter_without_default(monkeypatch):
-    monkeypatch.setattr(data, "DATASETS", dict(DATASETS))
+    monkeypatch.setattr(data, "DATASETS", DATASETS.copy())
     with pytest.raises(ValueError, match="task must be one of"):
         data.register_dataset("odd", task="ranking", kind="toy2d", description="")
 
@@ -72,7 +72,7 @@ def test_register_refuses_unknown_task_and_parameter_without_default(monkeypatch
 
 
 def test_a_later_module_can_register_and_load_its_own_dataset(monkeypatch):
-    monkeypatch.setattr(data, "DATASETS", dict(DATASETS))
+    monkeypatch.setattr(data, "DATASETS", DATASETS.copy())
 
     @data.register_dataset("ones", task="regression", kind="toy2d", description="All ones.")
     def load_ones(seed, *, n=3):

@@ -212,7 +212,7 @@ def plane_scene(axis: np.ndarray, grid: np.ndarray | None, fake: np.ndarray, *, 
                 large: bool = False) -> dict:
     """What moves in the live plane, as `gan_plane_figure` draws it: D's verdict (None: not shown), the
     generated points (black crosses) and G's arrows (longest ARROW_LENGTH, with heads)."""
-    from playground.live import clean, picture
+    from playground.live_encoding import clean, picture
 
     axis = np.asarray(axis, dtype=float)
     fake = np.asarray(fake, dtype=float).reshape(-1, 2)
@@ -246,7 +246,7 @@ def plane_scene(axis: np.ndarray, grid: np.ndarray | None, fake: np.ndarray, *, 
 def gan_series(history: pd.DataFrame) -> dict:
     """What `gan_curves_figure` draws, as the live board's two charts: "losses" (D's and G's, with their
     dotted tie lines) and "distance"."""
-    from playground.live import series
+    from playground.live_encoding import series
 
     losses = _thin(history.dropna(subset=["d_loss", "g_loss"], how="all")) if len(history) else history
     lines = []

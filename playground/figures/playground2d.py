@@ -311,7 +311,7 @@ def network_scene_frame(sizes: tuple[int, ...], input_labels: list[str], *, larg
 def network_scene(grids: list[np.ndarray], blocks: list[np.ndarray]) -> dict:
     """What moves in the live diagram: the units' pictures (one image each), the links binned by weight
     (colour and width as in `network_figure`) and the bias markers."""
-    from playground.live import picture
+    from playground.live_encoding import picture
 
     sizes = tuple(g.shape[0] for g in grids)
     where = node_positions(sizes)
@@ -366,7 +366,7 @@ def output_scene_frame(train_points: np.ndarray, train_values: np.ndarray, test_
 def output_scene(grid: np.ndarray) -> dict:
     """What moves in the live output picture: the output over the plane, as `output_figure` draws it
     (cell centres on the grid's points, so the image reaches half a cell past the plane's edge)."""
-    from playground.live import picture
+    from playground.live_encoding import picture
 
     resolution = grid.shape[-1]
     step = 2 * EXTENT / (resolution - 1)
@@ -379,6 +379,6 @@ LOSS_CHART = {"x_title": "epoch", "y_title": "loss", "y_format": "number", "heig
 
 def loss_series(epochs: np.ndarray, train: np.ndarray, test: np.ndarray) -> dict:
     """The live loss chart's lines, as `loss_curves_figure` draws them."""
-    from playground.live import series
+    from playground.live_encoding import series
 
     return {"series": [series("train loss", epochs, train, TRAIN_COLOR), series("test loss", epochs, test, VAL_COLOR)]}

@@ -383,7 +383,7 @@ ACCURACY_CHART = {"x_title": "epoch", "y_title": "accuracy", "y_format": "percen
 def curve_series(history: pd.DataFrame) -> dict:
     """What `curves_figure` draws, as the live board's charts: {"loss": ..., "accuracy": ...}, each
     with a "train" and a "validation" line (NaN rows left out, dots while there are few epochs)."""
-    from playground.live import series
+    from playground.live_encoding import series
 
     epochs = history["epoch"].to_numpy(dtype=float) if "epoch" in history.columns else np.arange(1, len(history) + 1)
     charts = {}

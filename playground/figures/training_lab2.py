@@ -73,7 +73,7 @@ VARIANT_CHARTS = {
 def variant_series(histories: Mapping[str, pd.DataFrame], *, metric: str = "acc") -> dict:
     """What `variant_curves_figure` draws, as a live board's chart: per variant a dashed training line
     and a solid validation line in the variant's colour (the legend names the variants)."""
-    from playground.live import series
+    from playground.live_encoding import series
 
     lines = []
     for k, (name, history) in enumerate(histories.items()):
