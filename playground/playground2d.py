@@ -35,7 +35,8 @@ __all__ = ["ACTIVATION_LAYERS", "CLASSIFICATION_SETS", "DATASETS", "FEATURES", "
            "REGRESSION_SETS", "PointEdits", "Snapshot", "edit_weight", "featurize", "frame_of", "make_points",
            "net_from_blocks", "net_from_spec", "net_from_weights", "network_spec", "neuron_grids",
            "snapshot", "training_dataset", "weight_label", "weights_of", "reported_epoch", "curve_points",
-           "thin_curve"]
+           "thin_curve", "customdata_ints", "run_curve", "SPEEDS", "LEARNING_RATES", "REG_RATES",
+           "REGULARIZATIONS", "N_POINTS", "MAX_NEURONS", "MAX_NEURONS_ADVANCED", "NAMES"]
 
 CLASSIFICATION_SETS = ("circle", "xor", "gauss", "spiral")
 REGRESSION_SETS = ("reg_plane", "reg_gauss")
@@ -59,6 +60,40 @@ _LAYER_ACTIVATIONS = {layer: name for name, layer in ACTIVATION_LAYERS.items()}
 FRAME_EVERY_S = 0.2  # five frames a second: a page redraws about three times a second
 MIN_FRAME_GAP_S = 0.1
 CURVE_POINTS = 300  # a long run's loss curve is thinned to this many points: the same line, less to send
+LEARNING_RATES = (0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)  # TensorFlow Playground's
+REG_RATES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+# Training speeds offered, in epochs a second (the trainer's "epochs_per_s"); 0: as fast as it goes.
+# The slowest lets a class watch each epoch move the boundary.
+SPEEDS = (2, 5, 10, 30, 100, 300, 0)
+REGULARIZATIONS = ("none", "l1", "l2")
+N_POINTS = 500  # points a generated set has (before the user's edits)
+MAX_NEURONS, MAX_NEURONS_ADVANCED = 8, 32  # a hidden layer's width, in the plain and the advanced mode
+# How the names of the page's choices read.
+NAMES = {"sgd": "SGD", "momentum": "SGD with momentum (0.9)", "rmsprop": "RMSprop", "adam": "Adam",
+         "cross_entropy": "cross-entropy", "mse": "squared error (MSE)", "none": "none", "l1": "L1", "l2": "L2",
+         "tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid", "linear": "linear", "leaky_relu": "leaky ReLU",
+         "circle": "circle", "xor": "xor", "gauss": "two clouds", "spiral": "spiral",
+         "reg_plane": "plane (regression)", "reg_gauss": "hills (regression)"}
+
+
+def customdata_ints(data, n: int) -> tuple[int, ...] | None:
+    """The `n` whole numbers a clicked point carries as Plotly customdata, or None.
+
+    Streamlit hands a point's customdata on as a list ([0, 218]) or, for a row of a 2-D array, as an
+    object keyed by position ({"0": 0, "1": 218}); both are read here. Anything else gives None.
+    """
+    if isinstance(data, dict):
+        try:
+            data = [data[str(i)] if str(i) in data else data[i] for i in range(len(data))]
+        except KeyError:
+            return None
+    if not isinstance(data, list | tuple) or len(data) != n:
+        return None
+    try:
+        values = tuple(int(v) for v in data)
+    except (TypeError, ValueError):
+        return None
+    return values if all(float(v) == w for v, w in zip(data, values)) else None
 
 
 # ----------------------------------------------------------------------------------------------
@@ -309,7 +344,10 @@ def playground2d(ctx):
     """Minibatch training of a TinyNet, epoch after epoch, for the 2-D playground.
 
     Options: "l1", "l2" (regularization rates), "start_epoch" (the epoch count the weights already
-    have, when a run carries on from `init_weights`), "frame_every_s". Each epoch's shuffle depends
+    have, when a run carries on from `init_weights`), "frame_every_s", "epochs_per_s" (at most this
+    many epochs a second, for watching in slow motion; 0 or absent: as fast as it goes; while it waits
+    for the next epoch's turn it sleeps, never past the end of its slice, so other jobs in the worker
+    keep theirs). Each epoch's shuffle depends
     only on the seed and the epoch number, so a run that carries on repeats an unbroken one (except
     for the optimizer's running averages, which start again).
     """
@@ -332,6 +370,7 @@ def playground2d(ctx):
     n, batch = len(x), config.batch_size
     start = int(options.get("start_epoch", 0))
     frame_every = float(options.get("frame_every_s", FRAME_EVERY_S))
+    rate = float(options.get("epochs_per_s", 0) or 0)
     view = _TorchView(net)
     began = time.perf_counter()
 
@@ -350,7 +389,12 @@ def playground2d(ctx):
     ctx.publish(view, force=True)
     last_frame = time.monotonic()
     yield "epoch"
+    due = time.monotonic()  # when the next epoch may start, at a limited speed
     for epoch in range(start + 1, start + config.epochs + 1):
+        if rate > 0:
+            yield from _wait_turn(ctx, due)
+            # Behind (a pause, a busy worker): carry on from now rather than catch up in a burst.
+            due = max(due, time.monotonic() - 1 / rate) + 1 / rate
         # Seeded by (seed, epoch): the same order whether or not the run was restarted in between.
         order = np.random.default_rng([config.seed, epoch]).permutation(n)
         xs, ys = x[order], y[order]
@@ -374,6 +418,12 @@ def playground2d(ctx):
         ctx.publish(view)
         yield "epoch"
 
+def _wait_turn(ctx, due: float):
+    """Sleep until time.monotonic() reaches `due`, in pieces that end with this job's slice (each
+    followed by a "wait" yield, so the worker reads its messages and turns to its other jobs)."""
+    while (left := due - time.monotonic()) > 0:
+        time.sleep(max(0.0, min(left, 0.05, ctx.slice_end - time.perf_counter())))
+        yield "wait"
 
 
 def thin_curve(epochs: np.ndarray, *values: np.ndarray, most: int = 400) -> tuple[np.ndarray, ...]:
@@ -386,6 +436,17 @@ def thin_curve(epochs: np.ndarray, *values: np.ndarray, most: int = 400) -> tupl
         return (epochs, *values)
     keep = np.unique(np.linspace(0, len(epochs) - 1, most).round().astype(int))
     return (epochs[keep], *(v[keep] for v in values))
+
+
+def run_curve(past: list[tuple[int, float, float]], job=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The loss curve of a network over all its runs: `past` points (epoch, train, test) of runs that
+    have ended, then those of `job` (running or paused; None: no job), thinned to CURVE_POINTS."""
+    e, t, v = (np.array([p[i] for p in past], dtype=float) for i in range(3))
+    if job is not None:
+        epochs, train_loss, test_loss = curve_points(job.history, job.series("frame"))
+        later = epochs > (e[-1] if len(e) else -1)
+        e, t, v = (np.concatenate([a, b[later]]) for a, b in ((e, epochs), (t, train_loss), (v, test_loss)))
+    return thin_curve(e, t, v, most=CURVE_POINTS)
 
 
 def curve_points(history, frames: list[dict]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -419,11 +480,7 @@ def live_producer(job, spec: dict, dataset: Dataset, loss: str, features: list[s
         view["epoch"] = int(shot.epoch)
         view["metrics"] = {"Epoch": f"{shot.epoch:,}", "Training loss": loss_text(shot.train_loss),
                            "Test loss": loss_text(shot.test_loss)}
-        epochs, train_loss, test_loss = curve_points(job.history, job.series("frame"))
-        e = np.concatenate([[p[0] for p in past], epochs]).astype(float)
-        t = np.concatenate([[p[1] for p in past], train_loss]).astype(float)
-        v = np.concatenate([[p[2] for p in past], test_loss]).astype(float)
-        view["charts"] = {"loss": loss_series(*thin_curve(e, t, v, most=CURVE_POINTS))}
+        view["charts"] = {"loss": loss_series(*run_curve(past, job))}
         grids = neuron_grids(shot.net, features, resolution=21)
         output = neuron_grids(shot.net, features, resolution=51)[-1][0]
         view["scenes"] = {"network": network_scene(grids, shot.net.blocks), "output": output_scene(output)}

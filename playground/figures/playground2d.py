@@ -3,7 +3,9 @@ plane with the data on it, and the train and test loss curves.
 
 Every picture over the plane uses one diverging scale from blue (−1, class "blue") through white (0)
 to orange (+1, class "orange"): the Okabe–Ito pair that stays apart for colour-blind viewers and on a
-projector. Values beyond ±1 are shown at full colour.
+projector. Values beyond ±1 are shown at full colour. Behind the data points the output is drawn
+pale (BACKGROUND_STRENGTH of the way from white to each colour), as TensorFlow Playground does, so
+points of both classes stand out from an area of their own colour.
 """
 
 from __future__ import annotations
@@ -25,12 +27,22 @@ from playground.figures.style import (
     add_message,
     apply_style,
     line_width,
-    presenting,
     small_font_size,
 )
 
 EXTENT = 6.0  # the plane shown: [-6, 6]², as in playground.data
 BLUE_ORANGE = [[0.0, BLUE], [0.5, "#FFFFFF"], [1.0, ORANGE]]
+BACKGROUND_STRENGTH = 0.45  # the output's background colours, as a fraction of the points' full colours
+
+
+def pale(colour: str, strength: float = BACKGROUND_STRENGTH) -> str:
+    """"#RRGGBB" moved towards white: `strength` 1 keeps it, 0 gives white."""
+    channels = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(255 - strength * (255 - c)):02X}" for c in channels)
+
+
+PALE_BLUE_ORANGE = [[0.0, pale(BLUE)], [0.5, "#FFFFFF"], [1.0, pale(ORANGE)]]
+PALE_PALETTE = [pale(BLUE), "#FFFFFF", pale(ORANGE)]  # the live board's colours of -1, 0, 1 for the output
 _LINK_BINS = 9  # weights are drawn in this many colour/width steps, one trace each
 _NODE = 0.84  # side of a neuron's picture, in diagram units (columns 2.2 apart, rows 1)
 _COLUMN_GAP = 2.2
@@ -62,7 +74,7 @@ def _merged(base: dict, extra: dict) -> dict:
 
 def _quick_figure(traces: list[dict], layout: dict, *, large: bool, height: int) -> go.Figure:
     """A figure of plain-dict traces on the styled layout plus `layout`, built without Plotly's checks."""
-    return go.Figure({"data": traces, "layout": _merged(_styled_layout(large or presenting(), height), layout)},
+    return go.Figure({"data": traces, "layout": _merged(_styled_layout(large, height), layout)},
                      _validate=False)
 
 
@@ -221,7 +233,8 @@ def output_figure(grid: np.ndarray, train_points: np.ndarray, train_values: np.n
     """The network's output over the plane with the data on it: the decision boundary for classes.
 
     grid: (R, R) output, rows along x₂, in [-1, 1] (2p − 1 for classification). *_points: (N, 2);
-    *_values: labels 0/1 or targets in [-1, 1]. Training points have a white edge, test points a black
+    *_values: labels 0/1 or targets in [-1, 1]. The output behind them is pale (PALE_BLUE_ORANGE), the
+    points at full colour (BLUE_ORANGE). Training points have a white edge, test points a black
     one (there is no legend: a page says so in words). Data points carry customdata [part, index]
     (0 train, 1 test). `clickable` > 0 adds an invisible grid of that many points per side, so a click
     anywhere reports where it landed.
@@ -229,8 +242,9 @@ def output_figure(grid: np.ndarray, train_points: np.ndarray, train_values: np.n
     fig = _figure()
     resolution = grid.shape[-1]
     step = 2 * EXTENT / (resolution - 1)
-    fig.add_trace(dict(type="heatmap", z=grid, x0=-EXTENT, dx=step, y0=-EXTENT, dy=step, coloraxis="coloraxis",
-                       hovertemplate="x₁ %{x:.1f}, x₂ %{y:.1f}: output %{z:.2f}<extra></extra>"))
+    # The background has its own pale scale; the points and the colour bar keep the full colours.
+    fig.add_trace(dict(type="heatmap", z=grid, x0=-EXTENT, dx=step, y0=-EXTENT, dy=step, colorscale=PALE_BLUE_ORANGE,
+                       zmin=-1, zmax=1, showscale=False, hovertemplate="x₁ %{x:.1f}, x₂ %{y:.1f}: output %{z:.2f}<extra></extra>"))
     if clickable:
         axis = np.linspace(-EXTENT + 0.25, EXTENT - 0.25, clickable)
         a, b = np.meshgrid(axis, axis)
