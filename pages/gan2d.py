@@ -12,12 +12,12 @@ from playground.figures.gan import (
     placement_figure,
     plane_scene_frame,
 )
-from playground.figures.style import presenting
 from playground.train import ACTIVE, OPTIMIZERS, ConfigError
 from playground.ui import live, session
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import memo
 from playground.ui.jobs import current_job, job_panel, start_job
+from playground.ui.share import presenting
 from playground.ui.urlstate import Field, PageState, bool_field, json_field
 
 ensure_navigation()

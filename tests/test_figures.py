@@ -28,10 +28,15 @@ from playground.figures.style import (
     DIVERGING,
     ERROR_COLOR,
     PALETTE,
+    PLAIN,
+    PRESENTATION,
     SEQUENTIAL,
     TRAIN_COLOR,
     VAL_COLOR,
     WRONG_COLOR,
+    Style,
+    _array,
+    styled,
 )
 
 FIGURES_DIR = Path(__file__).resolve().parents[1] / "playground" / "figures"
@@ -86,6 +91,119 @@ def test_no_figure_module_imports_streamlit():
             else:
                 continue
             assert not any(n.split(".")[0] == "streamlit" for n in names), path.name
+
+
+def _font_sizes(node, path="") -> dict[str, float]:
+    """Every font size set in a figure's dict (the template left out), by where it is."""
+    found = {}
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "template":
+                continue
+            if key.endswith("font") and isinstance(value, dict) and value.get("size") is not None:
+                sizes = np.ravel(_array(value["size"]))
+                found.update({f"{path}/{key}[{i}]": v for i, v in enumerate(sizes)})
+            found.update(_font_sizes(value, f"{path}/{key}"))
+    elif isinstance(node, (list, tuple)):
+        for i, item in enumerate(node):
+            found.update(_font_sizes(item, f"{path}/{i}"))
+    return found
+
+
+def _rich_figure() -> go.Figure:
+    """Text of every kind a playground figure uses, some sized explicitly, some inherited."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "weights"))
+    fig.add_trace(go.Scatter(x=[0, 1, 2], y=[1, 0.5, 0.2], mode="lines+markers", name="train",
+                             marker={"size": [5, 7, 9]}, line={"width": 2}), row=1, col=1)
+    fig.add_trace(go.Scatter(x=[0, 1], y=[1, 2], mode="lines", name="validation"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=[0.5], y=[0.5], mode="markers+text", text=["here"], textfont={"size": np.array([11])},
+                             showlegend=False), row=1, col=1)
+    fig.add_trace(go.Heatmap(z=[[1, 2], [3, 4]], texttemplate="%{z}", textfont={"size": 10},
+                             colorbar={"title": {"text": "w", "font": {"size": 12}}, "tickfont": {"size": 11}}),
+                  row=1, col=2)
+    fig.add_annotation(text="note", x=0.5, y=0.5, xref="paper", yref="paper", font={"size": 13})
+    fig.update_xaxes(title_text="epoch", title_font_size=14, tickfont_size=12)
+    apply_style(fig, title="Training", height=380)
+    fig.update_layout(legend_title_text="run", legend_title_font_size=12)
+    return fig
+
+
+def test_styled_in_presentation_grows_every_font_line_marker_and_the_height():
+    fig = _rich_figure()
+    before = fig.to_dict()
+    out = styled(fig, PRESENTATION)
+    go.Figure(out.to_dict())  # what comes out is a figure Plotly accepts
+
+    plain, large = _font_sizes(fig.to_dict()), _font_sizes(out.to_dict())
+    # 9 places set a size: layout, title, legend, legend title, hover label, 2 subplot titles + the note,
+    # axis title and ticks (×2 axes), trace text, heatmap text, colour bar title and ticks.
+    assert len(plain) >= 15 and plain.keys() == large.keys()
+    for where, size in plain.items():
+        assert large[where] >= size * 1.35, where  # 20 / 14 ≈ 1.43, rounded to whole pixels
+    assert out.layout.font.size == 20 and out.layout.title.font.size == 26  # 18 × 20/14 = 25.7
+    assert out.layout.annotations[0].font.size == round(plain["/layout/annotations/0/font[0]"] * 20 / 14)
+
+    lines, markers = out.data[0], out.data[0].marker
+    assert lines.line.width == pytest.approx(3.5)  # 2 × 3.5/2
+    assert out.data[1].line.width == pytest.approx(3.5)  # unset (Plotly's 2) → the style's width
+    assert list(markers.size) == pytest.approx([7, 9.8, 12.6])  # × 1.4
+    assert out.layout.height == round(380 * 1.3) == 494
+    assert out.layout.margin.t == round(fig.layout.margin.t * 20 / 14)
+    assert out.layout.xaxis.gridcolor == "#B0B0B0" and out.layout.yaxis2.linecolor == "#000000"
+    assert fig.to_dict() == before  # the input is not changed
+
+
+def test_styled_inherited_text_grows_with_the_layout_font():
+    fig = go.Figure(go.Scatter(x=[0, 1], y=[0, 1]))  # no sizes at all: Plotly's 12 px everywhere
+    out = styled(fig, PRESENTATION)
+    assert out.layout.font.size == round(12 * 20 / 14) == 17
+    assert out.layout.height == round(450 * 1.3)
+    assert out.data[0].line.width == 3.5 and out.data[0].marker.size == pytest.approx(6 * 1.4)
+
+
+def test_styled_plain_returns_the_figure_as_it_is():
+    fig = _rich_figure()
+    before = fig.to_dict()
+    assert styled(fig, PLAIN) is fig
+    assert styled(fig, Style()) is fig
+    assert fig.to_dict() == before
+
+
+def test_styled_leaves_a_figure_already_built_large_and_is_idempotent():
+    large = loss_figure(_history(), large=True)
+    assert styled(large, PRESENTATION) is large
+    once = styled(loss_figure(_history()), PRESENTATION)
+    assert styled(once, PRESENTATION) is once
+    assert once.layout.font.size == large.layout.font.size == 20
+
+
+def test_styled_grows_real_playground_figures():
+    from playground.figures import methods_figure
+
+    image = np.random.default_rng(0).random((1, 8, 8))
+    maps = {"Saliency": np.random.default_rng(1).random((8, 8)), "Gradient × input": np.ones((8, 8))}
+    figures = [curves_figure(_history()), confusion_figure(np.array([[3, 1], [0, 4]]), ["a", "b"]),
+               methods_figure(image, maps, signed={"Saliency": False, "Gradient × input": True}),
+               network_figure([{"name": "Linear", "output_shape": [4], "params": 12}], input_shape=[2])]
+    for fig in figures:
+        out = styled(fig, PRESENTATION)
+        go.Figure(out.to_dict())
+        plain, large = _font_sizes(fig.to_dict()), _font_sizes(out.to_dict())
+        assert plain and all(large[k] > v for k, v in plain.items())
+        assert out.layout.height > (fig.layout.height or 450)
+    # The saliency figure (380 px on its page whatever the mode, before) grows with its text.
+    assert styled(figures[2], PRESENTATION).layout.height == round(figures[2].layout.height * 1.3)
+
+
+def test_no_figure_reads_who_is_watching():
+    """Figures are pure: the presentation style is an argument (`large=`, `styled`), never a global."""
+    import playground.figures.style as style
+
+    assert not hasattr(style, "set_presentation_check") and not hasattr(style, "presenting")
+    for path in FIGURES_DIR.glob("*.py"):
+        assert "presenting" not in path.read_text(encoding="utf-8"), path.name
 
 
 # --- learning curves -------------------------------------------------------------------------

@@ -12,7 +12,6 @@ from streamlit.testing.v1 import AppTest
 from playground import presets
 from playground.exercises import Exercise, ExerciseError
 from playground.figures import style
-from playground.figures.training import curves_figure
 from playground.links import LinkError, decode_json, encode_json
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -158,17 +157,44 @@ def test_presentation_mode_from_a_link_enlarges_text_and_figures_and_stays_in_th
     assert "present" not in at.query_params
 
 
-def test_figures_use_the_projector_sizes_while_presenting():
+def _chart_script():
     import pandas as pd
+    import streamlit as st
+
+    from playground.figures.training import curves_figure
+    from playground.ui.charts import chart
 
     history = pd.DataFrame({"epoch": [0, 1], "train_loss": [1.0, 0.5], "val_loss": [1.1, 0.6]})
-    normal = curves_figure(history).layout.font.size
-    style.set_presentation_check(lambda: True)
-    try:
-        assert curves_figure(history).layout.font.size == style.LARGE_FONT_SIZE > normal
-    finally:
-        style.set_presentation_check(lambda: False)
-    assert curves_figure(history).layout.font.size == normal
+    left, _ = st.columns(2)
+    chart(curves_figure(history), key="curves", container=left, config={"displayModeBar": False})
+
+
+def _drawn_layout(present: bool) -> dict:
+    at = AppTest.from_function(_chart_script)
+    at.session_state["present"] = present
+    at.run()
+    assert not at.exception
+    return json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
+
+
+def test_chart_draws_figures_in_the_sessions_style():
+    """Figures no longer ask who is watching: `chart` restyles them for a projected session."""
+    plain, large = _drawn_layout(False), _drawn_layout(True)
+    assert plain["font"]["size"] == style.FONT_SIZE == 14
+    assert large["font"]["size"] == style.LARGE_FONT_SIZE == 20
+    assert large["height"] == round(plain["height"] * style.PRESENTATION.height_scale) > plain["height"]
+
+
+def test_presentation_css_keeps_metric_values_large_and_labels_whole():
+    """The paragraph rule once shrank metric values to 1.3rem (20.8 px, from 36) and labels kept
+    Streamlit's cut-off ellipsis."""
+    from playground.ui.share import PRESENTATION_CSS
+
+    rules = {sel.strip(): body for block in PRESENTATION_CSS.split("}") if "{" in block
+             for sels, body in [block.split("{", 1)] for sel in sels.replace("<style>", "").split(",")}
+    value_p = rules['.stApp [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p']
+    assert float(value_p.split("font-size:")[1].split("rem")[0]) * 16 > 36
+    assert "white-space: normal" in rules['.stApp [data-testid="stMetricLabel"] *']
 
 
 def test_a_page_that_stops_early_still_offers_presentation_mode():

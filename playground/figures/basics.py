@@ -21,7 +21,6 @@ from playground.figures.style import (
     add_message,
     apply_style,
     line_width,
-    presenting,
     small_font_size,
 )
 
@@ -196,7 +195,6 @@ def graph_figure(graph, layout: Mapping[int, tuple[float, float]], *, known: Seq
     """
     nodes = graph.nodes
     shown = [i for i in layout]
-    large = large or presenting()  # larger text needs larger boxes
     fig = go.Figure()
     xs, ys = [], []
     for i in shown:

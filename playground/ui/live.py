@@ -19,8 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from playground.figures.style import BLUE, ORANGE, presenting
+from playground.figures.style import BLUE, ORANGE
 from playground.live import FEEDS
+from playground.ui.share import presenting
 
 _JS = (Path(__file__).with_name("live_board.js")).read_text(encoding="utf-8")
 _CSS = """

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from playground.exercises import PARAM, PRESENT_PARAM, RESERVED_PARAMS, Exercise, ExerciseError
-from playground.figures import style
+from playground.figures.style import PLAIN, PRESENTATION, Style
 from playground.links import LinkError
 from playground.ui.urlstate import EXERCISE_HERE, GLOBAL_PARAMS, RUN_STATES, UNLINKED
 
@@ -23,12 +23,20 @@ EXERCISE = "_exercise"  # the session's exercise, kept when the student visits o
 PRESENT = "present"  # the presentation switch's key
 
 
-def _presenting() -> bool:
+def presenting() -> bool:
+    """Whether this session is being projected (its presentation switch, set from the link at first)."""
     return bool(st.session_state.get(PRESENT, False))
 
 
-style.set_presentation_check(_presenting)
+def current_style() -> Style:
+    """The figure style for this session: `PRESENTATION` while projecting, else `PLAIN`
+    (`playground.ui.charts.chart` draws every figure in it)."""
+    return PRESENTATION if presenting() else PLAIN
 
+# Presentation mode: every text grows (none shrinks) and none is cut. Plain Streamlit sizes at a 16 px rem:
+# text 16, widget labels and values 14, captions 14, metric values 36 and labels 14, tables 14.
+# A metric's value and label are markdown inside fixed boxes that cut them with an ellipsis: they get
+# their own sizes (the rule for paragraphs would otherwise shrink the value to 1.3rem) and labels wrap.
 PRESENTATION_CSS = """
 <style>
 .stApp [data-testid="stMarkdownContainer"] p, .stApp [data-testid="stMarkdownContainer"] li {
@@ -39,8 +47,21 @@ PRESENTATION_CSS = """
 .stApp h1 { font-size: 3rem; }
 .stApp h2 { font-size: 2.3rem; }
 .stApp h3 { font-size: 1.9rem; }
-.stApp [data-testid="stMetricValue"] { font-size: 2.8rem; }
-.stApp [data-testid="stMetricLabel"] p { font-size: 1.15rem; }
+.stApp [data-testid="stMetricValue"], .stApp [data-testid="stMetricValue"] [data-testid="stMarkdownContainer"] p {
+  font-size: 3rem; line-height: 1.25; }
+.stApp [data-testid="stMetricLabel"], .stApp [data-testid="stMetricLabel"] [data-testid="stMarkdownContainer"] p {
+  font-size: 1.2rem; line-height: 1.4; }
+.stApp [data-testid="stMetricLabel"] *, .stApp [data-testid="stMetricValue"] * {
+  white-space: normal; overflow: visible; text-overflow: clip; height: auto; }
+.stApp [data-testid="stMetricLabel"] { height: auto; min-height: 1.4em; }
+.stApp [data-testid="stMetricDelta"], .stApp [data-testid="stMetricDelta"] p { font-size: 1.2rem; }
+.stApp [data-testid="stSliderThumbValue"], .stApp [data-testid="stSliderTickBarMin"],
+.stApp [data-testid="stSliderTickBarMax"] { font-size: 1.15rem; }
+.stApp input, .stApp textarea, .stApp [data-baseweb="select"], .stApp [data-baseweb="tag"] span {
+  font-size: 1.15rem; }
+.stApp [data-testid="stTable"] td, .stApp [data-testid="stTable"] th { font-size: 1.15rem; }
+.stApp [data-testid="stDataFrame"] { zoom: 1.25; }
+.stApp [data-testid="stCode"] code { font-size: 1rem; }
 </style>
 """
 
@@ -49,7 +70,7 @@ def presentation_requested() -> bool:
     """Whether this run should present: the switch if it was drawn, else the link's `present` flag."""
     if PRESENT not in st.session_state:
         st.session_state[PRESENT] = st.query_params.get(PRESENT_PARAM) == "1"
-    return _presenting()
+    return presenting()
 
 
 def before_page(page) -> None:
@@ -75,7 +96,7 @@ def before_page(page) -> None:
     here = exercise if exercise is not None and exercise.page == page.url_path else None
     st.session_state[EXERCISE_HERE] = here
 
-    keep = {PRESENT_PARAM: "1"} if _presenting() else {}
+    keep = {PRESENT_PARAM: "1"} if presenting() else {}
     if here is not None:
         keep[PARAM] = st.session_state["_exercise_code"] if code is None else code
         st.info(f"**Exercise.** {here.text}" if here.text else "**Exercise.** Some controls are set for you.",
@@ -137,7 +158,7 @@ def after_page(page) -> None:
     with st.sidebar:
         with st.expander("Share this page", icon=":material/link:"):
             st.caption("This link opens the page as you see it now: data, network, settings and seed.")
-            st.code(page_link(page, {**params, **({PRESENT_PARAM: "1"} if _presenting() else {})}),
+            st.code(page_link(page, {**params, **({PRESENT_PARAM: "1"} if presenting() else {})}),
                     language=None, wrap_lines=True)
             if st.session_state.get(UNLINKED):
                 st.warning("Part of this page (" + ", ".join(st.session_state[UNLINKED]) + ") is too large for "

@@ -54,3 +54,57 @@ def test_presentation_mode_enlarges_the_text(page, app_url):
         "e => parseFloat(getComputedStyle(e).fontSize)"))
     assert large >= normal * 1.2
     assert_no_exception(page)
+
+
+# What presentation mode does to each kind of text, measured as the browser computes it (px).
+_SIZES = """() => {
+  const shown = sel => [...document.querySelectorAll('.stMain ' + sel)].filter(e => e.offsetParent !== null);
+  const size = e => parseFloat(getComputedStyle(e).fontSize);
+  const smallest = sel => Math.min(...shown(sel).map(size));
+  const cut = [...shown('[data-testid="stMetricLabel"] *'), ...shown('[data-testid="stMetricValue"] *')]
+    .filter(e => e.scrollWidth > e.clientWidth + 1);  // text wider than its box: the box cuts it
+  return {
+    metric_value: smallest('[data-testid="stMetricValue"] p'),
+    metric_label: smallest('[data-testid="stMetricLabel"] p'),
+    widget_label: smallest('[data-testid="stWidgetLabel"] p'),
+    slider_value: smallest('[data-testid="stSliderThumbValue"]'),
+    number_value: smallest('[data-testid="stNumberInput"] input'),
+    caption: smallest('[data-testid="stCaptionContainer"]'),
+    cut_labels: cut.map(e => e.textContent),
+    label_lines: Math.max(...shown('[data-testid="stMetricLabel"] p').map(e =>
+      Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight)))),
+  };
+}"""
+
+
+def _text_sizes(browser, url, *, width=1280):
+    context = browser.new_context(viewport={"width": width, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(url)
+        page.locator('[data-testid="stMetricValue"]').first.wait_for()
+        page.locator('[data-testid="stSliderThumbValue"]').first.wait_for()
+        page.wait_for_timeout(500)
+        assert_no_exception(page)
+        return page.evaluate(_SIZES)
+    finally:
+        context.close()
+
+
+def test_presentation_mode_grows_every_text_and_cuts_no_metric_label(browser, app_url):
+    """Metric values once shrank to 20.8 px (the paragraph rule beat the metric's own size) and long
+    metric labels were cut with an ellipsis; widget values stayed at 14 px."""
+    for path in ("/initialization", "/playground2d"):
+        plain = _text_sizes(browser, app_url + path)
+        large = _text_sizes(browser, app_url + path + "?present=1")
+        assert plain["metric_value"] == 36
+        assert large["metric_value"] > plain["metric_value"], path
+        for kind in ("metric_label", "widget_label", "slider_value", "number_value", "caption"):
+            assert large[kind] >= plain[kind] * 1.2, (path, kind, plain[kind], large[kind])
+        assert large["cut_labels"] == [], path
+    # In narrow columns a long label wraps onto more lines instead of losing its end.
+    narrow_plain = _text_sizes(browser, app_url + "/initialization", width=900)
+    narrow = _text_sizes(browser, app_url + "/initialization?present=1", width=900)
+    assert narrow_plain["cut_labels"]  # plain Streamlit cuts "Gradient norm, first layer ÷ output layer"
+    assert narrow["cut_labels"] == [] and narrow["label_lines"] >= 2
