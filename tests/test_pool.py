@@ -25,6 +25,7 @@ from playground.models import preset
 from playground.pool import WorkerPool
 from playground.settings import get_settings
 from playground.train import Config, JobLimitError, start
+from playground.trainers import TRAINERS, register_trainer, trainer_module
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -280,3 +281,40 @@ def test_a_dataset_no_worker_can_remake_travels_as_its_tensors(pool, xor):
     job = start(preset("mlp", own), own, Config(epochs=30, lr=0.03, seed=0), pool=pool)
     assert job.wait(60) == "done", job.error
     assert job.history["val_acc"].iloc[-1] >= 0.9
+
+
+# ----------------------------------------------------------------------------------------------
+# Trainers from any importable module
+
+
+@register_trainer("test_pool.count_to_three")
+def _count_to_three(ctx):
+    """A trainer defined here, in a test module: the worker imports this module to find it."""
+    for epoch in range(1, 4):
+        ctx.report(epoch=epoch, train_loss=1.0 / epoch, samples_per_s=float(ctx.options["scale"] * epoch))
+        yield "epoch"
+
+
+def test_a_trainer_defined_in_a_test_module_runs_in_the_pool(pool, xor):
+    """The job carries the trainer's module (this one); the worker imports it and runs the trainer."""
+    assert trainer_module("test_pool.count_to_three") == __name__ == "tests.test_pool"
+    job = start(preset("mlp", xor), xor, Config(epochs=3), trainer="test_pool.count_to_three",
+                options={"scale": 7}, pool=pool)
+    assert job.wait(60) == "done", job.error
+    assert job.history["epoch"].tolist() == [1, 2, 3]
+    assert job.history["train_loss"].tolist() == pytest.approx([1.0, 0.5, 1 / 3])
+    assert job.history["samples_per_s"].tolist() == [7.0, 14.0, 21.0]
+
+
+def test_a_trainer_in_main_is_refused_with_a_message():
+    """A worker cannot import `__main__` (a notebook cell, a script run directly): say so at start."""
+    def trainer(ctx):
+        yield "epoch"
+
+    trainer.__module__ = "__main__"
+    register_trainer("test_pool.in_main")(trainer)
+    try:
+        with pytest.raises(ValueError, match="defined in __main__"):
+            trainer_module("test_pool.in_main")
+    finally:
+        TRAINERS.remove("test_pool.in_main")
