@@ -24,6 +24,7 @@ from torch import nn
 from playground import data as data_lib
 from playground.layers import Branches, FlattenLinear, Residual, SpecError, Unflatten
 from playground.models import build, validate
+from playground.optimizers import optimizer_code
 from playground.train import Config, ConfigError
 
 __all__ = ["ExportError", "dataset_task", "module_code", "onnx_bytes", "safetensors_bytes", "script",
@@ -374,14 +375,7 @@ def _data_code(ref: dict) -> str:
 
 
 def _optimizer_code(config: Config) -> str:
-    wd = config.weight_decay
-    if config.optimizer == "sgd":
-        return f"torch.optim.SGD(model.parameters(), lr=LR, weight_decay={wd!r})"
-    if config.optimizer in ("momentum", "nesterov"):
-        return (f"torch.optim.SGD(model.parameters(), lr=LR, momentum={config.momentum!r}, "
-                f"nesterov={config.optimizer == 'nesterov'}, weight_decay={wd!r})")
-    cls = {"adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad"}[config.optimizer]
-    return f"torch.optim.{cls}(model.parameters(), lr=LR, weight_decay={wd!r})"
+    return optimizer_code(config.optimizer, weight_decay=config.weight_decay, momentum=config.momentum)
 
 
 def _loss_code(task: str, loss: str) -> str:

@@ -20,11 +20,13 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
-from functools import lru_cache, partial
+from functools import lru_cache
 
 import numpy as np
 import torch
 
+from playground.optimizers import OPTIMIZERS as _OPTIMIZERS
+from playground.optimizers import optimizer_class
 from playground.registry import Registry
 
 __all__ = ["CONDITION_RANGE", "DEFAULT_LRS", "LEARNING_RATES", "MAX_COORDINATE", "NETWORK", "OPTIMIZERS", "SURFACES",
@@ -124,16 +126,9 @@ def _saddle() -> Surface:
 # Optimizers
 # ---------------------------------------------------------------------------------------------
 
-# name -> constructor(params, **options): `lr` and any other keyword go to the torch.optim class.
-OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
-    "sgd": torch.optim.SGD,
-    "momentum": partial(torch.optim.SGD, momentum=0.9),
-    "nesterov": partial(torch.optim.SGD, momentum=0.9, nesterov=True),
-    "adagrad": torch.optim.Adagrad,
-    "rmsprop": torch.optim.RMSprop,
-    "adam": torch.optim.Adam,
-    "adamw": torch.optim.AdamW,
-}
+# name -> constructor(params, **options): `lr` and any other keyword go to the torch.optim class;
+# one per entry of the optimizer registry (`playground.optimizers`), in its order.
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {name: optimizer_class(name) for name in _OPTIMIZERS}
 # The learning rates a race offers: half-decades from far too small to far too large for SGD.
 LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 # A learning rate that shows each optimizer at its best on the default quadratic; a starting point for sliders.

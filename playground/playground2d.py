@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from playground import tinynet
+from playground.activations import ACTIVATIONS
 from playground.data import TOY_EXTENT, Dataset, _test_count, load
 from playground.train import TrainingError, register_trainer
 
@@ -54,8 +55,7 @@ FEATURES: dict[str, tuple[str, object]] = {
     "sin_x2": ("sin x₂", lambda a, b: np.sin(b)),
 }
 # Each tinynet activation and the `playground.models` layer that computes the same.
-ACTIVATION_LAYERS = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "linear": "identity",
-                     "leaky_relu": "leaky_relu"}
+ACTIVATION_LAYERS = {name: activation.layer for name, activation in ACTIVATIONS.items()}
 _LAYER_ACTIVATIONS = {layer: name for name, layer in ACTIVATION_LAYERS.items()}
 FRAME_EVERY_S = 0.2  # five frames a second: a page redraws about three times a second
 MIN_FRAME_GAP_S = 0.1

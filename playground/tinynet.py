@@ -28,10 +28,12 @@ import math
 
 import numpy as np
 
+from playground import activations
+
 __all__ = ["ACTIVATIONS", "LOSSES", "OPTIMIZERS", "OUTPUTS", "LEAKY_SLOPE", "TinyNet", "TrainSettings", "data_loss",
            "Trainer", "add_ones", "init_params"]
 
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear", "leaky_relu")
+ACTIVATIONS = tuple(activations.ACTIVATIONS)  # the activation registry: this engine computes each of them
 OUTPUTS = ("sigmoid", "linear")  # a probability for classification, a number for regression
 LOSSES = ("cross_entropy", "mse")
 OPTIMIZERS = ("sgd", "momentum", "rmsprop", "adam")

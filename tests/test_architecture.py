@@ -118,7 +118,8 @@ def test_each_rule_reports_its_violations(tmp_path):
     assert found["c figures"] == ["playground/figures/gan.py:2: figure module playground.figures.gan imports "
                                   "job module playground.live"]
     assert sorted(found["d jobs"]) == sorted([
-        "playground/train.py:4: job module playground.train imports playground.regularization (training_lab lab module)",
+        "playground/train.py:4: job module playground.train imports playground.regularization "
+        "(training_lab lab module)",
         "playground/train.py:2: job module playground.train names lab module 'playground.gan2d' (latent)",
         "playground/train.py:4: job module playground.train names lab module 'playground.regularization' "
         "(training_lab)"])
