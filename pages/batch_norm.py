@@ -11,24 +11,21 @@ from playground.models import build
 from playground.regularization import Variant
 from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
-from playground.ui.urlstate import Field, PageState
+from playground.ui.urlstate import PageState, choice, number
 
 ensure_navigation()
 
-ACTIVATIONS = ["sigmoid", "tanh", "relu"]
-RATES = [0.01, 0.03, 0.1, 0.3]
-EPOCHS = [5, 10, 20]
 JOB = "bn.job"
 PLAIN, NORMED = "without batch norm", "with batch norm"
 
 state = PageState("bn", {
-    "depth": Field(6, int, check=lambda v: 2 <= v <= 12),
-    "activation": Field("sigmoid", check=lambda v: v in ACTIVATIONS),
-    "lr": Field(0.1, float, check=lambda v: v in RATES),
-    "epochs": Field(10, int, check=lambda v: v in EPOCHS),
-    "seed": Field(0, int, check=lambda v: v >= 0),
-    "layer": Field(1, int, check=lambda v: v >= 1),
-    "example": Field(0, int, check=lambda v: v >= 0),
+    "depth": number(6, *batchnorm.DEPTH_RANGE),
+    "activation": choice("sigmoid", batchnorm.ACTIVATIONS),
+    "lr": choice(0.1, batchnorm.RATES),
+    "epochs": choice(10, batchnorm.EPOCH_CHOICES),
+    "seed": number(0, 0, 2**31 - 1),
+    "layer": number(1, 1),
+    "example": number(0, 0),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -39,11 +36,11 @@ st.caption("A batch-norm layer standardizes each unit over the current batch (me
            "Below, the same network is trained with and without it, on the same digits, from the same seed.")
 
 c1, c2, c3, c4, c5 = st.columns(5)
-c1.slider("Hidden layers", 2, 12, key=state.key("depth"))
-c2.radio("Activation", ACTIVATIONS, key=state.key("activation"), horizontal=True)
-c3.select_slider("Learning rate (SGD)", RATES, key=state.key("lr"))
-c4.select_slider("Epochs", EPOCHS, key=state.key("epochs"))
-c5.number_input("Seed", 0, 2**31 - 1, key=state.key("seed"))
+state.slider("depth", "Hidden layers", container=c1)
+state.radio("activation", "Activation", container=c2, horizontal=True)
+state.select_slider("lr", "Learning rate (SGD)", container=c3)
+state.select_slider("epochs", "Epochs", container=c4)
+state.number_input("seed", "Seed", container=c5)
 
 digits = session.dataset("digits")
 plain_spec = regularization.mlp_spec((64,) * state["depth"], state["activation"])
@@ -106,19 +103,19 @@ st.markdown("**Train mode vs eval mode.** In training, a batch-norm layer uses t
             "so an example's answer no longer depends on which other examples share its batch.")
 if state["layer"] > count:  # fewer layers than the link or the last run asked for
     state["layer"] = count
-st.slider("Batch-norm layer", 1, count, key=state.key("layer"))
+state.slider("layer", "Batch-norm layer", high=count)
 stats = batchnorm.batch_statistics(model, batch, layer=state["layer"])
 st.plotly_chart(running_statistics_figure(stats), key="bn.fig.running")
-gap = (stats["batch_mean"] - stats["running_mean"]).abs().mean()
+gap = batchnorm.mean_gap(stats)
 st.caption(f"Layer {state['layer']}: on average a unit's batch mean is {gap:.3g} away from its running mean "
            "(first 16 units drawn).")
 
 total = len(digits.x_test)
-st.number_input(f"Test digit (0–{total - 1})", 0, total - 1, key=state.key("example"))
-example = min(state["example"], total - 1)
+state.number_input("example", f"Test digit (0–{total - 1})", high=total - 1)
+example = state["example"]
 outputs = batchnorm.mode_outputs(model, digits.x_test[example], digits.x_test[200:231], digits.x_test[300:331])
 st.plotly_chart(mode_outputs_figure(outputs, digits.classes), key="bn.fig.modes")
-spread = abs(outputs.train_batch_a - outputs.train_batch_b).max()
+spread = outputs.batch_effect
 st.caption(f"Test digit {example} is a {digits.classes[int(digits.y_test[example])]}. In train mode its predicted "
            f"probabilities change by up to {spread:.1%} when its 31 batch-mates change; in eval mode they are fixed.")
 state.save()

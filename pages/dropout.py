@@ -11,22 +11,20 @@ from playground.models import build
 from playground.regularization import Variant
 from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
-from playground.ui.urlstate import Field, PageState
+from playground.ui.urlstate import PageState, choice, number
 
 ensure_navigation()
 
-RATES = [0.1, 0.2, 0.3, 0.5, 0.7]
-EPOCHS = [50, 100, 150]
 JOB = "do.job"
 PLAIN, DROPPED = "without dropout", "with dropout"
 DATA = {"n": 200, "noise": 0.4}  # 100 noisy points to train on: a wide network memorizes them
 
 state = PageState("do", {
-    "p": Field(0.5, float, check=lambda v: v in RATES),
-    "epochs": Field(100, int, check=lambda v: v in EPOCHS),
-    "seed": Field(0, int, check=lambda v: v >= 0),
-    "point": Field(0, int, check=lambda v: v >= 0),
-    "passes": Field(200, int, check=lambda v: 10 <= v <= 1000),
+    "p": choice(0.5, dropout.RATES),
+    "epochs": choice(100, dropout.EPOCH_CHOICES),
+    "seed": number(0, 0, 2**31 - 1),
+    "point": number(0, 0),
+    "passes": number(200, *dropout.PASSES_RANGE, step=10),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -38,9 +36,9 @@ st.caption("While training, dropout switches off each hidden unit at random (wit
            "XOR points: few enough to memorize, noise included.")
 
 c1, c2, c3 = st.columns(3)
-c1.select_slider("Dropout probability p", RATES, key=state.key("p"))
-c2.select_slider("Epochs", EPOCHS, key=state.key("epochs"))
-c3.number_input("Seed", 0, 2**31 - 1, key=state.key("seed"))
+state.select_slider("p", "Dropout probability p", container=c1)
+state.select_slider("epochs", "Epochs", container=c2)
+state.number_input("seed", "Seed", container=c3)
 
 data = session.dataset("xor", params=DATA)
 plain_spec = regularization.mlp_spec((128, 128), input_shape=(2,), outputs=2)
@@ -104,9 +102,9 @@ def new_mask() -> None:
 
 count = len(data.x_test)
 m1, m2 = st.columns([2, 1])
-m1.slider("Test point", 0, count - 1, key=state.key("point"))
+state.slider("point", "Test point", high=count - 1, container=m1)
 m2.button("🎲 Draw a new mask", key="do.resample", on_click=new_mask)
-point = data.x_test[min(state["point"], count - 1)]
+point = data.x_test[state["point"]]
 masks = dropout.dropout_masks(model, point, seed=st.session_state["do.mask_seed"])
 off = sum(int((~m.kept).sum()) for m in masks)
 units = sum(len(m.kept) for m in masks)
@@ -117,9 +115,10 @@ st.plotly_chart(dropout_mask_figure(masks), key="do.fig.mask")
 # ---- Dropout as averaging ---------------------------------------------------------------------
 st.subheader("Dropout as averaging many networks")
 st.caption("Each mask picks a thinned network. Running the same input through many of them (train mode) gives "
-           "many predictions; eval mode runs the full network once, with weights scaled so that it gives about "
-           "their average.")
-st.slider("Train-mode passes", 10, 1000, step=10, key=state.key("passes"))
+           "many predictions; eval mode runs the full network once, every unit on and nothing rescaled, which "
+           "gives about their average. That works because PyTorch scales in training instead (inverted dropout): "
+           "each unit a mask keeps is multiplied by 1/(1 − p), so a unit's expected output is the same in both modes.")
+state.slider("passes", "Train-mode passes")
 averaging = dropout.average_predictions(model, point, passes=state["passes"], seed=st.session_state["do.mask_seed"])
 a1, a2 = st.columns(2)
 a1.metric("Spread of P(orange) over the passes", f"±{averaging.spread[1]:.1%}", help="standard deviation")

@@ -9,14 +9,12 @@ from playground.figures.training_lab import (
 )
 from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
-from playground.ui.urlstate import Field, PageState
+from playground.ui.urlstate import PageState, choice, number
 
 ensure_navigation()
 
-ACTIVATIONS = ["relu", "tanh", "sigmoid"]
-EPOCHS = [4, 8, 12, 20]
-RATES = [0.005, 0.01, 0.02, 0.05, 0.1]
 JOB = "init.job"
+SMALL = "%.3g"  # 3 significant digits; tiny gradient norms in scientific notation (1.2e-17), not 0.0000…
 
 
 @st.cache_resource(show_spinner=False)
@@ -25,13 +23,13 @@ def standardized_digits():
 
 
 state = PageState("init", {
-    "depth": Field(10, int, check=lambda v: 2 <= v <= 20),
-    "width": Field(64, int, check=lambda v: v in (16, 32, 64, 128, 256)),
-    "activation": Field("relu", check=lambda v: v in ACTIVATIONS),
-    "scheme": Field("he", check=lambda v: v in initialization.INITS),
-    "seed": Field(0, int, check=lambda v: v >= 0),
-    "epochs": Field(8, int, check=lambda v: v in EPOCHS),
-    "lr": Field(0.02, float, check=lambda v: v in RATES),
+    "depth": number(10, *initialization.DEPTH_RANGE),
+    "width": choice(64, initialization.WIDTHS),
+    "activation": choice("relu", initialization.ACTIVATIONS),
+    "scheme": choice("he", initialization.INITS),
+    "seed": number(0, 0, 2**31 - 1),
+    "epochs": choice(8, initialization.EPOCH_CHOICES),
+    "lr": choice(0.02, initialization.LEARNING_RATES),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -42,12 +40,11 @@ st.caption("Before any training, the starting weights decide whether a signal su
            "(Glorot) and He (Kaiming) scale each layer's weights to its width to keep the spread steady.")
 
 c1, c2, c3, c4 = st.columns(4)
-c1.slider("Hidden layers", 2, 20, key=state.key("depth"))
-c2.select_slider("Width", [16, 32, 64, 128, 256], key=state.key("width"))
-c3.radio("Activation", ACTIVATIONS, key=state.key("activation"), horizontal=True)
-c4.number_input("Seed", 0, 2**31 - 1, key=state.key("seed"))
-st.radio("Initialization", list(initialization.INITS), key=state.key("scheme"), horizontal=True,
-         format_func=lambda s: s.replace("_", " "))
+state.slider("depth", "Hidden layers", container=c1)
+state.select_slider("width", "Width", container=c2)
+state.radio("activation", "Activation", container=c3, horizontal=True)
+state.number_input("seed", "Seed", container=c4)
+state.radio("scheme", "Initialization", horizontal=True, format_func=lambda s: s.replace("_", " "))
 st.caption(initialization.DESCRIPTIONS[state["scheme"]])
 
 digits = standardized_digits()  # standardized pixels, as a network's inputs usually are
@@ -60,11 +57,11 @@ table = initialization.layer_statistics(model, x, y)
 
 hidden = table[table["layer"] <= state["depth"]]  # the last row is the output layer's logits
 first, last = hidden["activation_std"].iloc[0], hidden["activation_std"].iloc[-1]
-ratio = last / first if first else float("nan")
+change, arrow = initialization.describe_change(first, last)
 m1, m2, m3 = st.columns(3)
 m1.metric("Activation spread, first hidden layer", f"{first:.3g}")
-m2.metric(f"… last hidden layer ({state['depth']})", f"{last:.3g}", delta=f"×{ratio:.2g}" if ratio == ratio else None,
-          delta_color="off")
+m2.metric(f"… last hidden layer ({state['depth']})", f"{last:.3g}", delta=change, delta_color="off",
+          delta_arrow=arrow, delta_description="than the first layer's spread" if change else None)
 g_first, g_last = table["grad_norm"].iloc[0], table["grad_norm"].iloc[-1]
 m3.metric("Gradient norm, first layer ÷ output layer", f"{g_first / g_last:.2g}" if g_last else "—")
 
@@ -78,7 +75,8 @@ right.plotly_chart(layer_distributions_figure(initialization.gradient_values(mod
 st.plotly_chart(layer_norms_figure(table, column="grad_norm", title="Gradient norm of each layer's weights"),
                 key="init.fig.norms")
 st.dataframe(table, hide_index=True, width="stretch", column_config={
-    "saturated": st.column_config.NumberColumn("saturated or dead", format="percent")})
+    "saturated": st.column_config.NumberColumn("saturated or dead", format="percent"),
+    **{column: st.column_config.NumberColumn(format=SMALL) for column in table.columns[1:] if column != "saturated"}})
 st.caption("Try sigmoid with small normal weights: the gradient shrinks at every layer on its way back, so the "
            "first layers hardly learn. Then ReLU with He: the spread stays about the same at every depth.")
 
@@ -87,8 +85,8 @@ st.caption("Train this network for a few epochs on the digits (SGD with momentum
            "change, measured on the same 256 examples after every epoch. With sigmoid and small normal weights "
            "the gradients stay tiny and accuracy stays at chance (10 %); ReLU with He learns within a few epochs.")
 t1, t2 = st.columns(2)
-t1.select_slider("Epochs", EPOCHS, key=state.key("epochs"))
-t2.select_slider("Learning rate", RATES, key=state.key("lr"))
+state.select_slider("epochs", "Epochs", container=t1)
+state.select_slider("lr", "Learning rate", container=t2)
 
 
 def start_training() -> None:

@@ -19,6 +19,12 @@ from torch import nn
 
 _NORMS = (nn.BatchNorm1d, nn.BatchNorm2d)
 
+# The comparison's settings: saturating activations first, where batch norm helps most.
+ACTIVATIONS = ("sigmoid", "tanh", "relu")
+DEPTH_RANGE = (2, 12)  # hidden layers of 64 units
+RATES = (0.01, 0.03, 0.1, 0.3)  # plain SGD's learning rates
+EPOCH_CHOICES = (5, 10, 20)
+
 
 def add_batchnorm(spec: dict) -> dict:
     """A copy of `spec` with a batch-norm layer after every linear layer but the last (before its activation)."""
@@ -98,6 +104,16 @@ class ModeOutputs:
     eval_mode: np.ndarray  # (classes,)
     train_batch_a: np.ndarray  # (classes,), the example in batch a
     train_batch_b: np.ndarray  # (classes,), the same example in batch b
+
+    @property
+    def batch_effect(self) -> float:
+        """The largest change of any class's probability between the two batches, in train mode."""
+        return float(np.abs(self.train_batch_a - self.train_batch_b).max())
+
+
+def mean_gap(stats: pd.DataFrame) -> float:
+    """How far, on average over the units of `batch_statistics`, a batch's mean is from the running mean."""
+    return float((stats["batch_mean"] - stats["running_mean"]).abs().mean())
 
 
 def mode_outputs(model: nn.Module, example: torch.Tensor, batch_a: torch.Tensor, batch_b: torch.Tensor) -> ModeOutputs:

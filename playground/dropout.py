@@ -17,6 +17,10 @@ from torch import nn
 
 from playground.data import TOY_EXTENT
 
+RATES = (0.1, 0.2, 0.3, 0.5, 0.7)  # dropout probabilities worth comparing: from gentle to most units off
+EPOCH_CHOICES = (50, 100, 150)  # on 100 noisy XOR points: long enough for the plain network to memorize them
+PASSES_RANGE = (10, 1000)  # train-mode passes averaged: few show the spread, many the mean
+
 
 def add_dropout(spec: dict, p: float) -> dict:
     """A copy of `spec` with a dropout layer (probability `p`) after every hidden layer's activation,

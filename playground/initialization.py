@@ -37,6 +37,25 @@ DESCRIPTIONS = {
 }
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
+DEPTH_RANGE = (2, 20)  # hidden layers: from shallow to deep enough for signals to vanish or explode
+WIDTHS = (16, 32, 64, 128, 256)
+EPOCH_CHOICES = (4, 8, 12, 20)  # a few epochs on the digits: enough to see the layers change, a minute at most
+LEARNING_RATES = (0.005, 0.01, 0.02, 0.05, 0.1)  # for SGD with momentum on standardized digits
+
+
+def describe_change(first: float, last: float) -> tuple[str | None, str]:
+    """How `last` compares with `first`, in words ("fell to ×0.45"), and the way an arrow should point.
+
+    Returns (text, "up" | "down" | "off"); text is None when there is nothing to compare (`first` is 0
+    or either is not a number). Factors are written with 2 significant digits, in scientific notation
+    when tiny or huge (×3.2e-17), so no one has to count zeros.
+    """
+    if not first or first != first or last != last:
+        return None, "off"
+    ratio = last / first
+    if ratio == 1:
+        return "the same (×1)", "off"
+    return (f"fell to ×{ratio:.2g}", "down") if ratio < 1 else (f"grew to ×{ratio:.2g}", "up")
 
 _WEIGHTED = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)
 

@@ -310,3 +310,13 @@ def test_norms_over_training_figure_draws_one_line_per_layer():
     assert [t.name for t in fig.data] == ["layer 1", "layer 2"]
     assert np.isnan(fig.data[1].y[0])  # a zero cannot sit on a log axis
     assert fig.layout.yaxis.type == "log" and len(fig.layout.shapes) == 1
+
+
+def test_describe_change_says_which_way_and_writes_tiny_factors_in_scientific_notation():
+    from playground.initialization import describe_change
+
+    assert describe_change(2.0, 0.9) == ("fell to ×0.45", "down")
+    assert describe_change(1.0, 3.7e-12) == ("fell to ×3.7e-12", "down")
+    assert describe_change(0.5, 1e6) == ("grew to ×2e+06", "up")
+    assert describe_change(1.0, 1.0) == ("the same (×1)", "off")
+    assert describe_change(0.0, 1.0) == (None, "off") and describe_change(float("nan"), 1.0) == (None, "off")

@@ -126,3 +126,39 @@ def test_a_sweep_runs_through_the_pool_and_plots_its_result():
     finals = [at.session_state["runs"][n].refresh().final["val_acc"] for n in names]
     assert finals[-1] > finals[0]  # on xor, 5 epochs: a larger step learns more than a tiny one
     assert len(at.get("plotly_chart")) >= 2  # the runs overlaid and the sweep's outcome
+
+
+def test_a_falling_activation_spread_points_down_and_says_what_fell():
+    from streamlit.proto.Metric_pb2 import Metric as MetricProto
+
+    def shown(at):
+        first = float(next(m for m in at.metric if m.label.startswith("Activation spread")).value)
+        last = next(m for m in at.metric if m.label.startswith("… last hidden layer"))
+        return float(last.value) / first, last.proto
+
+    at = open_page("pages/initialization.py")
+    at.radio(key="init.activation").set_value("sigmoid").run()
+    at.radio(key="init.scheme").set_value("small_normal").run()
+    ratio, metric = shown(at)
+    assert 0.3 < ratio < 0.6  # the spread fell to about half: the arrow must point down, not up
+    assert metric.direction == MetricProto.MetricDirection.DOWN
+    assert metric.delta.startswith("fell to ×") and abs(float(metric.delta.split("×")[1]) / ratio - 1) < 0.02
+    assert metric.delta_description == "than the first layer's spread"
+    at.radio(key="init.activation").set_value("relu").run()
+    ratio, metric = shown(at)
+    assert ratio < 1e-6 and "e-" in metric.delta  # a vanishing signal: ×3.7e-12, not ×0.0000000000037
+    assert abs(float(metric.delta.split("×")[1]) / ratio - 1) < 0.05
+
+
+def test_tiny_numbers_show_in_scientific_notation():
+    import json
+
+    at = open_page("pages/initialization.py")
+    at.radio(key="init.scheme").set_value("small_normal").run()
+    table = at.dataframe[0]
+    assert table.value["grad_norm"].max() < 1e-9  # so tiny that a fixed-point column would show only zeros
+    columns = json.loads(table.proto.columns)
+    assert all(columns[c]["type_config"]["format"] == "%.3g"
+               for c in ("activation_mean", "activation_std", "weight_std", "grad_norm"))
+    figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert [f["layout"]["yaxis"]["exponentformat"] for f in figures] == ["e", "e", "power"]

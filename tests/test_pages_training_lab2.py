@@ -115,3 +115,17 @@ def test_regularization_penalties_early_stopping_and_augmentation():
     plain = float(shown["Validation accuracy, no augmentation"].rstrip("%"))
     augmented = float(shown["Validation accuracy, shift + flip"].rstrip("%"))
     assert augmented > plain + 3
+
+
+def test_dropouts_averaging_caption_says_pytorch_scales_in_training_not_in_eval():
+    import torch
+
+    at = open_page("pages/dropout.py")
+    caption = next(c.value for c in at.caption if c.value.startswith("Each mask picks a thinned network"))
+    assert "weights scaled" not in caption  # eval mode does not scale anything
+    assert "nothing rescaled" in caption and "scales in training" in caption and "1/(1 − p)" in caption
+    # What the caption claims, checked on PyTorch itself: kept units ×1/(1 − p) in training, untouched in eval.
+    layer, x = torch.nn.Dropout(p=0.2), torch.ones(10_000)
+    kept = layer.train()(x)
+    assert set(kept.unique().tolist()) == {0.0, 1.25}
+    assert torch.equal(layer.eval()(x), x)
