@@ -135,3 +135,12 @@ def _top_rows(input_shape: list[int], layers: list[dict]) -> list[dict]:
 def _waiting(rows: list[dict], start: int, bad: int) -> list[dict]:
     return [{"index": i, "type": row.get("type"), "output_shape": None, "params": None, "detail": "",
              "error": f"waiting for layer {bad}"} for i, row in enumerate(rows, start)]
+
+
+def cap_message(table: list[dict], cap: int) -> str | None:
+    """Why a network of these status rows cannot be trained or exported for its size, or None."""
+    total = sum(t["params"] or 0 for t in table)
+    if total <= cap:
+        return None
+    return (f"This network has {total:,} parameters, more than this installation trains ({cap:,}): make layers "
+            "narrower (smaller out_features or out_channels) or use fewer of them.")

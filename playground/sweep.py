@@ -25,3 +25,7 @@ def sweep_configs(base: Config, setting: str, values: list) -> list[Config]:
     if setting not in SWEEPABLE:
         raise ValueError(f"{setting!r} cannot be swept; choose one of {', '.join(SWEEPABLE)}")
     return [dataclasses.replace(base, **{setting: value}).validate() for value in values]
+
+# The values Build & Train offers for these settings (a sweep offers the subsets in SWEEPABLE).
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+BATCH_SIZES = (1, 8, 16, 32, 64, 128, 256, 512)

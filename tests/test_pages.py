@@ -246,3 +246,39 @@ def test_a_click_delivered_twice_acts_once_and_the_next_click_acts_again():
     at.button(key="step").click().run()
     at.button(key="step").click().run()
     assert "steps: 3" in texts(at)  # each new drawing of the button takes its own click
+
+
+@pytest.mark.parametrize("settings, message", [
+    # 19,754 + (n − 120)·(64 inputs + 1 bias + 84 weights into the next layer)
+    ("out_features=60000", "This network has 8,941,874 parameters, more than this installation trains (5,000,000)"),
+    ("out_features=65536", "This network has 9,766,738 parameters, more than this installation trains (5,000,000)"),
+    ("out_features=1000000000", "Layer 6 (linear): out_features must be at most 65536"),
+])
+def test_a_network_over_the_parameter_cap_gets_a_message_and_the_rest_of_the_page(settings, message):
+    at = open_page("pages/build_train.py")
+    rows = [dict(r) for r in at.session_state["bt.rows"]]
+    assert rows[6] == {"type": "linear", "settings": "out_features=120"}
+    rows[6]["settings"] = settings
+    at.session_state["bt.rows"] = rows
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert any(message in e for e in errors), errors
+    assert at.button(key="bt.train").disabled
+    if "parameters" in message:  # the table holds a spec: the Export section has its word too
+        assert any("No script for this network" in w.value for w in at.warning)
+    assert [s.value for s in at.subheader][-2:] == ["Train", "Save and load"]  # drawn to the end
+    assert at.number_input(key="bt.epochs").value == 10
+
+
+@pytest.mark.parametrize("key, typed, kept, words", [
+    ("bt.seed", -5, 0, "Seed: -5 is not allowed (it must be from 0 to 2,147,483,647); kept 0."),
+    ("bt.epochs", 0, 10, "Epochs: 0 is not allowed (it must be from 1 to 500); kept 10."),
+    ("bt.epochs", 501, 10, "Epochs: 501 is not allowed (it must be from 1 to 500); kept 10."),
+])
+def test_a_typed_number_out_of_range_says_why_it_was_not_taken(key, typed, kept, words):
+    at = open_page("pages/build_train.py")
+    at.number_input(key=key).set_value(typed).run()
+    assert not at.exception
+    assert at.number_input(key=key).value == kept
+    assert any(w.value == words for w in at.warning), [w.value for w in at.warning]

@@ -144,9 +144,41 @@ def launch_sweep(sweep: dict) -> None:
     while sweep["pending"] and len(session.active_runs()) < get_settings().max_jobs_per_session:
         value, config = sweep["pending"].pop(0)
         try:
-            job = session.start_run(spec, dataset, config, name=session.unique_name(f"sweep {sweep['setting']}={value}"))
+            name = session.unique_name(f"sweep {sweep['setting']}={value}")
+            job = session.start_run(spec, dataset, config, name=name)
         except (SpecError, train.ConfigError, train.JobLimitError) as e:
             sweep["error"] = str(e)
             sweep["pending"].clear()
             return
         sweep["runs"].append((value, session.record_job(job, dataset.ref())[0].name))
+
+
+def train_buttons(key: str, current, start: Callable[[bool], None], *, enabled: bool, why: str) -> None:
+    """Train and Stop for a page's runs (`current`: its latest RunRecord, or None). Train while
+    `current` still trains asks whether to stop it or run both; `start(stop_current)` starts a run
+    and may leave a message in `st.session_state[f"{key}.error"]`. `why`: the Train button's hint
+    while it is disabled."""
+    def on_train() -> None:
+        if current is not None and current.active:
+            st.session_state[f"{key}.confirm"] = True
+        else:
+            start(False)
+
+    def answer(stop_current: bool) -> None:
+        st.session_state.pop(f"{key}.confirm", None)
+        start(stop_current)
+
+    b1, b2, _ = st.columns([1, 1, 4])
+    b1.button("Train", type="primary", key=f"{key}.train", on_click=on_train, disabled=not enabled, width="stretch",
+              help=None if enabled else why)
+    b2.button("Stop", key=f"{key}.stop", on_click=lambda: current.job.stop(),
+              disabled=current is None or not current.active, width="stretch")
+    if f"{key}.error" in st.session_state:
+        st.error(st.session_state.pop(f"{key}.error"))
+    if st.session_state.get(f"{key}.confirm") and current is not None:
+        with st.container(border=True):
+            st.warning(f"**{current.name}** is still training. Stop it, or run the new one beside it?")
+            d1, d2, d3, _ = st.columns([1, 1, 1, 2])
+            d1.button("Stop it and train", on_click=answer, args=(True,))
+            d2.button("Run both", on_click=answer, args=(False,))
+            d3.button("Cancel", on_click=lambda: st.session_state.pop(f"{key}.confirm", None))

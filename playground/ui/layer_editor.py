@@ -111,3 +111,19 @@ def layer_help() -> str:
         keys = ", ".join(f"`{k}`" for k in kind.settings) or "no settings"
         lines.append(f"- **{name}** ({keys}): {kind.help}")
     return "\n".join(lines)
+
+
+def preset_layers(preset_name: str, dataset_name: str, *, seed: int = 0) -> list[dict]:
+    """The layers of preset `preset_name` sized for the dataset (mlp where the preset does not fit it).
+
+    A dataset that needs a download is not made for this: its layers are sized for 1×28×28 inputs and
+    10 classes, as such image sets have."""
+    from playground import models
+    from playground.ui import session
+
+    ds = session.dataset(dataset_name, seed=seed) if session.dataset_info(dataset_name).offline else None
+    shape, outputs = (None, None) if ds else ([1, 28, 28], 10)
+    try:
+        return models.preset(preset_name, ds, input_shape=shape, outputs=outputs)["layers"]
+    except ValueError:
+        return models.preset("mlp", ds, input_shape=None if ds else [784], outputs=outputs)["layers"]

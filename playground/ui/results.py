@@ -108,3 +108,34 @@ def show_runs_table(names: list[str] | None = None) -> None:
         "test accuracy": st.column_config.NumberColumn(format="percent"),
         "test loss": st.column_config.NumberColumn(format="%.4f"),
         "seconds": st.column_config.NumberColumn(format="%.1f")})
+
+
+def show_progress(record: RunRecord, dataset, *, key: str) -> None:
+    """A run's progress: a live board while it trains (redrawn by the browser from the run's feed),
+    then its status line, curves and `show_results`."""
+    from playground import live as live_feeds
+    from playground.figures.training import ACCURACY_CHART, LOSS_CHART
+    from playground.ui import live, session
+
+    job = record.job
+    if record.active:
+        session.page_polls()
+        token = live.feed_for(f"{key}.feed", job, lambda: live_feeds.training_producer(job))
+        name = record.dataset.get("name")
+        regression = session.has_dataset(name) and session.dataset_info(name).task != "classification"
+        charts = [live.chart("loss", **LOSS_CHART)] + ([] if regression else [live.chart("accuracy", **ACCURACY_CHART)])
+        live.board(token, [live.status(record.name), live.row(*charts)], key=f"{key}.live",
+                   first=live.FEEDS.read(token), interval=0.5)
+        return
+    live.close_feed(f"{key}.feed")
+    if job is not None:
+        last = record.final
+        speed = last.get("samples_per_s")
+        speed_text = f" · {speed:,.0f} samples/s" if speed == speed and speed else ""
+        st.markdown(f"**{record.name}** · {record.status} · epoch {int(last.get('epoch', 0))} of {job.config.epochs}"
+                    f"{speed_text} · device: {job.device or '…'}")
+        st.progress(job.progress)
+        if record.error:
+            (st.error if record.status == "failed" else st.warning)(record.error)
+    st.plotly_chart(figures.curves_figure(record.history), key=f"{key}.curves")
+    show_results(record, dataset)
