@@ -42,37 +42,39 @@ for problem in state.restore():
 name = p2.NAMES.get
 
 st.title("2-D Playground")
-st.caption("A small network learns to tell the blue points from the orange ones (or, for the regression sets, "
-           "to predict each point's value). Each small picture is one neuron's output over the plane. Press Play.")
+st.caption("A small network learns to tell blue points from orange ones (or a regression set's values). "
+           "Each small picture is one neuron's output over the plane. Press Play.")
 
-bar = st.columns([3.3, 1.5, 1.3, 1.6, 1.5, 1.1, 1.3], vertical_alignment="bottom")
+bar = st.columns([3, 1.6, 1.4, 1.6], vertical_alignment="bottom")
 controls = bar[0].container()  # Reset, Play and Step, drawn once the run is known
 state.select_slider("speed", "Speed (epochs a second)", container=bar[1],
                     format_func=lambda v: "full" if v == 0 else str(v),
                     help="Slow motion: at most this many epochs a second, to watch each one move the boundary.")
 state.select_slider("lr", "Learning rate", container=bar[2])
-state.selectbox("optimizer", "Optimizer", container=bar[3], format_func=name)
+state.selectbox("data", "Dataset", container=bar[3], format_func=name)
 task = DATASETS[state["data"]].task
 if task == "regression":
     state["loss"] = "mse"  # the only loss for numbers
-state.selectbox("loss", "Loss", container=bar[4], format_func=name,
+
+net_col, out_col = st.columns([1.25, 1])
+st.markdown("**Data and training**")
+more = st.columns(9, vertical_alignment="bottom")
+state.slider("train_pct", "Training data (%)", container=more[0])
+state.slider("noise", "Noise (%)", container=more[1])
+state.slider("batch", "Batch size", container=more[2])
+state.number_input("seed", "Seed", container=more[3], help="The seed of the data and of the first weights")
+state.checkbox("show_test", "Show test data", container=more[4])
+state.selectbox("optimizer", "Optimizer", container=more[5], format_func=name)
+state.selectbox("loss", "Loss", container=more[6], format_func=name,
                 options=LOSSES if task == "classification" else ["mse"],
                 help="Cross-entropy scores the predicted probability of the right class; squared error the "
                      "distance of the output from the label (0 or 1) or value.")
-state.selectbox("reg", "Regularization", container=bar[5], format_func=name,
+state.selectbox("reg", "Regularization", container=more[7], format_func=name,
                 help="L1 adds rate·Σ|w| to the loss (pushes weights to exactly 0), L2 adds ½·rate·Σw² "
                      "(keeps all weights small). Biases are not penalized.")
-state.select_slider("rate", "Regularization rate", container=bar[6], disabled=state["reg"] == "none")
-
-data_col, net_col, out_col = st.columns([1.05, 2.3, 1.75])
-with data_col:
-    state.selectbox("data", "Dataset", format_func=name)
-    state.slider("train_pct", "Training data (% of points)")
-    state.slider("noise", "Noise (%)")
-    state.slider("batch", "Batch size")
-    state.number_input("seed", "Seed (data, first weights)")
-    state.checkbox("show_test", "Show test data")
+state.select_slider("rate", "Reg. rate", container=more[8], disabled=state["reg"] == "none")
 with net_col:
+    diagram = st.container()  # the network's picture, above the controls that shape it
     state.pills("features", "Inputs", options=list(p2.FEATURES), selection_mode="multi",
                 format_func=lambda f: p2.FEATURES[f][0])
     c1, c2 = st.columns([2, 3], vertical_alignment="bottom")
@@ -88,7 +90,7 @@ features = [f for f in p2.FEATURES if f in (state["features"] or [])]
 hidden = [state[f"n{i}"] for i in range(1, depth + 1)]
 activations = [state[f"a{i}"] for i in range(1, depth + 1)]
 if not features:
-    net_col.info("Choose at least one input (x₁ and x₂ to start).")
+    diagram.info("Choose at least one input (x₁ and x₂ to start).")
     state.save()
     st.stop()
 try:
@@ -121,7 +123,7 @@ transport("pg", running=running, **actions.callbacks(), step_disabled=running, w
 if st.session_state.get("pg.error"):
     st.error(st.session_state.pop("pg.error"))
 
-board = Board(run, points, features, loss, state["show_test"], hidden, net_col, out_col)
+board = Board(run, points, features, loss, state["show_test"], hidden, diagram, out_col)
 if running:
     board.show_live(current_job(JOB))
 else:

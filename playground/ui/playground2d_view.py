@@ -78,8 +78,8 @@ class Board:
         with self.out_col:
             frame = output_scene_frame(*self._data(), task=run.task, show_test=self.show_test, large=large)
             live.board(token, [live.metrics("Epoch", "Training loss", "Test loss"),
-                               live.row(live.chart("loss", **{**LOSS_CHART, "height": 200}),
-                                        live.scene("output", frame, height=300, margin=(40, 100, 10, 40)))],
+                               live.scene("output", frame, height=330, margin=(40, 100, 10, 40)),
+                               live.chart("loss", **{**LOSS_CHART, "height": 180})],
                        key="pg.live.output", first=first, only=["loss", "output"], interval=0.45,
                        palette=PALE_PALETTE)
             st.caption(CAPTIONS[run.task])
@@ -91,10 +91,10 @@ class Board:
         view = run.view(self.loss)
         picked = st.session_state.get("pg.pick") if st.session_state.get("pg.picked") else None
         network = network_figure(p2.neuron_grids(view.net, self.features, resolution=21), view.net.blocks,
-                                 self.labels, selected=picked, width=620)
+                                 self.labels, selected=picked, width=460)
         output = output_figure(p2.neuron_grids(view.net, self.features, resolution=51)[-1][0], *self._data(),
                                task=run.task, show_test=self.show_test, clickable=24)
-        output.update_layout(height=300, margin={"t": 10, "b": 40, "l": 40})
+        output.update_layout(height=330, margin={"t": 20, "b": 40, "l": 40, "r": 10})
         with self.net_col:
             clicks = st.session_state.get("pg.net_clicks", 0)
             st.plotly_chart(network, key=f"pg.fig.net.{clicks}", on_select=lambda: _on_diagram_click(view.net),
@@ -105,13 +105,12 @@ class Board:
             m1.metric("Epoch", f"{view.epoch:,}")
             m2.metric("Training loss", loss_text(view.train_loss))
             m3.metric("Test loss", loss_text(view.test_loss))
+            st.plotly_chart(output, key=f"pg.fig.output.{st.session_state.get('pg.clicks', 0)}",
+                            on_select=lambda: _on_output_click(edits, train_pct), selection_mode="points",
+                            config={"displayModeBar": False})
             curves = loss_curves_figure(*run.curve())
-            curves.update_layout(height=200)
-            left, right = st.columns(2)
-            left.plotly_chart(curves, key="pg.fig.curves", config={"displayModeBar": False})
-            right.plotly_chart(output, key=f"pg.fig.output.{st.session_state.get('pg.clicks', 0)}",
-                               on_select=lambda: _on_output_click(edits, train_pct), selection_mode="points",
-                               config={"displayModeBar": False})
+            curves.update_layout(height=180)
+            st.plotly_chart(curves, key="pg.fig.curves", config={"displayModeBar": False})
             st.caption(CAPTIONS[run.task])
 
 
