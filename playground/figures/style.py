@@ -127,6 +127,7 @@ def apply_style(
 _PLOTLY_FONT_SIZE = 12
 _PLOTLY_HEIGHT = 450
 _PLOTLY_MARKER_SIZE = 6
+_THEME_TICK_SIZE = 12  # Streamlit's theme's tick labels (Plotly's default follows the layout's font)
 _SCATTER_TYPES = {"scatter", "scattergl", "scatterpolar", "scatterpolargl", "scatterternary", "scatter3d"}
 _CARTESIAN_TYPES = _SCATTER_TYPES - {"scatterpolar", "scatterpolargl", "scatterternary", "scatter3d"} | {
     "bar", "box", "violin", "histogram", "histogram2d", "histogram2dcontour", "heatmap", "contour", "image"}
@@ -169,19 +170,44 @@ def styled(fig: go.Figure, style: Style) -> go.Figure:
     for shape in layout.get("shapes", []):
         if shape.get("line", {}).get("width"):
             shape["line"]["width"] *= line_scale
+    # Text that sets no size of its own takes it from a template (Streamlit's sets 12 px ticks), which
+    # the layout's font does not override: give it its size explicitly.
+    size = font["size"]
+    ticks = round(_THEME_TICK_SIZE * font_scale)
+    if any(t.get("type", "scatter") in _CARTESIAN_TYPES for t in spec.get("data", [])):
+        layout.setdefault("xaxis", {})
+        layout.setdefault("yaxis", {})
+    axes = [axis for key, axis in layout.items() if _AXIS.match(key) and isinstance(axis, dict)]
+    for axis in axes:
+        _default_size(axis, "tickfont", ticks)
+        _default_size(axis.setdefault("title", {}), "font", size)
+    bars = [t["colorbar"] for t in spec.get("data", []) if isinstance(t.get("colorbar"), dict)]
+    bars += [t["marker"]["colorbar"] for t in spec.get("data", [])
+             if isinstance(t.get("marker"), dict) and isinstance(t["marker"].get("colorbar"), dict)]
+    bars += [v["colorbar"] for k, v in layout.items() if k.startswith("coloraxis") and "colorbar" in v]
+    for bar in bars:
+        _default_size(bar, "tickfont", ticks)
+        _default_size(bar.setdefault("title", {}), "font", size)
+    _default_size(layout.setdefault("legend", {}), "font", size)
     if style.dark_grid:
         font["color"] = BLACK if font.get("color") in (None, "#222222", "#444", "#444444") else font["color"]
-        if any(t.get("type", "scatter") in _CARTESIAN_TYPES for t in spec.get("data", [])):
-            layout.setdefault("xaxis", {})
-            layout.setdefault("yaxis", {})
-        for key, axis in layout.items():
-            if _AXIS.match(key) and isinstance(axis, dict):
-                axis.setdefault("gridcolor", "#B0B0B0")
-                axis.setdefault("linecolor", BLACK)
-                axis.setdefault("zerolinecolor", "#707070")
+        for axis in axes:
+            axis.setdefault("gridcolor", "#B0B0B0")
+            axis.setdefault("linecolor", BLACK)
+            axis.setdefault("zerolinecolor", "#707070")
+            axis["tickfont"].setdefault("color", BLACK)
+        for bar in bars:
+            bar["tickfont"].setdefault("color", BLACK)
     # The spec came from a valid figure and only sizes and colours changed: skip Plotly's checks,
     # which would cost more than the restyling on large pictures.
     return go.Figure(spec, _validate=False)
+
+
+def _default_size(owner: dict, key: str, size: float) -> None:
+    """Give `owner[key]` (a font) `size` unless it has a size of its own."""
+    font = owner.setdefault(key, {})
+    if font.get("size") is None:
+        font["size"] = size
 
 
 def _style_trace(trace: dict, style: Style, font_scale: float, line_scale: float) -> None:
