@@ -45,13 +45,20 @@ from playground.train import (
     register_trainer,
 )
 
-__all__ = ["ACTIVATION_CHOICES", "EXTENT", "TARGETS", "Gan2d", "GanOptions", "GanPair", "Target", "discriminator_grid",
+__all__ = ["ACTIVATION_CHOICES", "DEFAULT_POINTS", "EXTENT", "LEARNING_RATES", "PLACE_STEP", "ROUNDS",
+           "WIDTHS", "toggle_points", "TARGETS", "Gan2d", "GanOptions", "GanPair", "Target", "discriminator_grid",
            "discriminator_spec", "generator_gradients", "generator_spec", "grid_axis", "job_arguments",
            "sample_target", "sliced_wasserstein", "target_dataset"]
 
 EXTENT = 3.0  # the plane shown and sampled: [-EXTENT, EXTENT]²
 ACTIVATION_CHOICES = tuple(a for a in ACTIVATIONS if a != "softmax")  # softmax over one unit is constant
 MAX_POINTS = 200  # placed points of a "points" target
+# What the page offers: learning rates, hidden-layer widths and game lengths; the default target points.
+LEARNING_RATES = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03)
+WIDTHS = (2, 4, 8, 16, 32, 64, 128)
+ROUNDS = (500, 1000, 2000, 3000, 5000, 10000, 20000)
+DEFAULT_POINTS = [[-1.5, 1.0], [1.5, 1.0], [0.0, -1.5]]
+PLACE_STEP = 0.5  # spacing of the spots where a point can be placed, in plane units
 _TRAIN_POINTS = 2000  # real points D and G learn from
 _EVAL_POINTS = 1000  # a separate sample of the target, and as many generated points, for the distance
 _DISTANCE_EVERY = 10  # rounds between distances in the history
@@ -61,6 +68,21 @@ _PAUSE_GAP_S = 0.1  # a longer wait between two rounds means the job was paused:
 
 # ----------------------------------------------------------------------------------------------
 # Targets: what the generator should learn to imitate.
+
+
+def toggle_points(points: list, hits: list) -> list:
+    """Placed points after a click or a box on the placing grid: one hit spot turns a point on or off
+    there; several add every spot not yet taken (up to MAX_POINTS). Hits snap to the PLACE_STEP grid."""
+    points = [list(p) for p in points]
+    spots = []
+    for x, y in hits:
+        xy = [round(float(x) / PLACE_STEP) * PLACE_STEP, round(float(y) / PLACE_STEP) * PLACE_STEP]
+        if xy not in spots:  # a placed point lies on a grid dot: both may be picked
+            spots.append(xy)
+    if len(spots) == 1 and spots[0] in points:
+        points.remove(spots[0])
+        return points
+    return points + [xy for xy in spots if xy not in points][: MAX_POINTS - len(points)]
 
 
 @dataclasses.dataclass(frozen=True)
