@@ -3,12 +3,11 @@ import streamlit as st
 
 from playground import figures, gallery
 from playground.ui.boot import ensure_navigation
-from playground.ui.urlstate import Field, PageState
+from playground.ui.urlstate import PageState, choice
 
 ensure_navigation()
 
-state = PageState("gal", {"name": Field(next(iter(gallery.ARCHITECTURES)),
-                                        check=lambda v: v in gallery.ARCHITECTURES)})
+state = PageState("gal", {"name": choice(next(iter(gallery.ARCHITECTURES)), gallery.ARCHITECTURES)})
 for problem in state.restore():
     st.warning(problem)
 
@@ -16,8 +15,7 @@ st.title("Architecture gallery")
 st.caption("Landmark networks written as specs: every layer's output shape and parameter count, computed "
            "without building the network, so even the largest fit on a small server.")
 
-st.pills("Network", list(gallery.ARCHITECTURES), key=state.key("name"))
-name = state["name"] or next(iter(gallery.ARCHITECTURES))
+name = state.pills("name", "Network")
 architecture = gallery.ARCHITECTURES[name]
 rows = gallery.summary_table(name)
 total = sum(r["params"] for r in rows)
@@ -27,7 +25,7 @@ st.markdown(architecture.description)
 m1, m2, m3 = st.columns(3)
 m1.metric("Parameters", f"{total:,}")
 m2.metric("Input", figures.format_shape(architecture.spec["input_shape"]))
-m3.metric("Output", figures.format_shape(rows[-1]["output_shape"] if rows else None))
+m3.metric("Output", figures.format_shape(gallery.output_shape(name)))
 if architecture.expected_params is not None:
     agrees = "matches" if total == architecture.expected_params else "differs from"
     if architecture.torchvision is None:
@@ -36,11 +34,13 @@ if architecture.expected_params is not None:
         parts = ", ".join(f"`{p}`" for p in architecture.torchvision_parts)
         reference = f"torchvision's `{architecture.torchvision}`" + (f" ({parts})" if parts else "")
     st.caption(f"This count {agrees} {reference}: {architecture.expected_params:,}.")
+if architecture.note:
+    st.info(architecture.note, icon=":material/info:")
 st.caption(f"Paper: {architecture.paper}")
 
-top = [r for r in rows if r["depth"] == 0]
-st.plotly_chart(figures.network_figure(top, input_shape=list(architecture.spec["input_shape"])),
-                key="gal.fig.diagram")
+st.plotly_chart(figures.network_figure(gallery.diagram_rows(name), input_shape=list(architecture.spec["input_shape"]),
+                                       stagger=True), key="gal.fig.diagram")
+st.caption("Each box includes the activation (and batch norm) that follows it; hover over a box for its details.")
 table = pd.DataFrame({
     "layer": ["  " * r["depth"] + r["path"] for r in rows],
     "type": [r["type"] for r in rows],

@@ -533,3 +533,134 @@ def _sample_photo(name: str) -> np.ndarray:
     from sklearn.datasets import load_sample_image
 
     return load_sample_image(name)
+
+
+# ---------------------------------------------------------------------------------------------
+# The explorer's inputs and one walk through a convolution
+# ---------------------------------------------------------------------------------------------
+
+DIGIT_INPUT, PHOTO_INPUT, OWN = "a handwritten digit", "a photo", "type your own"
+INPUTS = (*EXAMPLES, DIGIT_INPUT, PHOTO_INPUT, OWN)  # what the explorer can slide a kernel over
+KERNEL_CHOICES = (*KERNELS, OWN)
+FOR_THE_INPUT = ""  # a kernel choice meaning "the kernel the chosen input was made for"
+DEFAULT_KERNEL = "vertical edge 3×3"  # for inputs not made for one kernel: digits, photos, your own grid
+DIGIT_COUNT = 1797  # images in scikit-learn's digits
+
+
+def kernel_for(input_name: str) -> str:
+    """The kernel preset an input is meant for: its example's, else `DEFAULT_KERNEL`."""
+    example = EXAMPLES.get(input_name)
+    return example.kernel_name if example is not None else DEFAULT_KERNEL
+
+
+def grayscale(image) -> np.ndarray:
+    """(H, W) as it is; (C, H, W) averaged over its channels."""
+    image = np.asarray(image, dtype=np.float64)
+    return image if image.ndim == 2 else image.mean(axis=0)
+
+
+def diagonal_image(size: int) -> np.ndarray:
+    """A size × size grid of zeros with ones on the diagonal: a starting point for typing your own."""
+    return np.eye(size)
+
+
+def centre_kernel(size: int) -> np.ndarray:
+    """A size × size kernel with a single 1 at its centre (it copies the input)."""
+    kernel = np.zeros((size, size))
+    kernel[size // 2, size // 2] = 1.0
+    return kernel
+
+
+def _fit_message(image_shape: tuple[int, int], kernel_shape: tuple[int, int], padding: int, dilation: int) -> str:
+    """Why a kernel does not fit, and the smallest padding that would make it fit."""
+    spans = [kernel_span(k, dilation) for k in kernel_shape]
+    need = max(math.ceil((span - size) / 2) for span, size in zip(spans, image_shape))
+    spread = f" (dilation {dilation} spreads it over {spans[0]}×{spans[1]} pixels)" if dilation > 1 else ""
+    return (f"The {kernel_shape[0]}×{kernel_shape[1]} kernel{spread} does not fit in the "
+            f"{image_shape[0]}×{image_shape[1]} input with padding {padding}, so there is no output. "
+            f"Choose padding {need} or more, a smaller kernel or a larger input.")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Walkthrough:
+    """One convolution of a 2-D image, ready to step through.
+
+    `padded`: the input with its padding (Hp, Wp). `kernel`: the kernel as applied (flipped when
+    asked). `output` (H', W') and its `steps` in reading order. `reach`: the pixels one window covers.
+    """
+
+    padded: np.ndarray
+    kernel: np.ndarray
+    output: np.ndarray
+    steps: list[Step]
+    reach: int
+
+    def window(self, position: int) -> tuple[int, int, int, int]:
+        """(top, left, height, width) in the padded input of the window at `position` (1-based)."""
+        step = self.steps[position - 1]
+        return step.top, step.left, self.reach, self.reach
+
+    def not_yet(self, position: int) -> np.ndarray:
+        """A (H', W') mask of the outputs still to come once `position` (1-based) is done."""
+        return _not_yet(self.output.shape, position)
+
+
+def _not_yet(shape: tuple[int, int], position: int) -> np.ndarray:
+    mask = np.ones(shape, dtype=bool)
+    mask.flat[:position] = False
+    return mask
+
+
+def pooled_not_yet(output: np.ndarray, position: int) -> np.ndarray:
+    """For pooling's output: the mask of values still to come once `position` (1-based) is done."""
+    return _not_yet(output.shape, position)
+
+
+def walk(image, kernel, *, stride: int = 1, padding: int = 0, dilation: int = 1, padding_mode: str = "zeros",
+         flip: bool = False) -> Walkthrough:
+    """Convolve `image` ((H, W), or (C, H, W) averaged to gray) with `kernel`, keeping every step.
+
+    Raises ValueError with a sentence for a student when the setting cannot work (the kernel does not
+    fit, or the padding is too wide for its mode), saying what to change.
+    """
+    gray = grayscale(image)
+    kernel = np.asarray(kernel, dtype=np.float64)
+    if gray.ndim != 2 or kernel.ndim != 2 or 0 in gray.shape or 0 in kernel.shape:
+        raise ValueError(f"the input ({gray.shape}) and the kernel ({kernel.shape}) must both be non-empty grids")
+    try:
+        _check_fit(gray.shape, kernel.shape, stride, padding, dilation)
+    except ValueError:
+        raise ValueError(_fit_message(gray.shape, kernel.shape, padding, dilation)) from None
+    output, steps = correlate(gray, kernel, stride, padding, dilation, padding_mode=padding_mode, flip=flip)
+    used = kernel[::-1, ::-1] if flip else kernel
+    return Walkthrough(pad(gray, padding, padding_mode), used, output, steps, kernel_span(kernel.shape[0], dilation))
+
+
+def kernel_bank(names) -> np.ndarray:
+    """The named presets as one (K, k, k) bank, smaller kernels padded with zeros to the largest size."""
+    kernels = [KERNELS[name] for name in names]
+    size = max(k.shape[0] for k in kernels)
+    return np.stack([np.pad(k, (size - k.shape[0]) // 2) for k in kernels])
+
+
+def bank_maps(image, names, *, stride: int = 1, padding: int = 0, dilation: int = 1) -> np.ndarray:
+    """One feature map (K, H', W') per named preset on `image` (H, W) or (C, H, W), each slice the same kernel.
+
+    Raises ValueError, saying what to change, when the bank's largest kernel does not fit.
+    """
+    stack = np.asarray(image, dtype=np.float64)
+    stack = stack if stack.ndim == 3 else stack[None]
+    bank = kernel_bank(names)
+    try:
+        _check_fit(stack.shape, bank.shape, stride, padding, dilation)
+    except ValueError:
+        raise ValueError(_fit_message(stack.shape[-2:], bank.shape[-2:], padding, dilation)) from None
+    return filter_bank(stack, np.repeat(bank[:, None], stack.shape[0], axis=1), stride, padding, dilation)
+
+
+def channel_maps(image, kernel, *, stride: int = 1, padding: int = 0, dilation: int = 1) -> np.ndarray:
+    """The same kernel on each channel of `image` (C, H, W): the C per-channel maps, then their sum (C + 1, H', W')."""
+    image = _as_image(image, 3, "image")
+    kernels = np.stack([np.asarray(kernel, dtype=np.float64)] * image.shape[0])
+    total, per_channel = correlate_channels(image, kernels, stride, padding, dilation)
+    return np.concatenate([per_channel, total[None]])

@@ -28,20 +28,22 @@ class Architecture:
     # Submodules of the torchvision model that the spec reproduces, e.g. ("inception3a",);
     # empty when the spec is the whole model.
     torchvision_parts: tuple[str, ...] = ()
+    note: str = ""  # how this version differs from the paper's, when it does
 
 
 ARCHITECTURES: Registry[Architecture] = Registry("architecture")
 
 
 def register_architecture(name: str, *, year: int, description: str, paper: str, torchvision: str | None = None,
-                          expected_params: int | None = None, torchvision_parts: tuple[str, ...] = ()):
+                          expected_params: int | None = None, torchvision_parts: tuple[str, ...] = (),
+                          note: str = ""):
     """Register the spec that the decorated function returns under `name`; a second `name` raises ValueError."""
 
     def decorator(make_spec: Callable[[], dict]) -> Callable[[], dict]:
         spec = {"name": name, **make_spec()}
         ARCHITECTURES.add(name, Architecture(
             name=name, year=year, description=description, spec=spec, paper=paper, torchvision=torchvision,
-            expected_params=expected_params, torchvision_parts=torchvision_parts))
+            expected_params=expected_params, torchvision_parts=torchvision_parts, note=note))
         return make_spec
 
     return decorator
@@ -60,6 +62,37 @@ def summary_table(name: str) -> list[dict]:
 def total_params(name: str) -> int:
     """Learnable parameters of architecture `name`, counted from its spec without building it."""
     return sum(row["params"] for row in summary_table(name))
+
+
+def output_shape(name: str) -> list[int]:
+    """The shape of one example's output of architecture `name` (the whole network's, not a nested layer's)."""
+    return models.output_shape(get_architecture(name).spec)
+
+
+# Layers drawn inside the box before them in a diagram (they keep the shape and add at most a few parameters).
+_FOLDED = ("relu", "tanh", "batchnorm")
+
+
+def diagram_rows(name: str) -> list[dict]:
+    """The top-level rows of architecture `name` for `figures.network_figure`, activations and batch norm folded.
+
+    A block's box counts the parameters of the layers inside it. A convolution followed by batch
+    norm and ReLU becomes one "conv2d" box whose details end in "→ batchnorm → relu", with their
+    parameters added up and the last one's output shape: the way papers draw these networks, and
+    few enough boxes for their labels to fit across a page.
+    """
+    rows = []
+    for row in summary_table(name):
+        if row["depth"] != 0:  # a layer inside a block: its parameters count towards the block's box
+            rows[-1] = {**rows[-1], "params": rows[-1]["params"] + row["params"]}
+            continue
+        if rows and row["type"] in _FOLDED:
+            last = rows[-1]
+            rows[-1] = {**last, "detail": f"{last.get('detail') or last['type']} → {row['type']}",
+                        "output_shape": row["output_shape"], "params": last["params"] + row["params"]}
+        else:
+            rows.append(dict(row))
+    return rows
 
 
 # ----------------------------------------------------------------------------------------------
@@ -130,7 +163,11 @@ def _lenet5() -> dict:
     description="The network that won the 2012 ImageNet challenge by a wide margin and started the deep "
                 "learning boom: five convolutions with ReLU, then three huge dense layers with dropout. "
                 "This is torchvision's version, with 64 and 192 filters in the first two convolutions "
-                "(the original had 96 and 256); almost all of its 61 million parameters sit in the dense layers.")
+                "(the original had 96 and 256); almost all of its 61 million parameters sit in the dense layers.",
+    note="This is torchvision's single-stream AlexNet: 64-192-384-256-256 filters in its five convolutions, on "
+         "224×224 inputs. The 2012 paper's network had 96-256-384-384-256 filters, split into two groups that ran "
+         "on two GPUs (the second, fourth and fifth convolutions saw only their own group's maps), on 227×227 "
+         "inputs.")
 def _alexnet() -> dict:
     # torchvision's AdaptiveAvgPool2d((6, 6)) is left out: a 224×224 input already reaches 256×6×6.
     return {"input_shape": [3, 224, 224], "layers": [

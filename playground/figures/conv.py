@@ -14,7 +14,7 @@ _NUMBERED_MAX = 16  # grids up to this size get their numbers written in the cel
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.2f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def _heatmap(values: np.ndarray, *, colorscale, zmid=None, numbers: bool, blank: np.ndarray | None = None,
@@ -38,13 +38,16 @@ def _square_axes(fig: go.Figure, row: int | None = None, col: int | None = None)
 
 
 def grid_figure(values: np.ndarray, *, title: str | None = None, window: tuple[int, int, int, int] | None = None,
-                signed: bool = False, blank: np.ndarray | None = None, large: bool = False) -> go.Figure:
+                signed: bool | None = False, blank: np.ndarray | None = None, large: bool = False) -> go.Figure:
     """A 2-D array (H, W) as a heatmap, with each value written in its cell when the grid is small.
 
     `window` = (top, left, height, width) outlines the cells under the kernel; `blank` (bool, H×W)
-    hides cells not computed yet; `signed` centres a diverging scale on zero.
+    hides cells not computed yet; `signed` centres a diverging scale on zero (None: when any value is
+    negative).
     """
     values = np.asarray(values, dtype=float)
+    if signed is None:
+        signed = bool((values < 0).any())
     numbers = max(values.shape) <= _NUMBERED_MAX
     colorscale = DIVERGING if signed else _GRAY
     zmid = 0.0 if signed else None

@@ -50,6 +50,7 @@ _MIN_BOX_HEIGHT = 0.18
 _MAX_BOX_HEIGHT = 0.95
 _UNKNOWN_BOX_HEIGHT = 0.5
 _LABEL_OFFSET = 0.55  # labels sit at a fixed height above and below, whatever the box size
+_STAGGER_STEP = 0.2  # one line of label text at the default height, in data units
 
 
 def format_shape(shape: Sequence[int | None] | None) -> str:
@@ -134,12 +135,18 @@ def _hover(
     return "<br>".join(lines)
 
 
+def _stagger(index: int, levels: int) -> float:
+    """How much further out label `index` sits when labels take turns over `levels` heights."""
+    return (index % levels) * _STAGGER_STEP
+
+
 def network_figure(
     rows: Sequence[Mapping],
     *,
     input_shape: Sequence[int],
     width: int | None = None,
     large: bool = False,
+    stagger: bool = False,
 ) -> go.Figure:
     """Draw a network's layers left to right, starting with its input.
 
@@ -155,6 +162,9 @@ def network_figure(
     Traces: 0 = invisible markers at the box centres carrying the hover text (type, detail,
     output shape, parameter count), 1 = the type labels above the boxes, 2 = the shape
     labels below. Arrows between consecutive boxes are layout annotations.
+    `stagger`: every other label sits a line further out, so a long network drawn narrow (a dozen
+    boxes or more across a page) keeps its labels apart; past 16 boxes they take turns over three
+    heights.
     """
     types = ["input"] + [str(row.get("type") or "?") for row in rows]  # a blank table row has no type
     shapes = [list(input_shape)] + [row.get("output_shape") for row in rows]
@@ -226,6 +236,7 @@ def network_figure(
 
     n = len(types)
     x = list(range(n))
+    levels = (3 if n > 16 else 2) if stagger else 1
     label_size = small_font_size(large)
     type_labels = [f"⚠ {t}" if e else t for t, e in zip(types, errors)]
     fig = go.Figure(
@@ -242,7 +253,7 @@ def network_figure(
             ),
             go.Scatter(
                 x=x,
-                y=[_LABEL_OFFSET] * n,
+                y=[_LABEL_OFFSET + _stagger(i, levels) for i in range(n)],
                 mode="text",
                 name="types",
                 text=type_labels,
@@ -253,7 +264,7 @@ def network_figure(
             ),
             go.Scatter(
                 x=x,
-                y=[-_LABEL_OFFSET] * n,
+                y=[-_LABEL_OFFSET - _stagger(i, levels) for i in range(n)],
                 mode="text",
                 name="shapes",
                 text=shape_labels,
@@ -269,7 +280,8 @@ def network_figure(
         width = max(300, 40 + per_layer * n)
     # Short networks keep the same box size and sit at the left rather than stretching.
     span = max(n, (width - 20) / per_layer)
-    apply_style(fig, height=320 if large else 260, large=large)
+    reach = 1.05 + (levels - 1) * _STAGGER_STEP  # y range: the outermost labels stay inside
+    apply_style(fig, height=int((320 if large else 260) * reach / 1.05), large=large)
     fig.update_layout(
         width=width,
         shapes=boxes,
@@ -278,8 +290,10 @@ def network_figure(
         hovermode="closest",
         dragmode="pan",
     )
-    fig.update_xaxes(visible=False, range=[-0.6, span - 0.6], showgrid=False, zeroline=False)
-    fig.update_yaxes(visible=False, range=[-1.05, 1.05], showgrid=False, zeroline=False, fixedrange=True)
+    # Staggered boxes sit close together: leave room for the input's shape label at the left edge.
+    left = -1.0 if stagger else -0.6
+    fig.update_xaxes(visible=False, range=[left, span - 0.6], showgrid=False, zeroline=False)
+    fig.update_yaxes(visible=False, range=[-reach, reach], showgrid=False, zeroline=False, fixedrange=True)
     return fig
 
 
