@@ -34,6 +34,26 @@ AUGMENTATION_HELP = {
 }
 MAX_ANGLE_DEGREES = 15.0
 NOISE_STD = 0.1
+# The Regularization page's three experiments and their settings.
+EXPERIMENTS = ("Weight penalties", "Early stopping", "Data augmentation")
+# What each experiment shows, in a few sentences for its page.
+INTRODUCTIONS = {
+    "Weight penalties":
+        "After every step, **L2** shrinks each weight by the same *fraction* (large weights lose most); **L1** "
+        "moves each weight towards zero by the same *amount* and stops it at zero, so weights that matter little "
+        "end up exactly 0. The same network (one hidden layer of 128 ReLU units) trains on 200 digits with no "
+        "penalty, L1 and L2 at the same rate.",
+    "Early stopping":
+        "Trained long enough on a small, noisy set, a network starts learning the noise: its validation loss "
+        "falls, then rises again. Early stopping watches the validation loss after every epoch, keeps a copy of "
+        "the best weights, and puts them back at the end.",
+    "Data augmentation":
+        "With only 100 training images of shapes at random places, a network learns those 100 pictures rather "
+        "than what a square or a circle looks like. Augmentation shows it a new, randomly altered copy of each "
+        "image every time, as if there were many more.",
+}
+PENALTY_RATES = (0.01, 0.03, 0.1, 0.3)  # λ for L1 and L2: from barely visible to most weights at zero
+PATIENCE_RANGE = (1, 50)  # epochs without a new best validation loss before early stopping gives up
 NEAR_ZERO = 1e-3  # a weight this close to 0 does (almost) nothing: |w| · |x| ≤ 0.001 for pixels in [0, 1]
 _WEIGHTED = (nn.Linear, nn.Conv2d)
 
@@ -146,6 +166,37 @@ def near_zero_fraction(weights: np.ndarray, *, tol: float = NEAR_ZERO) -> float:
     """The fraction of `weights` with |w| ≤ `tol`."""
     weights = np.asarray(weights)
     return float(np.mean(np.abs(weights) <= tol)) if weights.size else float("nan")
+
+
+def weight_table(models: dict[str, nn.Module], dataset: Dataset) -> pd.DataFrame:
+    """One row per network: the fraction of its weights within NEAR_ZERO of 0, its largest |w| and its
+    validation accuracy on `dataset`, to compare what L1 and L2 did to the same network."""
+    rows = []
+    for name, model in models.items():
+        weights = weight_values(model)
+        rows.append({"network": name, "weights near 0 (|w| ≤ 0.001)": near_zero_fraction(weights),
+                     "largest |w|": float(np.abs(weights).max()) if weights.size else float("nan"),
+                     "validation accuracy": evaluate_model(model, dataset)["val_acc"]})
+    return pd.DataFrame(rows)
+
+
+def stopping_epochs(history: pd.DataFrame, best: dict | None, *, finished: bool, epochs: int
+                    ) -> tuple[int, int | None]:
+    """Where an early-stopping run's figure marks its epochs: (best, stopped).
+
+    best: the epoch whose weights were kept (`best`, the job's "best" entry), else the lowest validation
+    loss so far; stopped: the last epoch when training ended before `epochs`, else None.
+    """
+    best_epoch = best["epoch"] if best else int(history.loc[history["val_loss"].idxmin(), "epoch"])
+    stopped = int(history["epoch"].iloc[-1])
+    return best_epoch, stopped if finished and stopped < epochs else None
+
+
+def restored_and_last(job, restored: nn.Module, last: nn.Module) -> dict[str, nn.Module]:
+    """An early-stopping job's two networks named by their epochs: {"restored (epoch 12)": restored,
+    "last (epoch 27)": last}, the restored one being the weights kept at the lowest validation loss."""
+    last_epoch = int(histories(job.series("rows"))["network"]["epoch"].iloc[-1])
+    return {f"restored (epoch {job.series('best')[0]['epoch']})": restored, f"last (epoch {last_epoch})": last}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -348,3 +399,17 @@ def evaluate_model(model: nn.Module, dataset: Dataset) -> dict[str, float]:
     """Validation loss and accuracy of a classifier on `dataset`'s test set (eval mode, cross-entropy)."""
     loss, acc = evaluate(model, dataset.x_test, dataset.y_test, F.cross_entropy, dataset.task)
     return {"val_loss": loss, "val_acc": acc}
+
+
+def augmented_examples(images: torch.Tensor, kinds, *, seed: int = 0) -> dict[str, np.ndarray]:
+    """Randomly augmented copies of `images` (B, C, H, W) to show: each of `kinds` alone (when there are
+    several), then all of them together, keyed by name ("shift", "shift + flip"); {} for no kinds.
+    Seeded, so the same `seed` shows the same copies."""
+    kinds = tuple(kinds)
+    shown = {}
+    for kind in kinds if len(kinds) > 1 else ():
+        shown[kind] = augment(images, (kind,), generator=torch.Generator().manual_seed(seed)).numpy()
+    if kinds:
+        generator = torch.Generator().manual_seed(seed + 10_000)
+        shown[" + ".join(kinds)] = augment(images, kinds, generator=generator).numpy()
+    return shown

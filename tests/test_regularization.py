@@ -258,3 +258,32 @@ def test_the_live_feed_of_a_variants_job_holds_its_numbers_and_every_variants_cu
     assert acc[0]["color"] == acc[1]["color"] != acc[2]["color"]  # one colour per variant
     assert view["charts"]["loss"]["series"][3]["y"] == [0.5]
     assert all(s.get("legend", True) is False for s in acc if s.get("dash"))  # the legend names variants once
+
+
+def test_stopping_epochs_mark_the_kept_epoch_and_an_early_stop_only():
+    import pandas as pd
+
+    from playground.regularization import stopping_epochs
+
+    history = pd.DataFrame({"epoch": [1, 2, 3, 4], "val_loss": [0.9, 0.4, 0.5, 0.7]})
+    assert stopping_epochs(history, None, finished=False, epochs=10) == (2, None)  # lowest so far, still running
+    assert stopping_epochs(history, {"epoch": 3}, finished=True, epochs=10) == (3, 4)  # the job's kept weights
+    assert stopping_epochs(history, None, finished=True, epochs=4) == (2, None)  # ran every epoch: no stop line
+
+
+def test_augmented_examples_show_each_kind_alone_then_together_and_repeat_with_the_seed():
+    import numpy as np
+
+    from playground.regularization import augmented_examples
+
+    images = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    shown = augmented_examples(images, ("flip", "noise"), seed=4)
+    assert list(shown) == ["flip", "noise", "flip + noise"]
+    assert all(v.shape == (3, 1, 8, 8) for v in shown.values())
+    assert augmented_examples(images, (), seed=4) == {}
+    assert list(augmented_examples(images, ("flip",), seed=4)) == ["flip"]
+    again = augmented_examples(images, ("flip", "noise"), seed=4)
+    assert all(np.array_equal(shown[k], again[k]) for k in shown)
+    # A flip alone leaves each image either as it was or mirrored left to right.
+    for before, after in zip(images.numpy(), shown["flip"]):
+        assert np.allclose(after, before) or np.allclose(after, before[..., ::-1])

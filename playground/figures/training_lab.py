@@ -10,7 +10,6 @@ import plotly.graph_objects as go
 
 from playground.figures.style import PALETTE, apply_style
 
-
 # Each optimizer's own marker symbol and dash, so paths stay apart without colour (e.g. in deuteranopia,
 # where several Okabe–Ito colours come close); its name also labels the end of its path.
 PATH_SYMBOLS = ("circle", "square", "diamond", "triangle-up", "cross", "star", "hexagon", "triangle-down")
