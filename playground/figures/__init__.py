@@ -18,7 +18,7 @@ from playground.figures.explain import (
     series_figure,
 )
 from playground.figures.network import format_shape, layer_family, network_figure
-from playground.figures.style import apply_style
+from playground.figures.style import PLAIN, PRESENTATION, Style, apply_style, styled
 from playground.figures.training import (
     accuracy_figure,
     confusion_figure,
@@ -30,6 +30,9 @@ from playground.figures.training import (
 )
 
 __all__ = [
+    "PLAIN",
+    "PRESENTATION",
+    "Style",
     "accuracy_curve_figure",
     "accuracy_figure",
     "adversarial_figure",
@@ -51,4 +54,5 @@ __all__ = [
     "order_misclassified_first",
     "predictions_figure",
     "series_figure",
+    "styled",
 ]
