@@ -120,3 +120,25 @@ def test_your_own_points_make_the_target_and_changes_are_flagged():
     assert any("settings have changed" in i.value for i in at.info)
     at.button(key="gan.reset").click().run()
     assert not at.exception
+
+
+def test_clearing_the_points_leaves_every_other_control_as_it_was():
+    at = open_page(PAGE)
+    at.radio(key="gan.target").set_value("points").run()
+    at.session_state["gan.d_lr"] = 0.003
+    at.run()
+    before = {k: at.session_state[k] for k in ("gan.heatmap", "gan.arrows", "gan.d_lr", "gan.rounds", "gan.seed")}
+    assert before["gan.heatmap"] is True and before["gan.arrows"] is True
+    at.button(key="gan.clear").click().run()
+    assert not at.exception
+    assert at.session_state["gan.points"] == []
+    # The view's check boxes are still drawn and still ticked, with no game to show.
+    assert at.checkbox(key="gan.heatmap").value is True and at.checkbox(key="gan.arrows").value is True
+    assert {k: at.session_state[k] for k in before} == before
+    at.session_state["gan.points"] = [[1.0, 1.0]]  # a point placed again
+    at.run()
+    assert at.checkbox(key="gan.heatmap").value is True and at.checkbox(key="gan.arrows").value is True
+    assert {k: at.session_state[k] for k in before} == before
+    assert any(c.value == "1 point placed." for c in at.caption)
+    assert len(at.get("plotly_chart")) == 3  # the placing grid, the plane and the curves
+    assert not at.exception

@@ -96,3 +96,47 @@ def test_no_inputs_asks_for_one():
     at.session_state["pg.features"] = []
     at.run()
     assert any("at least one input" in i.value for i in at.info)
+
+
+def _curve_points(at) -> int:
+    """How many epochs the (still) loss-curve figure draws."""
+    import json
+
+    chart = next(c for c in at.get("plotly_chart") if "loss" in c.proto.spec and "epoch" in c.proto.spec)
+    data = json.loads(chart.proto.spec)["data"]
+    return max(len(trace.get("x") or []) for trace in data)
+
+
+def test_the_loss_curve_stays_while_paused():
+    at = open_page("pages/playground2d.py")
+    at.button(key="pg.play").click().run()
+    run_until(at, lambda at: epoch(at) >= 200)
+    at.button(key="pg.play").click().run()  # pause
+    run_until(at, lambda at: at.button(key="pg.play").label == "Play")
+    assert at.session_state["pg.job"].status == "paused"  # the job lives on: its curve must still show
+    assert _curve_points(at) >= 20
+    assert "No epochs yet" not in at.get("plotly_chart")[-1].proto.spec
+    at.button(key="pg.reset").click().run()
+
+
+def test_regression_sets_have_their_own_caption():
+    at = open_page("pages/playground2d.py")
+    assert any("Pale orange areas" in c.value for c in at.caption)
+    at.selectbox(key="pg.data").set_value("reg_gauss").run()
+    captions = " ".join(c.value for c in at.caption)
+    assert "predicted value" in captions and "Pale orange areas" not in captions
+    assert "says orange" not in captions
+
+
+def test_the_speed_is_a_field_that_links_keep_and_a_change_carries_on_the_run():
+    at = open_page("pages/playground2d.py")
+    assert at.select_slider(key="pg.speed").value == 0  # full speed by default
+    at.select_slider(key="pg.speed").set_value(2).run()
+    assert at.query_params["speed"] == "2"
+    at.button(key="pg.play").click().run()
+    job = at.session_state["pg.job"]
+    assert job.options["epochs_per_s"] == 2
+    at.select_slider(key="pg.speed").set_value(0).run()  # full speed again: the run carries on at once
+    run_until(at, lambda at: epoch(at) >= 50, timeout=30)
+    assert at.session_state["pg.job"] is not job
+    at.button(key="pg.reset").click().run()

@@ -274,3 +274,93 @@ def test_loss_curves_figure_says_when_there_is_nothing_yet():
     assert "No epochs yet" in empty.layout.annotations[0].text
     fig = loss_curves_figure(np.array([0, 1, 2]), np.array([0.7, 0.5, 0.4]), np.array([0.7, 0.6, np.nan]))
     assert list(fig.data[1].y) == [0.7, 0.6]
+
+
+# ---------------------------------------------------------------------------------------------
+# Clicks, the paled background and the speed limit
+
+
+def test_customdata_is_read_from_a_list_and_from_an_object_keyed_by_position():
+    assert p2.customdata_ints([0, 218], 2) == (0, 218)
+    assert p2.customdata_ints({"0": 0, "1": 218}, 2) == (0, 218)  # what a click on a data point delivers
+    assert p2.customdata_ints({"0": 1.0, "1": 3.0, "2": 2.0}, 3) == (1, 3, 2)
+    for bad in (None, [], [0], {"0": 0}, {"a": 1, "b": 2}, [0, "x"], [0.5, 1], "01"):
+        assert p2.customdata_ints(bad, 2) is None, bad
+
+
+def test_a_remove_click_on_a_point_delivered_as_an_object_removes_it():
+    from playground.ui.playground2d_view import click_edits
+
+    edits = click_edits(p2.PointEdits(), [{"x": 1.0, "y": 2.0, "customdata": {"0": 0, "1": 218}}], "remove", 0.5, 50)
+    assert edits.removed == ((0, 218),)
+    points = p2.make_points("circle", n=500, edits=edits)
+    assert len(points.x_train) == 249  # 250 training points, one removed
+    # An add click away from any point still adds one.
+    added = click_edits(edits, [{"x": 1.0, "y": 2.0}], "add1", 0.5, 50)
+    assert added.added == ((1.0, 2.0, 1.0),) and added.removed == edits.removed
+
+
+def test_the_output_background_is_pale_and_the_points_keep_full_colours():
+    from playground.figures.playground2d import BACKGROUND_STRENGTH, PALE_BLUE_ORANGE
+    from playground.figures.style import BLUE, ORANGE
+
+    assert 0.3 <= BACKGROUND_STRENGTH <= 0.6
+    # Independently: each channel moved from white towards the colour by the strength.
+    expected = {c: "#" + "".join(f"{round(255 - BACKGROUND_STRENGTH * (255 - int(c[i:i + 2], 16))):02X}"
+                                 for i in (1, 3, 5)) for c in (BLUE, ORANGE)}
+    assert BLUE == "#0072B2" and ORANGE == "#E69F00"
+    if BACKGROUND_STRENGTH == 0.45:  # worked by hand: 255 − 0.45·(255 − channel), rounded
+        assert expected == {BLUE: "#8CC0DC", ORANGE: "#F4D48C"}
+    fig = output_figure(np.full((5, 5), 1.0), np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([0, 1]),
+                        np.zeros((0, 2)), np.zeros(0), task="classification")
+    heatmap = next(t for t in fig.data if t.type == "heatmap")
+    assert [list(c) for c in heatmap.colorscale] == [[0.0, expected[BLUE]], [0.5, "#FFFFFF"], [1.0, expected[ORANGE]]]
+    assert [list(c) for c in heatmap.colorscale] == [list(c) for c in PALE_BLUE_ORANGE]
+    assert (heatmap.zmin, heatmap.zmax, heatmap.showscale) == (-1, 1, False)
+    # The points (and the colour bar) keep the full scale.
+    assert [c[1] for c in fig.layout.coloraxis.colorscale] == [BLUE, "#FFFFFF", ORANGE]
+    training = next(t for t in fig.data if t.name == "training data")
+    assert training.marker.coloraxis == "coloraxis"
+
+
+def _epochs_in(pool, seconds: float, **options) -> int:
+    job = _start(pool, _spiral(), options=options)
+    _wait(lambda: job.status == "running" and job.epoch >= 1)
+    first, began = job.epoch, time.monotonic()
+    time.sleep(seconds)
+    done = job.epoch - first
+    elapsed = time.monotonic() - began
+    job.stop()
+    return done / elapsed
+
+
+def test_the_speed_limit_slows_training_to_a_few_epochs_a_second(pool):
+    slow = _epochs_in(pool, 3.0, epochs_per_s=2)
+    assert slow <= 3.0, slow  # at most 2 a second (a report may arrive a little late or early)
+    assert slow >= 1.0, slow  # and it does move
+    full = _epochs_in(pool, 2.0, epochs_per_s=0)
+    assert full >= 30, full  # as fast as before: hundreds a second on a quiet machine
+
+
+def test_a_slow_run_pauses_and_steps_one_epoch(pool):
+    job = _start(pool, _spiral(), options={"epochs_per_s": 2})
+    _wait(lambda: job.epoch >= 1)
+    job.pause()
+    _wait(lambda: job.status == "paused")
+    time.sleep(0.3)
+    at = job.epoch
+    job.step(1, "epoch")
+    _wait(lambda: job.epoch == at + 1)
+    time.sleep(1.0)
+    assert job.epoch == at + 1 and job.status == "paused"
+    job.stop()
+
+
+def test_run_curve_joins_past_runs_and_the_current_job(pool):
+    job = _start(pool, _spiral(), epochs=50)
+    job.wait(30)
+    past = [(0, 0.9, 0.9), (1, 0.8, 0.85)]
+    epochs, train_loss, test_loss = p2.run_curve(past, None)
+    assert list(epochs) == [0, 1] and list(test_loss) == [0.9, 0.85]
+    epochs, train_loss, test_loss = p2.run_curve(past, job)
+    assert list(epochs[:2]) == [0, 1] and epochs[-1] == 50 and np.all(np.diff(epochs) > 0)
