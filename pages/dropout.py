@@ -106,8 +106,7 @@ state.slider("point", "Test point", high=count - 1, container=m1)
 m2.button("🎲 Draw a new mask", key="do.resample", on_click=new_mask)
 point = data.x_test[state["point"]]
 masks = dropout.dropout_masks(model, point, seed=st.session_state["do.mask_seed"])
-off = sum(int((~m.kept).sum()) for m in masks)
-units = sum(len(m.kept) for m in masks)
+off, units = dropout.switched_off(masks)
 st.markdown(f"Point ({point[0]:.2f}, {point[1]:.2f}), mask number {st.session_state['do.mask_seed'] + 1}: "
             f"**{off} of {units}** hidden units switched off (p = {state['p']}).")
 st.plotly_chart(dropout_mask_figure(masks), key="do.fig.mask")

@@ -55,15 +55,14 @@ model = models.build(spec)
 initialization.initialize(model, state["scheme"], seed=state["seed"])
 table = initialization.layer_statistics(model, x, y)
 
-hidden = table[table["layer"] <= state["depth"]]  # the last row is the output layer's logits
-first, last = hidden["activation_std"].iloc[0], hidden["activation_std"].iloc[-1]
+first, last, gradient_ratio = initialization.spread_and_gradients(table, state["depth"])
 change, arrow = initialization.describe_change(first, last)
 m1, m2, m3 = st.columns(3)
 m1.metric("Activation spread, first hidden layer", f"{first:.3g}")
 m2.metric(f"… last hidden layer ({state['depth']})", f"{last:.3g}", delta=change, delta_color="off",
           delta_arrow=arrow, delta_description="than the first layer's spread" if change else None)
-g_first, g_last = table["grad_norm"].iloc[0], table["grad_norm"].iloc[-1]
-m3.metric("Gradient norm, first layer ÷ output layer", f"{g_first / g_last:.2g}" if g_last else "—")
+m3.metric("Gradient norm, first layer ÷ output layer",
+          f"{gradient_ratio:.2g}" if gradient_ratio == gradient_ratio else "—")
 
 left, right = st.columns(2)
 left.plotly_chart(layer_distributions_figure(initialization.activation_values(model, x),

@@ -53,6 +53,11 @@ class LayerMask:
     kept: np.ndarray  # bool (units,)
 
 
+def switched_off(masks: list[LayerMask]) -> tuple[int, int]:
+    """How many hidden units `masks` switched off, and how many units they cover, over all layers."""
+    return sum(int((~m.kept).sum()) for m in masks), sum(len(m.kept) for m in masks)
+
+
 def dropout_masks(model: nn.Module, x: torch.Tensor, *, seed: int = 0) -> list[LayerMask]:
     """Pass one input `x` (*input_shape) through `model` as in training, with masks drawn from `seed`.
 

@@ -43,6 +43,15 @@ EPOCH_CHOICES = (4, 8, 12, 20)  # a few epochs on the digits: enough to see the 
 LEARNING_RATES = (0.005, 0.01, 0.02, 0.05, 0.1)  # for SGD with momentum on standardized digits
 
 
+def spread_and_gradients(table: pd.DataFrame, depth: int) -> tuple[float, float, float]:
+    """From `layer_statistics`: the activation spread of the first and the last hidden layer (of `depth`),
+    and the first layer's weight-gradient norm divided by the output layer's (NaN when that one is 0)."""
+    hidden = table[table["layer"] <= depth]  # the last row is the output layer's logits
+    g_first, g_last = table["grad_norm"].iloc[0], table["grad_norm"].iloc[-1]
+    return (float(hidden["activation_std"].iloc[0]), float(hidden["activation_std"].iloc[-1]),
+            float(g_first / g_last) if g_last else float("nan"))
+
+
 def describe_change(first: float, last: float) -> tuple[str | None, str]:
     """How `last` compares with `first`, in words ("fell to ×0.45"), and the way an arrow should point.
 

@@ -98,3 +98,11 @@ def test_probability_grid_and_figures():
     result = average_predictions(masked, torch.ones(2), passes=50)
     fig = averaging_figure(result, ["blue", "orange"])
     assert len(fig.data[0].y) == 100 and np.allclose(fig.data[1].y, result.mean)
+
+
+def test_switched_off_counts_the_units_every_mask_dropped():
+    from playground.dropout import LayerMask, switched_off
+
+    masks = [LayerMask(1, 0.5, np.zeros(4), np.array([True, False, False, True])),
+             LayerMask(2, 0.5, np.zeros(3), np.array([False, True, True]))]
+    assert switched_off(masks) == (3, 7)

@@ -320,3 +320,14 @@ def test_describe_change_says_which_way_and_writes_tiny_factors_in_scientific_no
     assert describe_change(0.5, 1e6) == ("grew to ×2e+06", "up")
     assert describe_change(1.0, 1.0) == ("the same (×1)", "off")
     assert describe_change(0.0, 1.0) == (None, "off") and describe_change(float("nan"), 1.0) == (None, "off")
+
+
+def test_spread_and_gradients_reads_the_hidden_layers_and_the_gradient_ratio():
+    import pandas as pd
+
+    from playground.initialization import spread_and_gradients
+
+    table = pd.DataFrame({"layer": [1, 2, 3], "activation_std": [2.0, 0.5, 9.0], "grad_norm": [1e-12, 5.0, 4.0]})
+    assert spread_and_gradients(table, 2) == (2.0, 0.5, 2.5e-13)  # layer 3 is the output: not a hidden layer
+    first, last, ratio = spread_and_gradients(table.assign(grad_norm=[1.0, 1.0, 0.0]), 2)
+    assert ratio != ratio  # no output gradient: no ratio
