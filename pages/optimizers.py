@@ -76,8 +76,14 @@ def loss_line(name: str, frame: int) -> str:
     return f"- **{name}**: loss {trajectory.losses[min(frame, len(trajectory.losses) - 1)]:.4g}"
 
 
+def tex(v: float) -> str:
+    """4 significant digits, tiny or huge ones as m × 10^k (LaTeX would typeset 1e-05 as 1e − 05)."""
+    mantissa, _, exponent = f"{v:.4g}".partition("e")
+    return rf"{mantissa} \times 10^{{{int(exponent)}}}" if exponent else mantissa
+
+
 def vec(a) -> str:
-    return r"\begin{pmatrix}" + r"\\".join(f"{v:.4g}" for v in a) + r"\end{pmatrix}"
+    return r"\begin{pmatrix}" + r"\\".join(tex(v) for v in a) + r"\end{pmatrix}"
 
 
 def adam_panel(frame: int) -> None:

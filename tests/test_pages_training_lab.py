@@ -54,6 +54,8 @@ def test_a_diverging_run_is_flagged_on_the_page_and_in_the_figures():
     names = [t.get("name") for t in race["data"]] + [t.get("name") for t in loss["data"]]
     assert names.count("sgd: diverged at step 7") == 2
     assert "adam" in names  # Adam's normalised steps stay on the surface
+    # Adam's tiny numbers at step 200 are typeset as powers of ten, never as LaTeX's "e − 05".
+    assert any(r"\times 10^{-" in eq.value for eq in at.latex) and not any("e-0" in eq.value for eq in at.latex)
 
 
 def test_momentum_beats_plain_descent_in_a_narrow_valley():

@@ -66,6 +66,7 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, paths: Mappi
             fig.add_trace(go.Scatter(
                 x=[min(max(end_x, x_lo), x_hi)], y=[min(max(end_y, y_lo), y_hi)], mode="markers+text",
                 text=[label], textposition=style["side"], textfont={"color": "black"}, showlegend=False,
+                cliponaxis=False,  # a label at the plot's edge stays readable
                 legendgroup=name, marker={"color": style["color"], "size": 15, "symbol": style["symbol"],
                                           "line": {"color": "white", "width": 2}},
                 hovertemplate=f"{name}<br>x {end_x:.3g}, y {end_y:.3g}<extra></extra>"))
