@@ -516,3 +516,89 @@ def test_photo_is_a_small_square_in_0_1():
         photo("lena.png")
     with pytest.raises(ValueError, match="size must be between 1 and 427"):
         photo("china.jpg", size=500)
+
+
+# ---------------------------------------------------------------------------------------------
+# The explorer's walk: every input, kernel and setting gives an output torch agrees with, or a message
+# ---------------------------------------------------------------------------------------------
+
+
+def _explorer_images() -> dict[str, np.ndarray]:
+    images = {name: example.image for name, example in EXAMPLES.items()}
+    images[conv.DIGIT_INPUT] = digit(0)
+    images[conv.OWN] = conv.diagonal_image(3)  # the smallest grid a user can type
+    return images
+
+
+def test_the_curve_detector_gives_6600_and_0_like_torch():
+    for name, expected in (("curve patch: match", 6600.0), ("curve patch: no match", 0.0)):
+        walk = conv.walk(EXAMPLES[name].image, KERNELS["curve detector 7×7"])
+        reference = F.conv2d(torch.tensor(EXAMPLES[name].image)[None, None],
+                             torch.tensor(KERNELS["curve detector 7×7"])[None, None])
+        assert walk.output.tolist() == [[expected]] == reference[0, 0].tolist()
+        assert len(walk.steps) == 1 and walk.window(1) == (0, 0, 7, 7)
+        assert not walk.not_yet(1).any()
+
+
+def test_every_input_kernel_and_setting_matches_torch_or_says_what_to_change():
+    images = _explorer_images()
+    checked = refused = 0
+    for (name, image), kernel_name in itertools.product(images.items(), KERNELS):
+        kernel = KERNELS[kernel_name]
+        weight = torch.tensor(kernel)[None, None]
+        x = torch.tensor(image)[None, None]
+        # each setting's smallest and largest value on the page, with every padding mode
+        for stride, padding, dilation, mode in itertools.product((1, 4), (0, 1, 3), (1, 3), PADDING_MODES):
+            try:
+                walk = conv.walk(image, kernel, stride=stride, padding=padding, dilation=dilation, padding_mode=mode)
+            except ValueError as e:
+                refused += 1
+                message = str(e)
+                assert "does not fit" in message or "padding must" in message, (name, kernel_name, message)
+                if "does not fit" in message:  # the padding it names is enough
+                    need = int(message.split("Choose padding ")[1].split()[0])
+                    conv.walk(image, kernel, stride=stride, padding=need, dilation=dilation)
+                continue
+            padded = F.pad(x, (padding,) * 4, mode="constant" if mode == "zeros" else mode)
+            expected = F.conv2d(padded, weight, stride=stride, dilation=dilation)[0, 0].numpy()
+            np.testing.assert_allclose(walk.output, expected, atol=1e-9)
+            assert len(walk.steps) == walk.output.size >= 1
+            checked += 1
+    assert checked > 2000 and refused > 500
+
+
+def test_a_kernel_too_large_for_the_input_names_the_padding_that_fits():
+    binary = EXAMPLES["binary image"].image
+    with pytest.raises(ValueError, match=r"^The 7×7 kernel does not fit in the 5×5 input with padding 0, so there is "
+                                         r"no output\. Choose padding 1 or more"):
+        conv.walk(binary, KERNELS["curve detector 7×7"])
+    with pytest.raises(ValueError, match=r"dilation 2 spreads it over 5×5 pixels\) does not fit in the 3×3 input .* "
+                                         r"Choose padding 1 or more"):
+        conv.walk(EXAMPLES["edge in a 3×3 patch"].image, KERNELS["Sobel x 3×3"], dilation=2)
+    assert conv.walk(binary, KERNELS["curve detector 7×7"], padding=1).output.shape == (1, 1)
+
+
+def test_a_bank_is_padded_to_its_largest_kernel_and_refuses_a_small_input_with_a_message():
+    bank = conv.kernel_bank(["identity 3×3", "box blur 5×5"])
+    assert bank.shape == (2, 5, 5) and bank[0, 2, 2] == 1 and bank[0].sum() == 1
+    maps = conv.bank_maps(EXAMPLES["binary image"].image, ["identity 3×3", "box blur 5×5"], padding=2)
+    np.testing.assert_allclose(maps[0], EXAMPLES["binary image"].image)
+    with pytest.raises(ValueError, match="^The 7×7 kernel does not fit in the 5×5 input"):
+        conv.bank_maps(EXAMPLES["binary image"].image, ["identity 3×3", "curve detector 7×7"])
+
+
+def test_channel_maps_add_up_to_the_sum():
+    image = np.random.default_rng(0).random((3, 6, 6))
+    maps = conv.channel_maps(image, KERNELS["Sobel x 3×3"])
+    assert maps.shape == (4, 4, 4)
+    np.testing.assert_allclose(maps[3], maps[:3].sum(axis=0))
+    reference = F.conv2d(torch.tensor(image)[None], torch.tensor(KERNELS["Sobel x 3×3"]).expand(1, 3, 3, 3))
+    np.testing.assert_allclose(maps[3], reference[0, 0].numpy())
+
+
+def test_each_input_is_meant_for_a_registered_kernel():
+    assert conv.INPUTS[:len(EXAMPLES)] == tuple(EXAMPLES)
+    for name in conv.INPUTS:
+        assert conv.kernel_for(name) in KERNELS
+    assert conv.kernel_for("curve patch: match") == "curve detector 7×7"
+    assert conv.kernel_for(conv.PHOTO_INPUT) == conv.DEFAULT_KERNEL

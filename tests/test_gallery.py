@@ -8,6 +8,7 @@ enough to build here, their weights copied into ours so that both must compute t
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import time
 
@@ -16,8 +17,10 @@ import torch
 import torchvision
 from torch import nn
 
+from playground import figures
 from playground.checkpoints import checkpoint_bytes, load_checkpoint
-from playground.gallery import ARCHITECTURES, register_architecture, summary_table, total_params
+from playground.gallery import ARCHITECTURES, diagram_rows, register_architecture, summary_table, total_params
+from playground.gallery import output_shape as gallery_output_shape
 from playground.models import SpecError, build, count_params, output_shape, summarize, validate
 
 COMPARED = [name for name, arch in ARCHITECTURES.items() if arch.torchvision]
@@ -289,3 +292,67 @@ def test_conv_bn_network_survives_a_checkpoint_round_trip():
     x = torch.randn(2, 4, 8, 8)
     with torch.no_grad():
         assert torch.equal(loaded.eval()(x), network(x))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The gallery's diagrams and outputs
+
+
+def _overlaps(fig, plot_width: float) -> list[tuple[str, str]]:
+    """Neighbouring labels at the same height whose text would overlap when the plot is `plot_width` px wide.
+
+    A character of the 12 px label font is taken as 0.62 × 12 px wide (measured: "maxpool2d" is about
+    62 px in Chromium), a little more than it is.
+    """
+    low, high = fig.layout.xaxis.range
+    per_unit = plot_width / (high - low)
+    clashes = []
+    for trace in fig.data[1:3]:
+        size = trace.textfont.size
+        by_height: dict[float, list[tuple[float, str]]] = {}
+        for x, y, text in zip(trace.x, trace.y, trace.text, strict=True):
+            by_height.setdefault(round(y, 6), []).append((x * per_unit, text))
+        for labels in by_height.values():
+            for (x0, a), (x1, b) in itertools.pairwise(sorted(labels)):
+                if x1 - x0 < 0.62 * size * (len(a) + len(b)) / 2:
+                    clashes.append((a, b))
+        room = (trace.x[0] - low) * per_unit  # from the plot's left edge to the input's label centre
+        if room < 0.62 * size * len(trace.text[0]) / 2:
+            clashes.append(("left edge", trace.text[0]))
+    return clashes
+
+
+@pytest.mark.parametrize("name", list(ARCHITECTURES))
+@pytest.mark.parametrize("page_width", [820, 936])  # the page's content width at 1280 and 1400 px windows
+def test_diagram_labels_do_not_overlap(name, page_width):
+    fig = figures.network_figure(diagram_rows(name), input_shape=ARCHITECTURES[name].spec["input_shape"],
+                                 stagger=True)
+    assert _overlaps(fig, page_width - 20) == []  # the figure's margins take 10 px on each side
+
+
+def test_diagram_rows_fold_activations_and_keep_every_parameter():
+    rows = diagram_rows("ResNet-18")
+    assert [r["type"] for r in rows] == ["conv2d", "maxpool2d", *["residual"] * 8, "avgpool2d", "flatten", "linear"]
+    assert rows[0]["detail"].endswith("→ batchnorm → relu") and rows[0]["output_shape"] == [64, 112, 112]
+    assert rows[0]["params"] == 64 * 3 * 49 + 2 * 64  # conv without bias, then batch norm's scale and shift
+    assert rows[2]["params"] == _count([_torchvision_model("resnet18").layer1[0]])
+    for name in ARCHITECTURES:
+        assert sum(r["params"] for r in diagram_rows(name)) == total_params(name)
+
+
+def test_output_is_the_whole_networks_as_torch_computes_it():
+    block = _torchvision_model("googlenet").inception3a
+    with torch.no_grad():
+        assert list(block(torch.zeros(1, 192, 28, 28)).shape[1:]) == gallery_output_shape("GoogLeNet inception block")
+    assert gallery_output_shape("GoogLeNet inception block") == [256, 28, 28]
+    assert gallery_output_shape("ResNet basic block") == [128, 28, 28]
+    assert gallery_output_shape("AlexNet") == [1000]
+
+
+def test_alexnet_names_torchvisions_filters_and_the_papers():
+    note = ARCHITECTURES["AlexNet"].note
+    ours = [row["output_shape"][0] for row in _top_rows("AlexNet", "conv2d")]
+    theirs = [m.out_channels for m in _torchvision_model("alexnet").features if isinstance(m, nn.Conv2d)]
+    assert ours == theirs == [64, 192, 384, 256, 256]
+    assert "single-stream" in note and "-".join(map(str, theirs)) in note and "224×224" in note
+    assert "96-256-384-384-256" in note and "two groups" in note and "227×227" in note

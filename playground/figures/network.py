@@ -291,7 +291,7 @@ def network_figure(
         dragmode="pan",
     )
     # Staggered boxes sit close together: leave room for the input's shape label at the left edge.
-    left = -1.0 if stagger else -0.6
+    left = -1.2 if stagger else -0.6
     fig.update_xaxes(visible=False, range=[left, span - 0.6], showgrid=False, zeroline=False)
     fig.update_yaxes(visible=False, range=[-reach, reach], showgrid=False, zeroline=False, fixedrange=True)
     return fig
