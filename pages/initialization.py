@@ -14,7 +14,8 @@ from playground.ui.urlstate import PageState, choice, number
 ensure_navigation()
 
 JOB = "init.job"
-SMALL = "%.3g"  # 3 significant digits; tiny gradient norms in scientific notation (1.2e-17), not 0.0000…
+# Columns that can be vanishingly small, in scientific notation (1.20e-17, never 0.0000…); weights' spreads read as is.
+SCIENTIFIC = {column: st.column_config.NumberColumn(format="%.2e") for column in initialization.SMALL_COLUMNS}
 
 
 @st.cache_resource(show_spinner=False)
@@ -75,7 +76,7 @@ st.plotly_chart(layer_norms_figure(table, column="grad_norm", title="Gradient no
                 key="init.fig.norms")
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     "saturated": st.column_config.NumberColumn("saturated or dead", format="percent"),
-    **{column: st.column_config.NumberColumn(format=SMALL) for column in table.columns[1:] if column != "saturated"}})
+    "weight_std": st.column_config.NumberColumn(format="%.3g"), **SCIENTIFIC})
 st.caption("Try sigmoid with small normal weights: the gradient shrinks at every layer on its way back, so the "
            "first layers hardly learn. Then ReLU with He: the spread stays about the same at every depth.")
 

@@ -41,6 +41,7 @@ DEPTH_RANGE = (2, 20)  # hidden layers: from shallow to deep enough for signals 
 WIDTHS = (16, 32, 64, 128, 256)
 EPOCH_CHOICES = (4, 8, 12, 20)  # a few epochs on the digits: enough to see the layers change, a minute at most
 LEARNING_RATES = (0.005, 0.01, 0.02, 0.05, 0.1)  # for SGD with momentum on standardized digits
+SMALL_COLUMNS = ("activation_mean", "activation_std", "grad_norm")  # of layer_statistics: these can vanish
 
 
 def spread_and_gradients(table: pd.DataFrame, depth: int) -> tuple[float, float, float]:
