@@ -160,6 +160,7 @@ def test_tiny_numbers_show_in_scientific_notation():
     table = at.dataframe[0]
     assert table.value["grad_norm"].max() < 1e-9  # so tiny that a fixed-point column would show only zeros
     columns = json.loads(table.proto.columns)
-    assert all(columns[c]["type_config"]["format"] == "%.2e" for c in ("activation_mean", "activation_std", "grad_norm"))
+    small = ("activation_mean", "activation_std", "grad_norm")
+    assert all(columns[c]["type_config"]["format"] == "%.2e" for c in small)
     figures = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
     assert [f["layout"]["yaxis"]["exponentformat"] for f in figures] == ["e", "e", "power"]

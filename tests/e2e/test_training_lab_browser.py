@@ -15,6 +15,33 @@ def test_playing_the_race_moves_it_forward(page, app_url):
     assert_no_exception(page)
 
 
+# The first ancestor whose overflow hides part of the element (its class name), or null when all of it shows.
+CLIPPED = """el => {
+    const box = el.getBoundingClientRect();
+    for (let up = el.parentElement; up; up = up.parentElement) {
+        if (getComputedStyle(up).overflowX === "visible") continue;
+        const area = up.getBoundingClientRect();
+        if (box.left < area.left - 0.5 || box.right > area.right + 0.5) return up.className || up.tagName;
+    }
+    return null;
+}"""
+
+
+def test_the_race_fits_a_projector_and_adams_numbers_follow_the_step(page, app_url):
+    for width, height in ((1280, 720), (1400, 900)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(app_url + "/optimizers?optimizers=sgd,momentum,nesterov,adagrad,rmsprop,adam,adamw")
+        page.get_by_text("After 200 steps").wait_for()
+        for name in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"):
+            pill = page.get_by_role("button", name=name, exact=True)
+            assert pill.evaluate(CLIPPED) is None, (width, name, pill.evaluate(CLIPPED))
+        page.get_by_text("Step t = 200,").wait_for()
+    page.get_by_role("button", name="▶ Play").click()
+    page.get_by_text(re.compile(r"Step t = ([1-9]|[1-9][0-9]|1[0-9][0-9]),")).first.wait_for()
+    page.get_by_text("Step t = 200,").wait_for()
+    assert_no_exception(page)
+
+
 def test_initialization_page_draws_its_charts(page, app_url):
     page.goto(app_url + "/initialization?activation=sigmoid&scheme=small_normal")
     page.get_by_text("Gradient norm of each layer").first.wait_for()
