@@ -4,6 +4,7 @@ from playground import optim2d
 from playground.figures.training_lab import race_figure, race_loss_figure
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import memo
+from playground.ui.transport import transport
 from playground.ui.urlstate import Field, PageState, choice, number
 
 ensure_navigation()
@@ -60,12 +61,12 @@ if "opt.frame" not in st.session_state:
     st.session_state["opt.frame"] = STEPS
 
 
-def play(playing: bool) -> None:
-    # The wanted state is bound when the button is drawn, so a click that is delivered twice still means
-    # what the button said (a toggle would undo it).
-    st.session_state["opt.playing"] = playing
-    if playing and st.session_state["opt.frame"] >= STEPS:
-        st.session_state["opt.frame"] = 0
+def go_to(frame: int, *, playing: bool = False) -> None:
+    st.session_state["opt.frame"], st.session_state["opt.playing"] = frame, playing
+
+
+def play() -> None:
+    go_to(0 if st.session_state["opt.frame"] >= STEPS else st.session_state["opt.frame"], playing=True)
 
 
 def loss_line(name: str, frame: int) -> str:
@@ -127,7 +128,9 @@ def race_view() -> None:
 
 
 # Outside the fragment: starting or pausing reruns the page, which sets the fragment's timer.
-st.button("⏸ Pause" if st.session_state.get("opt.playing") else "▶ Play", on_click=play, key="opt.play",
-          args=(not st.session_state.get("opt.playing", False),))
+transport("opt", running=st.session_state.get("opt.playing", False), play=play,
+          pause=lambda: go_to(st.session_state["opt.frame"]), reset=lambda: go_to(0),
+          step=lambda: go_to(min(st.session_state["opt.frame"] + 1, STEPS)),
+          step_help="One step of the race, then stop")
 race_view()
 state.save()

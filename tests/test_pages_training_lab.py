@@ -66,6 +66,16 @@ def test_momentum_beats_plain_descent_in_a_narrow_valley():
     assert losses["momentum"] < losses["sgd"] / 10
 
 
+def test_the_shared_transport_resets_and_steps_the_race():
+    at = open_page("pages/optimizers.py")
+    at.button(key="opt.reset").click().run()
+    assert after_line(at).startswith("After 0 steps") and "t = 1 (the race is at its start" in adam_line(at)
+    at.button(key="opt.step").click().run()
+    at.button(key="opt.step").click().run()
+    assert after_line(at).startswith("After 2 steps") and "t = 2," in adam_line(at)
+    assert not at.session_state["opt.playing"]
+
+
 def test_play_advances_the_race_and_the_network_slice_loads():
     at = open_page("pages/optimizers.py")
     at.button(key="opt.play").click().run()

@@ -8,10 +8,10 @@ from tests.e2e.conftest import assert_no_exception
 def test_playing_the_race_moves_it_forward(page, app_url):
     page.goto(app_url + "/optimizers")
     page.get_by_text("After 200 steps").wait_for()
-    page.get_by_role("button", name="▶ Play").click()  # from the end, it starts again at step 0
+    page.get_by_role("button", name="Play").click()  # from the end, it starts again at step 0
     page.get_by_text(re.compile(r"After ([1-9][0-9]|1[0-9][0-9]) steps")).first.wait_for()
     page.get_by_text("After 200 steps").wait_for()
-    page.get_by_role("button", name="▶ Play").wait_for()
+    page.get_by_role("button", name="Play").wait_for()
     assert_no_exception(page)
 
 
@@ -36,7 +36,7 @@ def test_the_race_fits_a_projector_and_adams_numbers_follow_the_step(page, app_u
             pill = page.get_by_role("button", name=name, exact=True)
             assert pill.evaluate(CLIPPED) is None, (width, name, pill.evaluate(CLIPPED))
         page.get_by_text("Step t = 200,").wait_for()
-    page.get_by_role("button", name="▶ Play").click()
+    page.get_by_role("button", name="Play").click()
     page.get_by_text(re.compile(r"Step t = ([1-9]|[1-9][0-9]|1[0-9][0-9]),")).first.wait_for()
     page.get_by_text("Step t = 200,").wait_for()
     assert_no_exception(page)
