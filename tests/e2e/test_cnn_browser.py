@@ -18,6 +18,19 @@ def test_stepping_the_convolution_and_changing_the_kernel(page, app_url):
     assert_no_exception(page)
 
 
+def test_the_curve_detector_on_its_matching_patch_scores_6600(page, app_url):
+    page.goto(app_url + "/convolution?input=curve+patch%3A+match")
+    page.get_by_text("Position 1 of 1: output row 0, column 0 = 6,600").wait_for()
+    page.get_by_text("The kernel fits in only one position").wait_for()
+    assert_no_exception(page)
+
+
+def test_the_gallery_says_the_inception_block_gives_256_channels(page, app_url):
+    page.goto(app_url + "/gallery?name=GoogLeNet+inception+block")
+    page.get_by_text("256×28×28").first.wait_for()
+    assert_no_exception(page)
+
+
 def test_the_gallery_shows_vgg16s_parameter_count(page, app_url):
     page.goto(app_url + "/gallery")
     page.get_by_text("61,706").first.wait_for()
