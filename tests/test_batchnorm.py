@@ -106,3 +106,15 @@ def test_figures():
     assert len(fig.data) == 4 and len(fig.data[0].x) == 8
     fig = mode_outputs_figure(mode_outputs(model, x[0], x[1:9], x[9:17]), ["a", "b", "c"])
     assert [t.name for t in fig.data] == ["eval mode", "train mode, batch A", "train mode, batch B"]
+
+
+def test_mean_gap_and_batch_effect_by_hand():
+    import numpy as np
+    import pandas as pd
+
+    from playground.batchnorm import ModeOutputs, mean_gap
+
+    stats = pd.DataFrame({"batch_mean": [1.0, -2.0, 0.5], "running_mean": [0.0, 0.0, 0.5]})
+    assert mean_gap(stats) == 1.0  # (1 + 2 + 0) / 3
+    outputs = ModeOutputs(np.array([0.5, 0.5]), np.array([0.9, 0.1]), np.array([0.6, 0.4]))
+    assert abs(outputs.batch_effect - 0.3) < 1e-12
