@@ -26,8 +26,9 @@ def _path_style(name: str, k: int, order: Sequence[str] | None) -> dict:
             "dash": PATH_DASHES[index % len(PATH_DASHES)], "side": _LABEL_SIDES[k % len(_LABEL_SIDES)]}
 
 
-def _path_name(name: str, diverged_at: int | None) -> str:
-    return name if diverged_at is None else f"{name}: diverged at step {diverged_at}"
+def _path_name(name: str, diverged_at: int | None, upto: int) -> str:
+    """The legend's name: flagged once the step shown has reached the divergence, like the page's text."""
+    return name if diverged_at is None or upto < diverged_at else f"{name}: diverged at step {diverged_at}"
 
 
 def race_figure(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, paths: Mapping[str, np.ndarray], *,
@@ -39,8 +40,8 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, paths: Mappi
     `values` (len(ys), len(xs)); `paths` name → (steps + 1, 2) points. Each path has its own colour,
     marker symbol and dash (fixed by the name's place in `order`, e.g. the optimizer registry, so a
     name keeps its look whichever others race), and its current point is labelled with its name.
-    `diverged` name → the step where that run blew up (or None): its legend entry says so, and a
-    point that left the plot is labelled at the plot's edge. The shared start is a black cross;
+    `diverged` name → the step where that run blew up (or None): once `upto` reaches it, its legend
+    entry says so; a point that left the plot is labelled at the plot's edge. The shared start is a black cross;
     `minimum` a star.
     """
     diverged = diverged or {}
@@ -54,7 +55,8 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, paths: Mappi
         shown = np.asarray(points)[: upto + 1]
         shown = shown[np.isfinite(shown).all(axis=1)]
         blew_up = diverged.get(name)
-        fig.add_trace(go.Scatter(x=shown[:, 0], y=shown[:, 1], mode="lines+markers", name=_path_name(name, blew_up),
+        fig.add_trace(go.Scatter(x=shown[:, 0], y=shown[:, 1], mode="lines+markers",
+                                 name=_path_name(name, blew_up, upto),
                                  legendgroup=name,
                                  line={"color": style["color"], "width": 3, "dash": style["dash"]},
                                  marker={"symbol": style["symbol"], "size": 8, "color": style["color"],
@@ -91,7 +93,7 @@ def race_loss_figure(losses: Mapping[str, np.ndarray], *, upto: int,
     """Loss against step for each optimizer, up to step `upto` (log scale when all values are positive).
 
     Styles as in `race_figure`. A run that `diverged` at step d is drawn up to its last good step
-    d − 1 and ends in a cross; its legend entry names the step.
+    d − 1; once `upto` reaches d it ends in a cross and its legend entry names the step.
     """
     diverged = diverged or {}
     fig = go.Figure()
@@ -103,7 +105,7 @@ def race_loss_figure(losses: Mapping[str, np.ndarray], *, upto: int,
         shown = np.asarray(values, dtype=float)[: last + 1]
         positive &= bool(np.all(shown[np.isfinite(shown)] > 0))
         fig.add_trace(go.Scatter(x=np.arange(len(shown)), y=shown, mode="lines+markers",
-                                 name=_path_name(name, blew_up), legendgroup=name,
+                                 name=_path_name(name, blew_up, upto), legendgroup=name,
                                  line={"color": style["color"], "width": 2, "dash": style["dash"]},
                                  marker={"symbol": style["symbol"], "size": 7, "color": style["color"],
                                          "maxdisplayed": 10}))
