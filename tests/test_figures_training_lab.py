@@ -84,4 +84,5 @@ def test_a_diverged_run_is_named_in_the_legend_and_its_loss_stops_at_its_last_go
     before = race_loss_figure({"sgd": np.array([0.5, 50.0, 5000.0, 5000.0])}, upto=1, diverged={"sgd": 3})
     assert len(before.data) == 1 and list(before.data[0].y) == [0.5, 50.0]  # not there yet: no cross
     assert before.data[0].name == "sgd"  # nor a flag: the step on screen has not diverged
-    assert race_figure(xs, ys, values, {"sgd": far}, upto=2, diverged={"sgd": 3}).data[1].name == "sgd"
+    early = race_figure(xs, ys, values, {"sgd": far}, upto=2, diverged={"sgd": 3})
+    assert early.data[1].name == "sgd" and early.data[2].text[0] == "sgd (off the plot)"

@@ -64,7 +64,8 @@ def race_figure(xs: np.ndarray, ys: np.ndarray, values: np.ndarray, paths: Mappi
         if len(shown):
             end_x, end_y = shown[-1]
             inside = x_lo <= end_x <= x_hi and y_lo <= end_y <= y_hi
-            label = name if inside else f"{name} (off the plot{', diverged' if blew_up is not None else ''})"
+            gone = blew_up is not None and upto >= blew_up
+            label = name if inside else f"{name} (off the plot{', diverged' if gone else ''})"
             fig.add_trace(go.Scatter(
                 x=[min(max(end_x, x_lo), x_hi)], y=[min(max(end_y, y_lo), y_hi)], mode="markers+text",
                 text=[label], textposition=style["side"], textfont={"color": "black"}, showlegend=False,
