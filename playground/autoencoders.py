@@ -51,7 +51,7 @@ from playground.train import (
 __all__ = ["ARCHITECTURES", "DATASETS", "KINDS", "PCA", "Autoencoder", "LatentMap", "Objective", "codes",
            "corrupt", "decode", "default_config", "denoise", "evaluate", "fit", "fit_pca", "from_job",
            "grid_coordinates", "latent_map", "loss_terms", "manifold_grid", "network_specs", "pca_comparison",
-           "reconstruction_error", "start", "strip_indices", "training_options", "walk"]
+           "reconstruction_error", "start", "start_at_the_mean", "strip_indices", "training_options", "walk"]
 
 # What each kind does, in a sentence a student can read next to the widget.
 KINDS = {
@@ -418,7 +418,34 @@ def _model_for(ctx) -> Autoencoder:
     model = Autoencoder(ctx.spec, ctx.options["decoder"], kind=objective.kind)
     if ctx.init_weights is not None:
         model.load_state_dict(state_from_bytes(ctx.init_weights))
+    else:
+        start_at_the_mean(model, ctx.dataset.x_train)
     return model.to(ctx.device)
+
+
+def _is_linear(spec: dict) -> bool:
+    return [layer["type"] for layer in spec["layers"] if layer["type"] != "unflatten"] == ["linear"]
+
+
+@torch.no_grad()
+def start_at_the_mean(model: Autoencoder, x_train: torch.Tensor) -> bool:
+    """Start a linear autoencoder at the training images' mean: decoder bias = mean, codes centred.
+
+    PCA codes the deviation from the mean; from a random start, Adam spends most of a short run
+    learning the mean through the biases (40 epochs on the digits left it 7-17 % above PCA's error;
+    from the mean it is within 0.3 %). Only for one linear layer each way (other decoders end in a
+    sigmoid). Returns whether it applied.
+    """
+    if not (_is_linear(model.encoder_spec) and _is_linear(model.decoder_spec)) or model.variational:
+        return False
+    encoder = next(m for m in model.encoder.modules() if isinstance(m, nn.Linear))
+    decoder = next(m for m in model.decoder.modules() if isinstance(m, nn.Linear))
+    if encoder.bias is None or decoder.bias is None:
+        return False
+    mean = x_train.reshape(len(x_train), -1).to(decoder.bias.dtype).mean(0)
+    decoder.bias.copy_(mean)
+    encoder.bias.copy_(-encoder.weight @ mean)
+    return True
 
 
 @register_trainer("autoencoder")
