@@ -22,13 +22,14 @@ from __future__ import annotations
 import ast
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 __all__ = ["EXAMPLES", "FUNCTIONS", "MAX_LENGTH", "MAX_NODES", "BackpropError", "BackwardStep", "Example", "Graph",
-           "LocalGradient", "Node", "Program", "evaluate", "graph_layout", "parse", "softmax_network_example",
-           "torch_grads", "trace"]
+           "LocalGradient", "Node", "Program", "compare_with_torch", "evaluate", "explain_position", "graph_layout",
+           "node_name", "parse", "point_at", "rule_with_names", "softmax_network_example", "torch_grads", "trace"]
 
 MAX_LENGTH = 2000  # characters of text accepted
 MAX_NODES = 300  # a graph larger than this cannot be read on a screen anyway
@@ -560,3 +561,65 @@ EXAMPLES: dict[str, Example] = {
                                "into probabilities p₀, p₁, and the loss is ½·(p₀² + (p₁ − 1)²). The gradients "
                                "of the weights w and biases b are what gradient descent would use."),
 }
+
+
+# ----------------------------------------------------------------------------------------------
+# Words for a step-through
+
+
+def node_name(graph: Graph, index: int) -> str:
+    """How the step-through names a node: its given name, else its sub-expression."""
+    node = graph.nodes[index]
+    return node.name or node.text
+
+
+def rule_with_names(graph: Graph, rule: str, node: Node) -> str:
+    """A local-gradient rule written with the node's operands ('−a / b^2' → '−e1 / s^2')."""
+    names = [node_name(graph, i) for i in node.args]
+    names = [n if n.isidentifier() or n.replace(".", "").replace("−", "").isdigit() else f"({n})" for n in names]
+    return re.sub(r"\b[ab]\b", lambda m: names["ab".index(m.group())] if "ab".index(m.group()) < len(names)
+                  else m.group(), rule)
+
+
+def explain_position(graph: Graph, position: int, *, number: Callable[[float], str] = "{:.4g}".format) -> str:
+    """What happens at `position` of the step-through (see `Graph.positions`), in markdown."""
+    out = node_name(graph, graph.output)
+    if position <= 0:
+        return (f"**Forward pass.** Each node shows its value; the output {out} = {number(graph.value)}. "
+                "Press **Next** to start the backward pass.")
+    if position == 1:
+        return f"**The backward pass starts at the output:** ∂{out}/∂{out} = 1."
+    step = graph.steps[position - 2]
+    node, name = graph.nodes[step.node], node_name(graph, step.node)
+    lines = [f"**Node {name}** (value {number(node.value)}) has received ∂{out}/∂{name} = "
+             f"{number(step.upstream)}. It passes back to each of its inputs:"]
+    for part in step.parts:
+        operand = node_name(graph, part.operand)
+        lines.append(f"- to **{operand}**: local slope ∂{name}/∂{operand} = {rule_with_names(graph, part.rule, node)}"
+                     f" = {number(part.local)}, so {number(step.upstream)} × {number(part.local)} = "
+                     f"**{number(part.product)}** is added to ∂{out}/∂{operand}.")
+    if not step.parts:
+        lines.append("- nothing: it uses only fixed numbers.")
+    return "\n".join(lines)
+
+
+def compare_with_torch(graph: Graph, expression: str, values: Mapping[str, float]) -> list[dict]:
+    """One row per input: its value, the step-through's gradient, torch.autograd's, and whether they agree."""
+    out = node_name(graph, graph.output)
+    reference = torch_grads(expression, values)
+    rows = []
+    for name, grad in graph.grads.items():
+        same = grad == reference[name] or math.isclose(grad, reference[name], rel_tol=1e-9, abs_tol=1e-12)
+        rows.append({"input": name, "value": float(values[name]), f"∂{out}/∂input (step by step above)": grad,
+                     "torch.autograd": reference[name], "same?": "yes" if same else "no"})
+    return rows
+
+
+def point_at(expression: str, error: BackpropError) -> str | None:
+    """The line of `expression` where `error` was found with a caret under the character, or None."""
+    if error.position is None:
+        return None
+    start = expression.rfind("\n", 0, error.position - 1) + 1
+    end = expression.find("\n", error.position - 1)
+    line = expression[start: end if end >= 0 else len(expression)]
+    return line + "\n" + " " * (error.position - 1 - start) + "^ here"

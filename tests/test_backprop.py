@@ -207,3 +207,20 @@ def test_graph_figure_highlights_the_current_step():
     assert sorted(a.text for a in fig.layout.annotations) == ["local 3", "local −4"]
     gradients = next(t for t in fig.data if t.mode == "text")
     assert sorted(gradients.text) == ["∂ 1", "∂ 3", "∂ −4"]
+
+
+def test_the_step_through_words_and_the_comparison_with_pytorch():
+    from playground.backprop import EXAMPLES, compare_with_torch, explain_position, point_at
+
+    example = EXAMPLES["sum_then_product"]
+    graph = trace(example.expression, example.values)
+    assert "the output f = -12" in explain_position(graph, 0)
+    assert "∂f/∂f = 1" in explain_position(graph, 1)
+    step = explain_position(graph, 3)  # node q sends −4 × 1 to x and to y
+    assert "**Node q**" in step and "∂q/∂x = 1 = 1, so -4 × 1 = **-4**" in step
+    rows = compare_with_torch(graph, example.expression, example.values)
+    assert [(r["input"], r["∂f/∂input (step by step above)"], r["torch.autograd"], r["same?"]) for r in rows] == [
+        ("x", -4.0, -4.0, "yes"), ("y", -4.0, -4.0, "yes"), ("z", 3.0, 3.0, "yes")]
+    with pytest.raises(BackpropError) as error:
+        trace("x + 1\ny * $", {})
+    assert point_at("x + 1\ny * $", error.value) == "y * $\n    ^ here"

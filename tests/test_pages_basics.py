@@ -92,6 +92,44 @@ def test_switching_examples_and_the_softmax_network():
     assert set(at.dataframe[0].value["same?"]) == {"yes"}
 
 
+def shown_boxes(at) -> dict:
+    return {box.id: box.value for box in at.number_input}
+
+
+def as_a_browser_keeps_them(at, shown: dict) -> None:
+    """Make each number box hold what a browser would now show and send back with the next click.
+
+    A browser keeps its own number in a box it already shows (same id) unless the server marks the
+    box's value as set; AppTest would otherwise send the server's value.
+    """
+    for box in at.number_input:
+        if box.id in shown and not box.proto.set_value:
+            box.set_value(shown[box.id])
+
+
+def test_switching_examples_loads_their_values_and_the_next_click_computes_with_them():
+    at = open_page("pages/backprop.py")
+    shown = shown_boxes(at)
+    at.selectbox(key="bp.example").set_value("product").run()
+    as_a_browser_keeps_them(at, shown)
+    at.button(key="bp.next").click().run()
+    assert not at.exception
+    assert [box.value for box in at.number_input] == [4.0, -3.0]
+    assert gradients(at) == {"x": -3.0, "y": 4.0}  # f = x·y at (4, −3): ∂f/∂x = y, ∂f/∂y = x
+    at.button(key="bp.reset").click().run()
+    assert "the output x · y = −12" in at.info[0].value
+
+    at.number_input(key="bp.value.x").set_value(2.0).run()  # an edited box, then back to the first example
+    shown = shown_boxes(at)
+    at.selectbox(key="bp.example").set_value("sum_then_product").run()
+    as_a_browser_keeps_them(at, shown)
+    at.button(key="bp.next").click().run()
+    assert [box.value for box in at.number_input] == [-2.0, 5.0, -4.0]
+    assert gradients(at) == {"x": -4.0, "y": -4.0, "z": 3.0}  # f = (x + y)·z at (−2, 5, −4)
+    at.button(key="bp.reset").click().run()
+    assert "the output f = −12" in at.info[0].value
+
+
 def test_a_typed_expression_and_one_that_cannot_be_read():
     at = open_page("pages/backprop.py")
     at.text_area(key="bp.expression").input("a^2 * sigmoid(b)").run()
