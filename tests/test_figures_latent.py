@@ -141,8 +141,7 @@ def test_the_map_has_a_trace_per_class_then_the_grid_walk_point_and_selection():
     assert list(one.x) == [0.0, 2.0] and list(one.customdata) == [10, 12]
     assert one.marker.color == ORANGE and one.marker.symbol == "square"
     assert fig.data[0].marker.color == BLUE and fig.data[0].marker.symbol == "circle"
-    # Class 9 repeats a colour of the palette but has its own marker shape.
-    assert fig.data[2].marker.color == CLASS_COLORS[1] and fig.data[2].marker.symbol == "triangle-down"
+    assert fig.data[2].marker.color == CLASS_COLORS[9] and fig.data[2].marker.symbol == "star-diamond"
     grid = fig.data[3]
     assert len(grid.x) == 6 and 0 < grid.marker.opacity < 0.2  # faint, but visible enough to be clicked
     assert list(zip(grid.x, grid.y)) == [(0, 0), (1, 0), (2, 0), (0, 1), (1, 1), (2, 1)]
@@ -152,10 +151,23 @@ def test_the_map_has_a_trace_per_class_then_the_grid_walk_point_and_selection():
     assert fig.layout.xaxis.title.text == "z₁"
 
 
-def test_every_class_differs_from_the_others_in_colour_or_shape():
+def test_the_ten_digit_classes_each_have_their_own_colour_and_shape_on_both_maps():
+    # Classes 0 and 8 once shared one blue; now colour is never the only thing that tells them apart,
+    # and never the same for two of ten classes.
+    labels = np.arange(10).repeat(3)
+    points = np.random.default_rng(0).normal(size=(30, 2))
+    classes = [str(d) for d in range(10)]
+    for fig in (latent_scatter_figure(points, labels, classes, chosen=[0, 0]),
+                pca_scatter_figure(points, points, labels, classes)):
+        traces = [t for t in fig.data if t.name in classes and t.showlegend is not False]
+        assert [t.name for t in traces] == classes
+        colours = [t.marker.color for t in traces]
+        symbols = [t.marker.symbol for t in traces]
+        assert len(set(colours)) == 10 and len(set(symbols)) == 10, (colours, symbols)
+        assert "star" not in symbols  # the chosen point's star stays unique
+        assert all(len(t.x) == 3 for t in traces)
     styles = [class_style(label) for label in range(12)]
-    assert len(set(styles)) == 12
-    assert len({symbol for _, symbol in styles}) == 12
+    assert len({symbol for _, symbol in styles}) == 12  # past ten classes the shapes still differ
 
 
 def test_the_pca_comparison_puts_both_maps_side_by_side_with_one_legend():

@@ -33,11 +33,16 @@ from playground.figures.style import (
     to_rgb_bytes,
 )
 
-# Okabe–Ito colours (yellow last: it is faint on white) and a marker shape per class; classes past
-# the eighth reuse a colour but never a shape.
-CLASS_COLORS = [BLUE, ORANGE, BLUISH_GREEN, VERMILLION, REDDISH_PURPLE, SKY_BLUE, BLACK, YELLOW]
-CLASS_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "cross", "star", "pentagon", "hexagon",
-                 "triangle-down", "star-square", "hourglass"]
+# Okabe–Ito's eight colours, then Paul Tol's wine and olive, so the ten classes of a digit set each
+# get their own colour (yellow last: it is faint on white); and a marker shape per class, so colour
+# is never the only thing that tells two classes apart. Past the tenth class colours repeat, past
+# the twelfth shapes too.
+WINE = "#882255"
+OLIVE = "#999933"
+CLASS_COLORS = [BLUE, ORANGE, BLUISH_GREEN, VERMILLION, REDDISH_PURPLE, SKY_BLUE, BLACK, WINE, OLIVE, YELLOW]
+# No plain star: the chosen point is a star.
+CLASS_SYMBOLS = ["circle", "square", "diamond", "triangle-up", "x", "cross", "triangle-down", "pentagon",
+                 "hexagon", "star-diamond", "star-square", "hourglass"]
 GRID_NAME = "click to decode"
 WALK_NAME = "walk"
 POINT_NAME = "chosen point"
