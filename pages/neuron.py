@@ -1,4 +1,3 @@
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -13,21 +12,20 @@ from playground.figures.basics import (
 )
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import memo
-from playground.ui.urlstate import Field, PageState
+from playground.ui.urlstate import PageState, choice
+from playground.ui.urlstate import number as number_field
 
 ensure_navigation()
 
-XOR_MODES = {"trained": "learned by gradient descent", "hand": "set by hand (OR and AND neurons)"}
-
 state = PageState("neuron", {
-    "w1": Field(1.0, float, check=lambda v: -5 <= v <= 5),
-    "w2": Field(-1.0, float, check=lambda v: -5 <= v <= 5),
-    "b": Field(0.5, float, check=lambda v: -5 <= v <= 5),
-    "activation": Field("sigmoid", check=lambda v: v in neuron.ACTIVATIONS),
-    "gate": Field("AND", check=lambda v: v in neuron.GATES),
-    "step": Field(0, int, check=lambda v: v >= 0),
-    "xor": Field("trained", check=lambda v: v in XOR_MODES),
-    "seed": Field(0, int, check=lambda v: 0 <= v < 2**31),
+    "w1": number_field(1.0, -5.0, 5.0, step=0.1),
+    "w2": number_field(-1.0, -5.0, 5.0, step=0.1),
+    "b": number_field(0.5, -5.0, 5.0, step=0.1),
+    "activation": choice("sigmoid", neuron.ACTIVATIONS),
+    "gate": choice("AND", neuron.GATES),
+    "step": number_field(0, 0),
+    "xor": choice("trained", neuron.XOR_MODES),
+    "seed": number_field(0, 0, 2**31 - 1),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -40,11 +38,10 @@ st.caption("A neuron multiplies each input by a weight, adds a bias, and passes 
 st.subheader("One neuron with two inputs")
 controls, plot = st.columns([1, 2])
 with controls:
-    st.slider("Weight w₁", -5.0, 5.0, step=0.1, key=state.key("w1"))
-    st.slider("Weight w₂", -5.0, 5.0, step=0.1, key=state.key("w2"))
-    st.slider("Bias b", -5.0, 5.0, step=0.1, key=state.key("b"))
-    st.selectbox("Activation g", list(neuron.ACTIVATIONS), key=state.key("activation"),
-                 format_func=lambda name: neuron.ACTIVATIONS[name].label)
+    state.slider("w1", "Weight w₁")
+    state.slider("w2", "Weight w₂")
+    state.slider("b", "Bias b")
+    state.selectbox("activation", "Activation g", format_func=lambda name: neuron.ACTIVATIONS[name].label)
     w1, w2, b = state["w1"], state["w2"], state["b"]
     activation = neuron.ACTIVATIONS[state["activation"]]
     st.markdown(f"z = {number(w1)}·x₁ {'−' if w2 < 0 else '+'} {number(abs(w2))}·x₂ {'−' if b < 0 else '+'} "
@@ -59,9 +56,8 @@ plot.plotly_chart(neuron_output_figure(xs, ys, out, neuron.decision_line(w1, w2,
 
 # ---- Activation and derivative ----------------------------------------------------------------
 st.subheader("The activation and its slope")
-z = np.linspace(-6, 6, 601)
 saturated = neuron.saturated_intervals(state["activation"])
-st.plotly_chart(activation_figure(z, activation.fn(z), activation.derivative(z), saturated, label=activation.label),
+st.plotly_chart(activation_figure(*neuron.activation_curve(state["activation"]), saturated, label=activation.label),
                 key="neuron.fig.activation")
 where = ", ".join(f"{number(lo)} ≤ z ≤ {number(hi)}" for lo, hi in saturated) or "nowhere"
 st.markdown(f"**{activation.label}**: {activation.description}  \nSaturated (slope below 5 % of its peak) "
@@ -88,8 +84,8 @@ def jump(to: int) -> None:
     state["step"] = to
 
 
-st.radio("Gate", list(neuron.GATES), key=state.key("gate"), horizontal=True, on_change=jump, args=(0,),
-         format_func=lambda g: f"{g} (outputs {', '.join(str(int(t)) for t in neuron.GATES[g])})")
+state.radio("gate", "Gate", horizontal=True, on_change=jump, args=(0,),
+            format_func=lambda g: f"{g} (outputs {', '.join(str(int(t)) for t in neuron.GATES[g])})")
 b1, b2, b3, b4, _ = st.columns([1, 1, 1, 1, 2])
 b1.button("Reset", icon=":material/restart_alt:", key="neuron.reset", on_click=jump, args=(0,), width="stretch")
 b2.button("Previous", icon=":material/chevron_left:", key="neuron.prev", on_click=move, args=(-1,),
@@ -100,48 +96,28 @@ b4.button("Last step", icon=":material/skip_next:", key="neuron.end", on_click=j
           width="stretch")
 
 k = state["step"]
-weights = run.start if k == 0 else run.steps[k - 1].weights
-targets = neuron.GATES[state["gate"]].astype(int)
+weights = neuron.weights_after(run, k)
 left, right = st.columns([3, 2])
-current = run.steps[k - 1] if k else None
-left.plotly_chart(perceptron_figure(neuron.GATE_INPUTS, targets, weights,
+left.plotly_chart(perceptron_figure(neuron.GATE_INPUTS, neuron.GATES[state["gate"]].astype(int), weights,
                                     neuron.decision_line(*weights, bounds=(-0.5, 1.5)),
-                                    current=current.point if current else None),
+                                    current=run.steps[k - 1].point if k else None),
                   key="neuron.fig.perceptron")
 with right:
-    if current is None:
-        st.markdown(f"**Step 0 of {last}.** Weights (w₁, w₂, b) = (0, 0, 0). Press **Next** to show the "
-                    "first point.")
-    else:
-        x = current.x
-        said = f"w·x + b {'≥' if current.prediction else '<'} 0, so it says {current.prediction}"
-        if current.error == 0:
-            update = "Right: nothing changes."
-        else:
-            sign = "+" if current.error > 0 else "−"
-            update = (f"Wrong (t − ŷ = {current.error:+d}): w ← w {sign} x = ({number(weights[0])}, "
-                      f"{number(weights[1])}), b ← b {sign} 1 = {number(weights[2])}.")
-        st.markdown(f"**Step {k} of {last}** (epoch {current.epoch}): point x = ({x[0]:g}, {x[1]:g}), right "
-                    f"answer t = {current.target}.  \nThe neuron computes {said}.  \n{update}")
-        st.markdown(f"Weights now (w₁, w₂, b) = ({', '.join(number(v) for v in weights)}).")
+    st.markdown(neuron.explain_step(run, k, number=number))
     if k == last:
         (st.success if run.converged else st.error)(run.verdict)
-    history = np.array([run.start] + [s.weights for s in run.steps])
-    st.plotly_chart(perceptron_weights_figure(history, upto=k), key="neuron.fig.perceptron_weights")
+    st.plotly_chart(perceptron_weights_figure(neuron.weight_history(run), upto=k), key="neuron.fig.perceptron_weights")
 with st.expander("All steps so far"):
-    st.dataframe(pd.DataFrame([{"step": n + 1, "epoch": s.epoch, "x₁": s.x[0], "x₂": s.x[1], "t": s.target,
-                                "ŷ": s.prediction, "t − ŷ": s.error, "w₁": s.weights[0], "w₂": s.weights[1],
-                                "b": s.weights[2]} for n, s in enumerate(run.steps[:k])]),
-                 hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame(neuron.steps_table(run, k)), hide_index=True, width="stretch")
 
 # ---- XOR with a hidden layer -------------------------------------------------------------------
 st.subheader("One hidden layer solves XOR")
 st.caption("Two hidden neurons each draw their own line. Their outputs (h₁, h₂) are new coordinates for every "
            "point, and in those coordinates the two classes of XOR can be split by the output neuron's single line.")
 c1, c2 = st.columns([2, 1])
-c1.radio("Hidden weights", list(XOR_MODES), key=state.key("xor"), horizontal=True, format_func=XOR_MODES.get)
+state.radio("xor", "Hidden weights", container=c1, horizontal=True, format_func=neuron.XOR_MODES.get)
 if state["xor"] == "trained":
-    c2.number_input("Random seed", 0, 2**31 - 1, key=state.key("seed"))
+    state.number_input("seed", "Random seed", container=c2)
     net = memo(("xor", state["seed"]), lambda: neuron.xor_network(state["seed"]))
     st.caption(f"A 2-2-1 network with tanh hidden neurons and a sigmoid output, trained on the four points "
                f"for {len(net.losses)} steps (final loss {number(net.losses[-1])}). With only two hidden "
@@ -151,15 +127,10 @@ else:
     net = neuron.hand_xor_network()
     st.caption("Step neurons: h₁ fires for x₁ + x₂ ≥ 0.5 (OR), h₂ for x₁ + x₂ ≥ 1.5 (AND); the output fires for "
                "h₁ − 2·h₂ ≥ 0.5, i.e. 'OR but not AND', which is XOR. (0, 1) and (1, 0) land on the same point.")
-hidden = neuron.hidden_points(net)
-grid, surface = neuron.output_grid(net)
-bounds = (-1.3, 1.3) if net.activation == "tanh" else (-0.3, 1.3)  # tanh outputs are in (−1, 1), steps 0 or 1
+bounds = neuron.hidden_extent(net)
 line = neuron.decision_line(*net.output_weights, net.output_bias, bounds=bounds)
-st.plotly_chart(xor_hidden_figure(grid, surface, neuron.GATE_INPUTS, hidden, neuron.GATES["XOR"].astype(int), line,
-                                  hidden_extent=bounds), key="neuron.fig.xor")
-st.dataframe(pd.DataFrame({"x₁": neuron.GATE_INPUTS[:, 0], "x₂": neuron.GATE_INPUTS[:, 1],
-                           "XOR": neuron.GATES["XOR"].astype(int), "h₁": hidden[:, 0].round(3),
-                           "h₂": hidden[:, 1].round(3), "output": net.predict(neuron.GATE_INPUTS).round(3)}),
-             hide_index=True)
+st.plotly_chart(xor_hidden_figure(*neuron.output_grid(net), neuron.GATE_INPUTS, neuron.hidden_points(net),
+                                  neuron.GATES["XOR"].astype(int), line, hidden_extent=bounds), key="neuron.fig.xor")
+st.dataframe(pd.DataFrame(neuron.xor_table(net)), hide_index=True)
 st.markdown(f"Accuracy on the four points: **{net.accuracy():.0%}**")
 state.save()

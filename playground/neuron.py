@@ -15,10 +15,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["ACTIVATIONS", "GATES", "SATURATION_FRACTION", "Activation", "PerceptronRun", "PerceptronStep",
-           "XorNetwork", "decision_line", "hand_xor_network", "hidden_points", "neuron_grid", "output_grid",
-           "perceptron",
-           "saturated_intervals", "xor_network"]
+__all__ = ["ACTIVATIONS", "GATES", "SATURATION_FRACTION", "XOR_MODES", "Activation", "PerceptronRun",
+           "PerceptronStep", "XorNetwork", "activation_curve", "decision_line", "explain_step", "hand_xor_network",
+           "hidden_extent", "hidden_points", "neuron_grid", "output_grid", "perceptron", "saturated_intervals",
+           "steps_table", "weight_history", "weights_after", "xor_network", "xor_table"]
 
 LEAKY_SLOPE = 0.01  # PyTorch's default negative slope for leaky ReLU
 # A region counts as saturated where the slope is below this fraction of the function's largest
@@ -290,3 +290,65 @@ def output_grid(network: XorNetwork, *, lo: float = -0.5, hi: float = 1.5,
 def hidden_points(network: XorNetwork) -> np.ndarray:
     """The four XOR inputs in the hidden layer's coordinates, (4, 2)."""
     return network.hidden(GATE_INPUTS)
+
+
+# ----------------------------------------------------------------------------------------------
+# For the page: curves, tables and the words of a step
+
+XOR_MODES = {"trained": "learned by gradient descent", "hand": "set by hand (OR and AND neurons)"}
+
+
+def activation_curve(name: str, *, lo: float = -6.0, hi: float = 6.0,
+                     points: int = 601) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """z (points,) evenly over [lo, hi], the activation g(z) and its slope g'(z) there."""
+    z = np.linspace(lo, hi, points)
+    activation = ACTIVATIONS[name]
+    return z, activation.fn(z), activation.derivative(z)
+
+
+def weights_after(run: PerceptronRun, k: int) -> tuple[float, float, float]:
+    """(w₁, w₂, b) after the first `k` steps of `run` (k = 0: the start)."""
+    return run.start if k == 0 else run.steps[k - 1].weights
+
+
+def weight_history(run: PerceptronRun) -> np.ndarray:
+    """(steps + 1, 3): the start, then (w₁, w₂, b) after each step."""
+    return np.array([run.start] + [s.weights for s in run.steps], dtype=float)
+
+
+def steps_table(run: PerceptronRun, k: int) -> list[dict]:
+    """The first `k` steps as rows: point, target, prediction, error and the weights after it."""
+    return [{"step": n + 1, "epoch": s.epoch, "x₁": s.x[0], "x₂": s.x[1], "t": s.target, "ŷ": s.prediction,
+             "t − ŷ": s.error, "w₁": s.weights[0], "w₂": s.weights[1], "b": s.weights[2]}
+            for n, s in enumerate(run.steps[:k])]
+
+
+def explain_step(run: PerceptronRun, k: int, *, number: Callable[[float], str] = "{:g}".format) -> str:
+    """What step `k` of the perceptron run did, in markdown (k = 0: where it starts)."""
+    last = len(run.steps)
+    if k == 0:
+        return f"**Step 0 of {last}.** Weights (w₁, w₂, b) = (0, 0, 0). Press **Next** to show the first point."
+    step, weights = run.steps[k - 1], run.steps[k - 1].weights
+    said = f"w·x + b {'≥' if step.prediction else '<'} 0, so it says {step.prediction}"
+    if step.error == 0:
+        update = "Right: nothing changes."
+    else:
+        sign = "+" if step.error > 0 else "−"
+        update = (f"Wrong (t − ŷ = {step.error:+d}): w ← w {sign} x = ({number(weights[0])}, "
+                  f"{number(weights[1])}), b ← b {sign} 1 = {number(weights[2])}.")
+    return (f"**Step {k} of {last}** (epoch {step.epoch}): point x = ({step.x[0]:g}, {step.x[1]:g}), right "
+            f"answer t = {step.target}.  \nThe neuron computes {said}.  \n{update}  \n"
+            f"Weights now (w₁, w₂, b) = ({', '.join(number(v) for v in weights)}).")
+
+
+def hidden_extent(network: XorNetwork) -> tuple[float, float]:
+    """The range a hidden-layer plot needs: tanh outputs lie in (−1, 1), steps and sigmoids in [0, 1]."""
+    return (-1.3, 1.3) if network.activation == "tanh" else (-0.3, 1.3)
+
+
+def xor_table(network: XorNetwork) -> dict[str, np.ndarray]:
+    """The four XOR points: inputs, target, hidden activations and output (rounded to 3 places), by column."""
+    hidden = hidden_points(network)
+    return {"x₁": GATE_INPUTS[:, 0], "x₂": GATE_INPUTS[:, 1], "XOR": GATES["XOR"].astype(int),
+            "h₁": hidden[:, 0].round(3), "h₂": hidden[:, 1].round(3),
+            "output": network.predict(GATE_INPUTS).round(3)}

@@ -50,6 +50,16 @@ def test_the_hidden_layer_solves_xor_learned_or_set_by_hand():
     assert "Accuracy on the four points: **100%**" in texts(at)
 
 
+def test_a_typed_seed_out_of_range_is_refused_with_a_reason():
+    at = open_page("pages/neuron.py")
+    at.number_input(key="neuron.seed").set_value(7).run()
+    at.number_input(key="neuron.seed").set_value(-5).run()
+    assert not at.exception
+    assert at.number_input(key="neuron.seed").value == 7
+    assert any("Random seed: -5 is not allowed (it must be from 0 to 2,147,483,647); kept 7." in w.value
+               for w in at.warning)
+
+
 # ---- Backpropagation ---------------------------------------------------------------------------
 
 
