@@ -1,24 +1,22 @@
-import numpy as np
 import streamlit as st
 
 from playground import approximation
 from playground.figures.basics import approximation_error_figure, approximation_figure, number
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import memo
-from playground.ui.urlstate import Field, PageState, bool_field
+from playground.ui.urlstate import Field, PageState, choice, flag
+from playground.ui.urlstate import number as number_field
 
 ensure_navigation()
 
-FORMULA = "formula"
-TARGET_CHOICES = [*approximation.TARGETS, FORMULA]
-
+FORMULA = approximation.FORMULA
 state = PageState("apx", {
-    "target": Field("sine", check=lambda v: v in TARGET_CHOICES),
+    "target": choice("sine", approximation.CHOICES),
     "formula": Field("x^3 - 4*x", check=lambda v: len(v) <= 200),
-    "activation": Field("sigmoid", check=lambda v: v in approximation.ACTIVATIONS),
-    "n": Field(8, int, check=lambda v: v in approximation.SIZES),
-    "seed": Field(0, int, check=lambda v: 0 <= v < 2**31),
-    "units": bool_field(True),
+    "activation": choice("sigmoid", approximation.ACTIVATIONS),
+    "n": choice(8, approximation.SIZES),
+    "seed": number_field(0, 0, 2**31 - 1),
+    "units": flag(True),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -30,11 +28,10 @@ st.caption("One hidden layer is enough to approximate any continuous function on
            "scales the shapes so that the sum follows the target.")
 
 c1, c2, c3 = st.columns([2, 1, 1])
-c1.radio("Target function", TARGET_CHOICES, key=state.key("target"), horizontal=True,
-         format_func=lambda t: "your formula" if t == FORMULA else approximation.TARGETS[t][0])
-c2.selectbox("Hidden activation g", list(approximation.ACTIVATIONS), key=state.key("activation"))
-c3.number_input("Random seed", 0, 2**31 - 1, key=state.key("seed"),
-                help="Where the units start before training.")
+state.radio("target", "Target function", container=c1, horizontal=True,
+            format_func=lambda t: "your formula" if t == FORMULA else approximation.TARGETS[t][0])
+state.selectbox("activation", "Hidden activation g", container=c2)
+state.number_input("seed", "Random seed", container=c3, help="Where the units start before training.")
 if state["target"] == FORMULA:
     c1.text_input("Formula of x", key=state.key("formula"),
                   help="For example x^3 - 4*x, sin(3*x), exp(-x^2) * cos(4*x), relu(x - 1). Allowed: numbers, x, "
@@ -45,7 +42,7 @@ else:
     c1.caption("y = " + approximation.TARGETS[target][1].replace(" * ", "·").replace("pi", "π").replace("-", "−"))
 lo, hi = approximation.DOMAIN
 try:
-    approximation.target_values(target, np.linspace(lo, hi, 5))
+    approximation.check_target(target)
 except approximation.TargetError as e:
     st.error(f"This formula cannot be used: {e}. Write a formula of x, for example x^3 - 4*x.")
     state.save()
@@ -55,15 +52,14 @@ with st.spinner("Training networks with 2, 4, 8, 16 and 32 hidden units…"):
     fits = memo(("apx", target, state["activation"], state["seed"]),
                 lambda: approximation.fit_sizes(target, activation=state["activation"], seed=state["seed"]))
 
-st.select_slider("Hidden units n", list(approximation.SIZES), key=state.key("n"))
-st.toggle("Show each unit's contribution", key=state.key("units"),
-          help="Units often grow large and cancel each other out; only their sum has to follow the target.")
+state.select_slider("n", "Hidden units n")
+state.toggle("units", "Show each unit's contribution",
+             help="Units often grow large and cancel each other out; only their sum has to follow the target.")
 fit = fits[state["n"]]
-x = np.linspace(lo, hi, 400)
+curves = approximation.fit_curves(fit, target)
 left, right = st.columns([3, 2])
-left.plotly_chart(approximation_figure(x, approximation.target_values(target, x), fit.contributions(x),
-                                       fit.predict(x), n=fit.n, show_units=state["units"]),
-                  key="apx.fig.fit")
+left.plotly_chart(approximation_figure(curves["x"], curves["target"], curves["contributions"], curves["prediction"],
+                                       n=fit.n, show_units=state["units"]), key="apx.fig.fit")
 with right:
     st.metric(f"Error with {fit.n} units (root-mean-square)", number(fit.rmse))
     errors = [fits[n].rmse for n in approximation.SIZES]

@@ -21,7 +21,8 @@ from threadpoolctl import threadpool_limits
 
 from playground.backprop import BackpropError, evaluate
 
-__all__ = ["ACTIVATIONS", "DOMAIN", "SIZES", "TARGETS", "Fit", "TargetError", "fit", "fit_sizes", "target_values"]
+__all__ = ["ACTIVATIONS", "CHOICES", "DOMAIN", "FORMULA", "SIZES", "TARGETS", "Fit", "TargetError", "check_target",
+           "fit", "fit_curves", "fit_sizes", "target_values"]
 
 DOMAIN = (-3.0, 3.0)  # the interval x is drawn from
 SIZES = (2, 4, 8, 16, 32)  # hidden-layer sizes compared on the page: each twice the one before
@@ -194,3 +195,21 @@ def fit_sizes(target: str, *, sizes=SIZES, activation: str = "sigmoid", seed: in
             best = grown if grown.rmse < best.rmse else best
         fits[n] = previous = best
     return fits
+
+
+# What the page offers: a named target, or the student's own formula of x.
+FORMULA = "formula"
+CHOICES = (*TARGETS, FORMULA)
+
+
+def check_target(target: str) -> None:
+    """Raise TargetError when `target` (a name in TARGETS or a formula of x) cannot be fitted on DOMAIN."""
+    target_values(target, np.linspace(*DOMAIN, 5))
+
+
+def fit_curves(fit: Fit, target: str, *, points: int = 400) -> dict[str, np.ndarray]:
+    """A fit drawn over DOMAIN: "x" (points,), the "target", each unit's "contributions" (n, points)
+    and the network's "prediction"."""
+    x = np.linspace(*DOMAIN, points)
+    return {"x": x, "target": target_values(target, x), "contributions": fit.contributions(x),
+            "prediction": fit.predict(x)}
