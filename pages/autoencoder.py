@@ -1,37 +1,34 @@
+import dataclasses
+
 import streamlit as st
 
-from playground import autoencoders, data, models, train
+from playground import autoencoders as ae
+from playground import data, train
 from playground.figures.latent import autoencoder_curves_figure, reconstruction_figure
 from playground.layers import SpecError
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.jobs import current_job, job_panel, start_job
-from playground.ui.urlstate import Field, PageState
+from playground.ui.urlstate import PageState, choice, number
 
 ensure_navigation()
 
 JOB = "ae.job"  # the session's autoencoder; the Latent map & walks page reads it too
-LEARNING_RATES = [0.0003, 0.001, 0.003, 0.01, 0.03]
-NOISE_LEVELS = [0.1, 0.2, 0.3, 0.5, 0.7, 1.0]
-BETAS = [0.0, 0.1, 0.5, 1.0, 2.0, 4.0, 10.0]
-SPARSITIES = [0.0, 0.001, 0.003, 0.01, 0.03, 0.1]
-WIDTHS = [16, 32, 64, 128, 256, 512]
-ARCHITECTURE_LABELS = {"mlp": "MLP", "conv": "small conv", "linear": "linear"}
-DATASET_LABELS = {"digits": "digits (8×8, instant)", "mnist": "MNIST (28×28, 10,000 images)",
-                  "fashion_mnist": "Fashion-MNIST (28×28, 10,000 images)"}
+DEFAULTS = ae.default_config("digits")  # the same settings the Latent map page trains with
+OBJECTIVE = ae.Objective()  # the default noise, β and sparsity
 
 state = PageState("ae", {
-    "dataset": Field("digits", check=lambda v: v in autoencoders.DATASETS),
-    "kind": Field("plain", check=lambda v: v in autoencoders.KINDS),
-    "architecture": Field("mlp", check=lambda v: v in autoencoders.ARCHITECTURES),
-    "latent": Field(2, int, check=lambda v: 1 <= v <= autoencoders.MAX_LATENT),
-    "width": Field(128, int, check=lambda v: v in WIDTHS),
-    "noise": Field(0.3, float, check=lambda v: v in NOISE_LEVELS),
-    "beta": Field(1.0, float, check=lambda v: v in BETAS),
-    "sparsity": Field(0.01, float, check=lambda v: v in SPARSITIES),
-    "epochs": Field(40, int, check=lambda v: 1 <= v <= 200),
-    "lr": Field(0.003, float, check=lambda v: v in LEARNING_RATES),
-    "seed": Field(0, int, check=lambda v: v >= 0),
+    "dataset": choice("digits", ae.DATASETS),
+    "kind": choice("plain", ae.KINDS),
+    "architecture": choice("mlp", ae.ARCHITECTURES),
+    "latent": number(2, 1, ae.MAX_LATENT),
+    "width": choice(128, ae.WIDTHS),
+    "noise": choice(OBJECTIVE.noise, ae.NOISE_LEVELS),
+    "beta": choice(OBJECTIVE.beta, ae.BETAS),
+    "sparsity": choice(OBJECTIVE.sparsity, ae.SPARSITIES),
+    "epochs": number(DEFAULTS.epochs, 1, ae.MAX_EPOCHS),
+    "lr": choice(DEFAULTS.lr, ae.LEARNING_RATES),
+    "seed": number(0, 0, 2**31 - 1),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -44,70 +41,59 @@ st.caption("An autoencoder squeezes each image through a narrow code (2 numbers 
 # ---- Settings ----------------------------------------------------------------------------------
 left, right = st.columns(2)
 with left:
-    st.selectbox("Data", list(autoencoders.DATASETS), key=state.key("dataset"), format_func=DATASET_LABELS.get)
-    st.radio("Kind", list(autoencoders.KINDS), key=state.key("kind"), horizontal=True)
+    state.selectbox("dataset", "Data", format_func=ae.DATASET_LABELS.get)
+    state.radio("kind", "Kind", horizontal=True)
     kind = state["kind"]
-    st.caption(f"A **{kind}** autoencoder {autoencoders.KINDS[kind]}.")
+    st.caption(f"A **{kind}** autoencoder {ae.KINDS[kind]}.")
     if kind == "denoising":
-        st.select_slider("Noise added to each input (standard deviation; pixels span 0 to 1)", NOISE_LEVELS,
-                         key=state.key("noise"))
+        state.select_slider("noise", "Noise added to each input (standard deviation; pixels span 0 to 1)")
         st.caption("Two numbers leave little room for detail: a code of 8 or more shows the cleaning best.")
     elif kind == "variational":
-        st.select_slider("β: weight of the KL term (1 is the classic VAE; larger pulls codes to the prior)",
-                         BETAS, key=state.key("beta"))
+        state.select_slider("beta", "β: weight of the KL term (1 is the classic VAE; larger pulls codes to the prior)")
     elif kind == "sparse":
-        st.select_slider("Sparsity weight: how much a large code costs (L1 penalty)", SPARSITIES,
-                         key=state.key("sparsity"))
+        state.select_slider("sparsity", "Sparsity weight: how much a large code costs (L1 penalty)")
         st.caption("The penalty pulls code values towards zero; watch the mean |code value| while it trains. "
                    "Too strong, and every image gets the same code.")
 with right:
-    st.radio("Architecture", list(autoencoders.ARCHITECTURES), key=state.key("architecture"), horizontal=True,
-             format_func=ARCHITECTURE_LABELS.get)
-    st.caption(autoencoders.ARCHITECTURES[state["architecture"]])
+    state.radio("architecture", "Architecture", horizontal=True, format_func=ae.ARCHITECTURE_LABELS.get)
+    st.caption(ae.ARCHITECTURES[state["architecture"]])
     a, b = st.columns(2)
-    a.number_input("Code size (numbers in the bottleneck)", 1, autoencoders.MAX_LATENT, key=state.key("latent"),
-                   help="2 lets the Latent map page draw the codes directly; with more it draws their main "
-                        "plane (PCA) and says so.")
+    state.number_input("latent", "Code size (numbers in the bottleneck)", container=a,
+                       help="2 lets the Latent map page draw the codes directly; with more it draws their main "
+                            "plane (PCA) and says so.")
     if state["architecture"] == "mlp":
-        b.select_slider("Hidden neurons", WIDTHS, key=state.key("width"))
-    a.number_input("Epochs", 1, 200, key=state.key("epochs"))
-    b.select_slider("Learning rate (Adam)", LEARNING_RATES, key=state.key("lr"))
-    a.number_input("Seed", 0, 2**31 - 1, key=state.key("seed"),
-                   help="Fixes the initial weights, the batch order and the noise: same seed, same run.")
+        state.select_slider("width", "Hidden neurons", container=b)
+    state.number_input("epochs", "Epochs", container=a)
+    state.select_slider("lr", "Learning rate (Adam)", container=b)
+    state.number_input("seed", "Seed", container=a,
+                       help="Fixes the initial weights, the batch order and the noise: same seed, same run.")
 
 # ---- The two networks --------------------------------------------------------------------------
 name = state["dataset"]
 problem = None
 dataset = None
 try:
-    dataset = session.dataset(name, params=autoencoders.DATASET_PARAMS[name])
+    dataset = session.dataset(name, params=ae.DATASET_PARAMS[name])
 except data.DatasetError as e:
     problem = str(e)
-objective = autoencoders.Objective(kind=kind, noise=state["noise"], beta=state["beta"], sparsity=state["sparsity"])
+objective = ae.Objective(kind=kind, noise=state["noise"], beta=state["beta"], sparsity=state["sparsity"])
 if dataset is not None:
     try:
-        encoder, decoder = autoencoders.network_specs(
+        encoder, decoder = ae.network_specs(
             dataset.input_shape, architecture=state["architecture"], latent=state["latent"], width=state["width"],
             variational=kind == "variational")
-        options = autoencoders.training_options(dataset, objective, encoder, decoder)
+        options = ae.training_options(dataset, objective, encoder, decoder)
     except (SpecError, train.ConfigError) as e:
         problem = str(e)
     else:
-        counts = models.count_params(encoder), models.count_params(decoder)
-        st.caption(f"Encoder: {len(encoder['layers'])} layers, {counts[0]:,} parameters → code of "
-                   f"{state['latent']} number{'s' if state['latent'] > 1 else ''}"
-                   f"{' (a mean and a spread for each)' if kind == 'variational' else ''} → decoder: "
-                   f"{len(decoder['layers'])} layers, {counts[1]:,} parameters. {len(dataset.x_train):,} training "
-                   f"and {len(dataset.x_test):,} test images of {'×'.join(map(str, dataset.input_shape[1:]))} "
-                   "pixels.")
+        st.caption(ae.describe_networks(encoder, decoder, dataset, variational=kind == "variational"))
 if problem:
     st.error(problem)
 
 
 def start_training() -> None:
-    config = train.Config(optimizer="adam", lr=state["lr"], batch_size=64, epochs=state["epochs"], loss="mse",
-                          seed=state["seed"])
-    label = f"{kind} {ARCHITECTURE_LABELS[state['architecture']]} autoencoder, code {state['latent']}, on {name}"
+    config = dataclasses.replace(DEFAULTS, lr=state["lr"], epochs=state["epochs"], seed=state["seed"])
+    label = f"{kind} {ae.ARCHITECTURE_LABELS[state['architecture']]} autoencoder, code {state['latent']}, on {name}"
     st.session_state["ae.error"] = start_job(JOB, encoder, dataset, config, trainer="autoencoder", options=options,
                                              name=label)
 

@@ -36,7 +36,7 @@ from torch import nn
 
 from playground.checkpoints import state_from_bytes
 from playground.layers import SpecError
-from playground.models import build, output_shape, validate
+from playground.models import build, count_params, output_shape, validate
 from playground.supervised import make_optimizer
 from playground.train import (
     CheckedSettings,
@@ -48,7 +48,8 @@ from playground.train import (
     register_trainer,
 )
 
-__all__ = ["ARCHITECTURES", "DATASETS", "KINDS", "PCA", "Autoencoder", "LatentMap", "Objective", "codes",
+__all__ = ["ARCHITECTURES", "ARCHITECTURE_LABELS", "BETAS", "DATASETS", "DATASET_LABELS", "KINDS", "LEARNING_RATES",
+           "MAX_EPOCHS", "NOISE_LEVELS", "SPARSITIES", "WIDTHS", "describe_networks", "PCA", "Autoencoder", "LatentMap", "Objective", "codes",
            "corrupt", "decode", "default_config", "denoise", "evaluate", "fit", "fit_pca", "from_job",
            "grid_coordinates", "latent_map", "loss_terms", "manifold_grid", "network_specs", "pca_comparison",
            "reconstruction_error", "start", "start_at_the_mean", "strip_indices", "training_options", "walk"]
@@ -72,6 +73,16 @@ DATASET_PARAMS = {"digits": {}, "mnist": {"n_train": 10_000, "n_test": 2_000},
                   "fashion_mnist": {"n_train": 10_000, "n_test": 2_000}}
 
 MAX_LATENT = 64
+# What the studio offers beside the registries above, and how it names them.
+ARCHITECTURE_LABELS = {"mlp": "MLP", "conv": "small conv", "linear": "linear"}
+DATASET_LABELS = {"digits": "digits (8×8, instant)", "mnist": "MNIST (28×28, 10,000 images)",
+                  "fashion_mnist": "Fashion-MNIST (28×28, 10,000 images)"}
+WIDTHS = (16, 32, 64, 128, 256, 512)
+LEARNING_RATES = (0.0003, 0.001, 0.003, 0.01, 0.03)
+NOISE_LEVELS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+BETAS = (0.0, 0.1, 0.5, 1.0, 2.0, 4.0, 10.0)
+SPARSITIES = (0.0, 0.001, 0.003, 0.01, 0.03, 0.1)
+MAX_EPOCHS = 200
 _CHUNK = 1024  # examples per forward pass outside training
 _STRIP = 10  # test images in the live strip: one of each class where there are ten
 
@@ -175,6 +186,17 @@ def network_specs(input_shape, *, architecture: str = "mlp", latent: int = 2, wi
                    {"type": "sigmoid"}]
     return (validate({"input_shape": shape, "layers": encoder}),
             validate({"input_shape": [latent], "layers": decoder}))
+
+
+def describe_networks(encoder_spec: dict, decoder_spec: dict, dataset, *, variational: bool = False) -> str:
+    """One sentence on the two networks and the data: layers, parameters, code size, images."""
+    latent = decoder_spec["input_shape"][0]
+    counts = count_params(encoder_spec), count_params(decoder_spec)
+    return (f"Encoder: {len(encoder_spec['layers'])} layers, {counts[0]:,} parameters → code of {latent} "
+            f"number{'s' if latent > 1 else ''}{' (a mean and a spread for each)' if variational else ''} → "
+            f"decoder: {len(decoder_spec['layers'])} layers, {counts[1]:,} parameters. {len(dataset.x_train):,} "
+            f"training and {len(dataset.x_test):,} test images of {'×'.join(map(str, dataset.input_shape[1:]))} "
+            "pixels.")
 
 
 class Autoencoder(nn.Module):

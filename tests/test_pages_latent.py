@@ -73,3 +73,14 @@ def test_the_latent_page_trains_a_default_in_place_and_decodes_a_chosen_point():
     assert not at.exception
     assert "(test image 5)" in texts(at)
     assert np.isfinite(at.session_state["lat.y"])
+
+
+def test_the_studio_says_why_a_typed_number_out_of_range_is_not_taken():
+    at = open_page("pages/autoencoder.py")
+    at.number_input(key="ae.epochs").set_value(500).run()
+    assert not at.exception
+    assert at.number_input(key="ae.epochs").value == 40
+    assert any("Epochs: 500 is not allowed (it must be from 1 to 200); kept 40." in w.value for w in at.warning)
+    at.number_input(key="ae.latent").set_value(65).run()
+    assert at.number_input(key="ae.latent").value == 2
+    assert any("65 is not allowed (it must be from 1 to 64)" in w.value for w in at.warning)
