@@ -7,13 +7,13 @@ from playground import data, train
 from playground.figures.latent import autoencoder_curves_figure, reconstruction_figure
 from playground.layers import SpecError
 from playground.ui import session
+from playground.ui.autoencoder_job import JOB  # the session's autoencoder; the Latent map page reads it too
 from playground.ui.boot import ensure_navigation
 from playground.ui.jobs import current_job, job_panel, start_job
 from playground.ui.urlstate import PageState, choice, number
 
 ensure_navigation()
 
-JOB = "ae.job"  # the session's autoencoder; the Latent map & walks page reads it too
 DEFAULTS = ae.default_config("digits")  # the same settings the Latent map page trains with
 OBJECTIVE = ae.Objective()  # the default noise, β and sparsity
 

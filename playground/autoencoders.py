@@ -49,7 +49,8 @@ from playground.train import (
 )
 
 __all__ = ["ARCHITECTURES", "ARCHITECTURE_LABELS", "BETAS", "DATASETS", "DATASET_LABELS", "KINDS", "LEARNING_RATES",
-           "MAX_EPOCHS", "NOISE_LEVELS", "SPARSITIES", "WIDTHS", "describe_networks", "PCA", "Autoencoder", "LatentMap", "Objective", "codes",
+           "MAX_EPOCHS", "NOISE_LEVELS", "SPARSITIES", "WIDTHS", "CodeSpace", "code_space", "denoising_errors",
+           "describe_networks", "pca_map_points", "PCA", "Autoencoder", "LatentMap", "Objective", "codes",
            "corrupt", "decode", "default_config", "denoise", "evaluate", "fit", "fit_pca", "from_job",
            "grid_coordinates", "latent_map", "loss_terms", "manifold_grid", "network_specs", "pca_comparison",
            "reconstruction_error", "start", "start_at_the_mean", "strip_indices", "training_options", "walk"]
@@ -599,6 +600,76 @@ def latent_map(code_values: np.ndarray) -> LatentMap:
     return LatentMap(pca.mean, pca.components, pca.explained)
 
 
+@dataclasses.dataclass
+class CodeSpace:
+    """A trained autoencoder's test codes laid out on the map, with what a page needs to explore them.
+
+    `codes` (N, latent), `points` (N, 2) their map positions, `labels` (N,), `low` and `high` (2,)
+    the map's extent per axis (rounded to 0.1; sliders span it), `members`: the test indices of each
+    class, in the order the map draws one trace per class.
+    """
+
+    codes: np.ndarray
+    mapping: LatentMap
+    points: np.ndarray
+    labels: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+    members: list[np.ndarray]
+
+    @property
+    def collapsed(self) -> bool:
+        """Whether every code is almost the same (the decoder can then draw only one average picture)."""
+        return bool(np.ptp(self.codes, axis=0).max() < 1e-2)
+
+    def middle(self) -> tuple[float, float]:
+        """The median map point, rounded to 2 places: where exploring a new model starts."""
+        x, y = np.round(np.median(self.points, axis=0), 2)
+        return float(x), float(y)
+
+    def step(self, axis: int) -> float:
+        """A slider step for `axis`: a hundredth of its extent, at least 0.001."""
+        return float(max(np.round((self.high[axis] - self.low[axis]) / 100, 3), 0.001))
+
+    def clamp(self, axis: int, value: float) -> float:
+        return float(min(max(value, self.low[axis]), self.high[axis]))
+
+    def click_grid(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """x and y values (n each) evenly over the map's extent: the faint grid a click can select."""
+        return np.linspace(self.low[0], self.high[0], n), np.linspace(self.low[1], self.high[1], n)
+
+    def nearest(self, code) -> int:
+        """The test index whose code is closest to `code` (latent,)."""
+        return int(np.argmin(((self.codes - np.asarray(code)) ** 2).sum(1)))
+
+    def image_at(self, curve: int, point_index: int) -> int | None:
+        """The test index of a clicked point: trace `curve` of the map, point `point_index` in it."""
+        if 0 <= curve < len(self.members) and 0 <= point_index < len(self.members[curve]):
+            return int(self.members[curve][point_index])
+        return None
+
+
+def code_space(model: Autoencoder, x: torch.Tensor, labels) -> CodeSpace:
+    """The CodeSpace of images `x` (N, C, H, W) with class `labels` (N,).
+
+    The extent runs from the 0.5th to the 99.5th percentile of the map points on each axis (for a VAE
+    at least the prior's middle 95 %, ±2), padded by a tenth; a flat axis (a 1-number code's y)
+    still gets 0.2.
+    """
+    code_values = codes(model, x)
+    mapping = latent_map(code_values)
+    points = mapping.to_map(code_values)
+    labels = np.asarray(labels).reshape(-1)
+    low, high = np.percentile(points, 0.5, axis=0), np.percentile(points, 99.5, axis=0)
+    if model.variational:
+        low, high = np.minimum(low, -2.0), np.maximum(high, 2.0)
+    pad = 0.1 * np.maximum(high - low, 1e-3)
+    low, high = np.round(low - pad, 1), np.round(high + pad, 1)
+    high = np.where(high - low < 0.2, low + 0.2, high)
+    members = [np.flatnonzero(labels == label) for label in np.unique(labels)]
+    return CodeSpace(code_values, mapping, points, labels, low, high, members)
+
+
 def walk(model: Autoencoder, start_code, end_code, steps: int = 10) -> tuple[np.ndarray, np.ndarray]:
     """Codes (steps, latent) on the straight line from `start_code` to `end_code`, ends included, and
     their decoded images (steps, C, H, W)."""
@@ -650,6 +721,12 @@ def denoise(model: Autoencoder, x: torch.Tensor, noise: float, *, seed: int = 0)
     model.eval()
     noisy = corrupt(x, noise, generator=torch.Generator().manual_seed(seed))
     return {"noisy": noisy.numpy(), "reconstruction": model(noisy).clamp(0, 1).numpy(), "clean": x.numpy()}
+
+
+def denoising_errors(cleaned: dict[str, np.ndarray]) -> tuple[float, float]:
+    """Squared error per pixel against the clean images of `denoise`'s noisy inputs and of its reconstructions."""
+    clean = cleaned["clean"].astype(np.float64)
+    return (float(np.mean((cleaned["noisy"] - clean) ** 2)), float(np.mean((cleaned["reconstruction"] - clean) ** 2)))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -708,6 +785,12 @@ def reconstruction_error(model: Autoencoder | PCA, x: torch.Tensor) -> float:
         total = sum(F.mse_loss(model(x[i:i + _CHUNK]), x[i:i + _CHUNK], reduction="sum").item()
                     for i in range(0, len(x), _CHUNK))
     return total / max(x.numel(), 1)
+
+
+def pca_map_points(pca: PCA, x) -> np.ndarray:
+    """Map points (N, 2) of images `x` under `pca`: its first two codes (one code and zeros for k = 1)."""
+    pca_codes = pca.encode(x)
+    return pca_codes[:, :2] if pca_codes.shape[1] >= 2 else np.column_stack([pca_codes[:, 0], np.zeros(len(x))])
 
 
 def pca_comparison(model: Autoencoder, dataset, *, name: str = "autoencoder") -> tuple[pd.DataFrame, PCA]:

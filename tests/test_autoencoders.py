@@ -326,3 +326,22 @@ def test_start_refuses_specs_that_do_not_fit_the_data(digits):
     encoder, decoder = ae.network_specs([1, 28, 28])
     with pytest.raises(SpecError, match="inputs of shape"):
         ae.start(digits, ae.Objective(), encoder, decoder)
+
+
+def test_a_code_space_names_clicked_points_and_spans_its_codes(digits):
+    encoder, decoder = ae.network_specs(digits.input_shape, architecture="linear", latent=2)
+    model = ae.Autoencoder(encoder, decoder).eval()
+    labels = digits.y_test.numpy()
+    space = ae.code_space(model, digits.x_test, labels)
+    # Two numbers: the map is the code itself.
+    np.testing.assert_allclose(space.points, ae.codes(model, digits.x_test), rtol=1e-6, atol=1e-6)
+    # One trace per class in sorted order: trace 3's point 2 is the third test image of class 3.
+    assert space.image_at(3, 2) == int(np.flatnonzero(labels == 3)[2])
+    assert space.image_at(10, 0) is None and space.image_at(0, 10_000) is None
+    inside = (space.points >= space.low) & (space.points <= space.high)
+    assert inside.mean() > 0.98  # the extent holds all but the outermost half percent on each side
+    assert space.clamp(0, 1e9) == space.high[0] and space.clamp(1, -1e9) == space.low[1]
+    assert space.nearest(space.codes[17]) == 17
+    assert not space.collapsed
+    cleaned = ae.denoise(model, digits.x_test[:4], 0.0)
+    assert ae.denoising_errors(cleaned)[0] == 0.0  # no noise: the noisy input is the clean one

@@ -84,3 +84,49 @@ def test_the_studio_says_why_a_typed_number_out_of_range_is_not_taken():
     at.number_input(key="ae.latent").set_value(65).run()
     assert at.number_input(key="ae.latent").value == 2
     assert any("65 is not allowed (it must be from 1 to 64)" in w.value for w in at.warning)
+
+
+def test_the_latent_page_controls_with_a_trained_model_take_every_link_value_and_choice():
+    """The generated page tests (tests/test_pages_every_control.py) see this page before any model
+    exists; here the same checks run with a trained one, so its controls are drawn."""
+    from streamlit.testing.v1 import AppTest
+
+    from tests import test_pages_every_control as every
+
+    at = open_page("pages/latent_space.py")
+    at.button(key="lat.train").click().run()
+    job = _wait(at)
+    fields = every.page_fields(at)
+    assert set(fields) == {"x", "y", "image", "start", "end", "steps", "grid", "noise"}
+    assert not every.explore(at, set(), [])
+
+    def open_with(params):
+        page = AppTest.from_file(every.APP, default_timeout=TIMEOUT)
+        for name, value in params.items():
+            page.query_params[name] = value
+        page.session_state["ae.job"] = job
+        page.switch_page("pages/latent_space.py")
+        return page.run()
+
+    for scenario in every.SCENARIOS:
+        params = {name: values[scenario] for name, field in fields.items()
+                  if scenario in (values := every.link_values(field))}
+        if not params:
+            continue
+        page = open_with(params)
+        assert not every.raised(page), (scenario, params, every.raised(page))
+        assert page.get("plotly_chart"), scenario  # the map and the rest are drawn
+        for name, field in fields.items():
+            value = page.session_state[f"lat.{name}"]
+            assert value == field.default or every._allowed(field, value), (scenario, name, value)
+        refused = [n for n in params if scenario in every.REFUSED and every._refuses(fields[n], params[n])]
+        warned = " ".join(w.value for w in page.warning)
+        assert all(f"'{n}'" in warned for n in refused), (scenario, refused, warned)
+
+    # Numbers past the test set's end are refused with the range, by the box and by a link.
+    page = open_with({"image": "100000"})
+    assert page.number_input(key="lat.image").value == 0
+    assert any("100000 is not from 0 to 358" in w.value for w in page.warning), [w.value for w in page.warning]
+    page.number_input(key="lat.image").set_value(100000).run()
+    assert not every.raised(page)
+    assert any("100000 is not allowed (it must be from 0 to 358)" in w.value for w in page.warning)
