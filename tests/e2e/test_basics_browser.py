@@ -65,6 +65,22 @@ def test_switching_to_the_softmax_network_and_stepping(page, app_url):
     assert_no_exception(page)
 
 
+def test_switching_examples_shows_and_computes_with_the_new_values(page, app_url):
+    page.goto(app_url + "/backprop")
+    page.get_by_text("Step 0 of 3").wait_for()
+    wait_until_idle(page)
+    page.locator('[data-testid="stSelectbox"]').first.click()
+    page.get_by_role("option", name="f = x · y").click()
+    page.get_by_text("Step 0 of 2").wait_for()
+    expect(page.get_by_role("spinbutton", name="x")).to_have_value("4")
+    expect(page.get_by_role("spinbutton", name="y")).to_have_value("-3")
+    click(page, "Next")  # sends the boxes' values back: the product's, not the previous example's
+    page.get_by_text("Step 1 of 2").wait_for()
+    click(page, "^Reset$")
+    page.get_by_text("the output x · y = −12").wait_for()
+    assert_no_exception(page)
+
+
 def test_typing_an_expression_and_a_broken_one(page, app_url):
     page.goto(app_url + "/backprop")
     page.get_by_text("Step 0 of 3").wait_for()
