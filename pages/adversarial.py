@@ -2,7 +2,8 @@ import streamlit as st
 
 from playground import attacks, explain, figures
 from playground.ui.boot import ensure_navigation
-from playground.ui.inputs import image_model, input_image, memo, model_key
+from playground.attacks import prediction
+from playground.ui.inputs import image_key, image_model, input_image, memo, model_changed, model_key
 from playground.ui.urlstate import PageState, choice, number
 
 ensure_navigation()
@@ -23,66 +24,66 @@ for problem in state.restore():
     st.warning(problem)
 
 st.title("Adversarial examples")
-st.caption("A change too small to see can make a network change its mind. Move ε, the largest change allowed "
-           "to any pixel, and watch the prediction.")
+st.caption("A change too small to see can make a network change its mind. Move ε, the size of change allowed, "
+           "and watch the prediction.")
 
 record, dataset = image_model("adv.model")
 model = record.model()
 names = dataset.classes
+if model_changed("adv", record):  # the old model's class names must not stay in the Aim box
+    state["target"] = -1
+EPSILON_MEANS = {"Linf": "the largest change to any pixel (pixels run from 0 to 1)",
+                 "L2": "the length of the whole change (square root of the sum of squared pixel changes)"}
 left, right = st.columns([2, 3])
 with left:
-    x, label, caption = input_image(dataset, key="adv.input", index_key=state.key("image"))
-    if label is None:
-        label = int(attacks.predict(model, x)[0])
+    picked = input_image(dataset, key="adv.input", state=state)
     state.radio("attack", "Attack", horizontal=True,
                 format_func={"fgsm": "FGSM (one step)", "pgd": "PGD (many small steps)"}.get)
-    state.select_slider("epsilon", "ε: the largest change to any pixel (pixels run from 0 to 1)")
-    target = None
-    if state["attack"] == "pgd":
-        state.slider("steps", "Steps")
-        state.select_slider("step", "Step size", format_func=lambda v: "auto (2.5·ε / steps)" if v == 0 else str(v))
+    pgd = state["attack"] == "pgd"
+    if pgd:
         state.radio("norm", "Size of the change measured as", horizontal=True,
                     format_func={"Linf": "largest pixel change (L∞)", "L2": "overall length (L2)"}.get)
+    norm = state["norm"] if pgd else "Linf"  # FGSM is an L∞ attack
+    state.select_slider("epsilon", f"ε: {EPSILON_MEANS[norm]}")
+    if pgd:
+        state.slider("steps", "Steps")
+        state.select_slider("step", "Step size", format_func=lambda v: "auto (2.5·ε / steps)" if v == 0 else str(v))
         state.selectbox("target", "Aim", options=[-1, *range(len(names))],
                         format_func=lambda c: "away from the true class (untargeted)" if c < 0 else f"towards {names[c]}")
-        target = None if state["target"] < 0 else state["target"]
-
+target = None if not pgd or state["target"] < 0 else state["target"]
 epsilon = state["epsilon"]
 
-
-def make_adversarial():
-    import torch
-
-    y = torch.tensor([label])
-    if state["attack"] == "fgsm":
-        return attacks.fgsm(model, x, y, epsilon)
-    steps = state["steps"]
-    step_size = state["step"] or (2.5 * epsilon / steps if epsilon else 0.01)
-    return attacks.pgd(model, x, y, epsilon, steps, step_size=step_size, target=target, norm=state["norm"])
-
-
-adversarial = memo(("adv", *model_key(record), caption, float(x.sum()), state["attack"], epsilon, state["steps"],
-                    state["step"], state["norm"], target), make_adversarial)
-before, before_conf = (t.item() for t in attacks.predict(model, x))
-after, after_conf = (t.item() for t in attacks.predict(model, adversarial))
-with right:
-    perturbation = (adversarial - x)[0].numpy()
-    st.plotly_chart(figures.adversarial_figure(
-        x[0].numpy(), perturbation, adversarial[0].numpy(),
-        labels=(f"original: {names[before]} ({before_conf:.0%})", "the change",
-                f"adversarial: {names[after]} ({after_conf:.0%})")), key="adv.triptych")
-    changed = after != before
-    message = (f"**The network changed its mind**: {names[before]} → **{names[after]}** ({after_conf:.0%} sure), "
-               f"with no pixel moved by more than {abs(perturbation).max():.3f}."
-               if changed else f"Still **{names[after]}** ({after_conf:.0%}). Try a larger ε.")
-    (st.error if changed else st.success)(message)
-    st.caption("Saliency (absolute gradient) of the predicted class, before and after:")
-    maps = {f"before: {names[before]}": explain.to_map(explain.attribute(model, x, before, "saliency"),
-                                                      "absolute")[0].numpy(),
-            f"after: {names[after]}": explain.to_map(explain.attribute(model, adversarial, after, "saliency"),
-                                                    "absolute")[0].numpy()}
-    st.plotly_chart(figures.methods_figure(x[0].numpy(), maps, signed={k: False for k in maps}, columns=3),
-                    key="adv.saliency")
+if picked is not None:
+    x, label, caption = picked
+    before, before_conf = prediction(model, x)
+    label = before if label is None else label
+    adversarial = memo(("adv", *model_key(record), image_key(x), state["attack"], epsilon, state["steps"],
+                        state["step"], norm, target), lambda: attacks.attack_image(
+        model, x, label, state["attack"], epsilon, steps=state["steps"], step_size=state["step"], norm=norm,
+        target=target))
+    after, after_conf = prediction(model, adversarial)
+    size = attacks.change_size(x, adversarial, norm)
+    with right:
+        st.plotly_chart(figures.adversarial_figure(
+            *attacks.triptych(x, adversarial),
+            labels=(f"original: {names[before]} ({before_conf:.0%})", "the change",
+                    f"adversarial: {names[after]} ({after_conf:.0%})")), key="adv.triptych")
+        moved = (f"no pixel moved by more than {size:.3f}" if norm == "Linf"
+                 else f"a change of length {size:.3f} (L2)")
+        if target is not None and after != target:
+            st.warning(f"**The target {names[target]} was not reached**: the network now says **{names[after]}** "
+                       f"({after_conf:.0%} sure; it said {names[before]} before), with {moved}. "
+                       "Try a larger ε or more steps.", icon=":material/close:")
+        elif after != before:
+            st.error(f"**The network changed its mind**: {names[before]} → **{names[after]}** ({after_conf:.0%} "
+                     f"sure), with {moved}.", icon=":material/warning:")
+        else:
+            st.success(f"Still **{names[after]}** ({after_conf:.0%}). Try a larger ε.", icon=":material/check:")
+        st.caption("Saliency (absolute gradient) of the predicted class, before and after:")
+        maps = {f"before: {names[before]}": explain.attribution_map(model, x, before, "saliency", "absolute"),
+                f"after: {names[after]}": explain.attribution_map(model, adversarial, after, "saliency", "absolute")}
+        st.plotly_chart(figures.methods_figure(x[0].numpy(), maps, signed={k: False for k in maps}, columns=3),
+                        key="adv.saliency")
 
 st.subheader("Accuracy against ε on the test set")
 st.caption("The same attack on the first 300 test images, for ε from 0 to 0.3. At ε = 0 it is the clean accuracy.")
@@ -90,7 +91,7 @@ curve_key = ("adv.curve", *model_key(record))
 
 
 def measure() -> None:
-    grid = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
+    grid = list(attacks.CURVE_EPSILONS)
     with st.spinner("Attacking 300 images at 7 strengths…"):
         memo(curve_key, lambda: {
             "FGSM": attacks.accuracy_curve(model, dataset, grid, "fgsm", n=300),

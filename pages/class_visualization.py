@@ -1,21 +1,28 @@
 import streamlit as st
 
-from playground import explain, figures, train
+from playground import explain, figures, train, visualize
 from playground.ui.boot import ensure_navigation
-from playground.ui.inputs import image_model
+from playground.ui.inputs import image_model, model_changed
 from playground.ui.jobs import job_panel, start_job
-from playground.ui.urlstate import Field, PageState
+from playground.ui.urlstate import Field, PageState, choice, number
 
 ensure_navigation()
 
+DEFAULTS, LIMITS = visualize.ClassImageOptions(), visualize.PAGE_LIMITS
 state = PageState("cv", {
-    "goal": Field("classes", check=lambda v: v in ("classes", "channel", "fool")),
-    "steps": Field(200, int, check=lambda v: 10 <= v <= 2000),
-    "lr": Field(0.03, float, check=lambda v: 0 < v <= 10),
-    "l2": Field(0.01, float, check=lambda v: 0 <= v <= 1),
-    "jitter": Field(1, int, check=lambda v: 0 <= v <= 4),
-    "blur": Field(0.3, float, check=lambda v: 0 <= v <= 2),
-    "seed": Field(0, int, check=lambda v: v >= 0),
+    "goal": choice("classes", visualize.GOALS),
+    "classes": Field(None, parse=lambda t: [int(c) for c in t.split(",") if c],
+                     format=lambda v: ",".join(map(str, v or [])),
+                     check=lambda v: isinstance(v, list) and all(isinstance(c, int) and c >= 0 for c in v)),
+    "layer": number(0, 0),
+    "channel": number(0, 0),
+    "target": number(0, 0),
+    "steps": number(DEFAULTS.steps, *LIMITS["steps"], step=10),
+    "lr": choice(DEFAULTS.lr, visualize.STEP_SIZES),
+    "l2": choice(DEFAULTS.l2, visualize.L2_PENALTIES),
+    "jitter": number(DEFAULTS.jitter, *LIMITS["jitter"]),
+    "blur": number(DEFAULTS.blur, *LIMITS["blur"], step=0.1),
+    "seed": number(0, 0, 2**31 - 1),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -25,46 +32,44 @@ st.caption("Start from faint noise and change the picture, step by step, so that
            "class (or one channel's activation) goes up. What appears is what that unit responds to.")
 
 record, dataset = image_model("cv.model")
+names = list(dataset.classes)
+conv = explain.conv_layers(record.model())
+if model_changed("cv", record) or state["classes"] is None:  # the new model's classes, all of them
+    state["classes"], state["target"] = list(range(len(names))), 0
+    state["layer"], state["channel"] = (conv[0] if conv else 0), 0
 JOB_NAMES = {"classes": "pictures of each class", "channel": "pictures of a channel", "fool": "a fooling image"}
 goal_labels = {"classes": "Each class's score", "channel": "One channel of a conv layer",
                "fool": "Fool it: noise it calls a class with 99 % confidence"}
-st.radio("Make pictures for", list(goal_labels), format_func=goal_labels.get, key=state.key("goal"),
-         horizontal=True)
-goal = state["goal"]
-options: dict = {}
+goal = state.radio("goal", "Make pictures for", format_func=goal_labels.get, horizontal=True)
+options: dict = {"class_names": names}  # a note for the pictures' titles; the trainer ignores it
 if goal == "classes":
-    chosen = st.multiselect("Classes", range(len(dataset.classes)), default=list(range(len(dataset.classes))),
-                            format_func=lambda c: dataset.classes[c], key="cv.classes")
-    options["classes"] = list(chosen)
-elif goal == "channel":
-    conv = explain.conv_layers(record.model())
-    if not conv:
-        st.info("This model has no convolution layers; choose another model or a class.")
-        st.stop()
+    options["classes"] = state.multiselect("classes", "Classes", options=list(range(len(names))),
+                                           format_func=names.__getitem__)
+elif goal == "channel" and conv:
     c1, c2 = st.columns(2)
-    layer = c1.selectbox("Layer", conv, format_func=lambda i: f"{i}: {record.spec['layers'][i]['type']}",
-                         key="cv.layer")
+    layer = state.selectbox("layer", "Layer", options=conv, container=c1,
+                            format_func=lambda i: f"{i}: {record.spec['layers'][i]['type']}")
     channels = record.spec["layers"][layer]["out_channels"]
-    options.update(layer=int(layer), channel=int(c2.number_input(f"Channel (0–{channels - 1})", 0, channels - 1,
-                                                                  key="cv.channel")))
+    options.update(layer=layer, channel=state.number_input("channel", f"Channel (0–{channels - 1})",
+                                                           high=channels - 1, container=c2))
+elif goal == "channel":
+    st.info("This model has no convolution layers; choose another model or a class.")
 else:
-    options["target"] = st.selectbox("Class to fool it into", range(len(dataset.classes)),
-                                     format_func=lambda c: dataset.classes[c], key="cv.target")
+    options["target"] = state.selectbox("target", "Class to fool it into", options=list(range(len(names))),
+                                        format_func=names.__getitem__)
 
 with st.expander("Settings", expanded=False):
     s1, s2, s3 = st.columns(3)
-    s1.slider("Steps", 10, 1000, key=state.key("steps"), step=10)
-    s1.select_slider("Step size", [0.01, 0.03, 0.05, 0.1, 0.3, 1.0], key=state.key("lr"))
+    state.slider("steps", "Steps", container=s1)
+    state.select_slider("lr", "Step size", container=s1)
     if goal != "fool":
-        s2.select_slider("L2 penalty (keeps the picture faint)", [0.0, 0.001, 0.01, 0.1], key=state.key("l2"))
-        s2.slider("Jitter (pixels of random shift each step)", 0, 4, key=state.key("jitter"))
-        s3.slider("Blur (smooths away noise)", 0.0, 1.0, key=state.key("blur"), step=0.1)
-    s3.number_input("Seed", 0, 2**31 - 1, key=state.key("seed"))
-options["steps"] = state["steps"]
-options["lr"] = state["lr"]
+        state.select_slider("l2", "L2 penalty (keeps the picture faint)", container=s2)
+        state.slider("jitter", "Jitter (pixels of random shift each step)", container=s2)
+        state.slider("blur", "Blur (smooths away noise)", container=s3)
+    state.number_input("seed", "Seed", container=s3)
+options.update(steps=state["steps"], lr=state["lr"])
 if goal != "fool":
     options.update(l2=state["l2"], jitter=state["jitter"], blur=state["blur"])
-
 
 
 def make_pictures() -> None:
@@ -74,8 +79,10 @@ def make_pictures() -> None:
         init_weights=record.weights, options=options, name=JOB_NAMES[goal])
 
 
-st.button("Make the pictures", type="primary", key="cv.start", on_click=make_pictures,
-          disabled=goal == "classes" and not options.get("classes"))
+nothing = (goal == "classes" and not options.get("classes")) or (goal == "channel" and not conv)
+st.button("Make the pictures", type="primary", key="cv.start", on_click=make_pictures, disabled=nothing)
+if goal == "classes" and not options.get("classes"):
+    st.caption("Choose at least one class.")
 if st.session_state.get("cv.error"):
     st.error(st.session_state.pop("cv.error"))
 
@@ -85,24 +92,23 @@ def show(job) -> None:
     if not frames:
         st.caption("Starting…")
         return
-    last = frames[-1]
-    images = last["images"]
+    last, opts = frames[-1], job.options
+    job_names = opts.get("class_names", names)  # the names of the model the pictures were made for
     if job.trainer == "fooling_image":
-        target = job.options.get("target", 0)
+        target = job_names[opts.get("target", 0)]
         confidence = [f["confidence"] for f in frames]
-        titles = [f"{dataset.classes[target]}: {confidence[-1]:.1%} sure (step {last['step']})"]
         left, right = st.columns([1, 2])
-        left.plotly_chart(figures.image_grid_figure(images, titles, columns=1), key="cv.fool_image")
+        left.plotly_chart(figures.image_grid_figure(
+            last["images"], [f"{target}: {confidence[-1]:.1%} sure (step {last['step']})"], columns=1),
+            key="cv.fool_image")
         right.plotly_chart(figures.series_figure([f["step"] for f in frames], confidence,
-                                                 y_title=f"confidence it is {dataset.classes[target]}"),
-                           key="cv.fool_curve")
+                                                 y_title=f"confidence it is {target}"), key="cv.fool_curve")
         return
-    opts = job.options
     if "channel" in opts and opts.get("layer") is not None:
         titles = [f"layer {opts['layer']}, channel {opts['channel']}"]
     else:
-        titles = [f"{dataset.classes[c]} (score {s:.1f})" for c, s in zip(opts.get("classes", []), last["scores"])]
-    st.plotly_chart(figures.image_grid_figure(images, titles, columns=5), key="cv.grid")
+        titles = [f"{job_names[c]} (score {s:.1f})" for c, s in zip(opts.get("classes", []), last["scores"])]
+    st.plotly_chart(figures.image_grid_figure(last["images"], titles, columns=5), key="cv.grid")
     st.caption(f"Step {last['step']} of {opts.get('steps', '?')}.")
 
 

@@ -2,21 +2,30 @@ import pandas as pd
 import streamlit as st
 
 from playground import figures, inspect_cnn, train
-from playground.attacks import predict
+from playground.attacks import prediction
 from playground.figures.conv import maps_figure
 from playground.ui.boot import ensure_navigation
-from playground.ui.inputs import image_model, input_image, memo, model_key
+from playground.ui.inputs import image_model, input_image, memo, model_changed, model_key
 from playground.ui.jobs import train_here
-from playground.ui.urlstate import Field, PageState
+from playground.ui.urlstate import Field, PageState, choice, number
 
 ensure_navigation()
 
 state = PageState("in", {
-    "image": Field(0, int, check=lambda v: v >= 0),
-    "dx": Field(0, int, check=lambda v: -4 <= v <= 4),
-    "dy": Field(0, int, check=lambda v: -4 <= v <= 4),
-    "angle": Field(0, int, check=lambda v: -180 <= v <= 180),
-    "scale": Field(1.0, float, check=lambda v: 0.5 <= v <= 1.5),
+    "image": number(0, 0),
+    "dx": number(0, -4, 4),
+    "dy": number(0, -4, 4),
+    "angle": number(0, -180, 180, step=5),
+    "scale": number(1.0, 0.5, 1.5, step=0.05),
+    "kernel_layer": number(0, 0),
+    "filter": number(0, 0),
+    "map_layer": number(0, 0),
+    "top_layer": number(0, 0),
+    "top_channel": number(0, 0),
+    "off_layer": number(0, 0),
+    "off_channels": Field([], parse=lambda t: [int(c) for c in t.split(",") if c], format=lambda v: ",".join(map(str, v)),
+                          check=lambda v: isinstance(v, list) and all(isinstance(c, int) and c >= 0 for c in v)),
+    "train_data": choice("digits", ("digits", "shapes")),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -29,6 +38,12 @@ st.caption("What a convolutional network has learned: its filters, what each lay
 record, dataset = image_model("in.model")
 model = record.model()
 conv_layers = inspect_cnn.conv_layer_indices(model)
+spatial = inspect_cnn.spatial_channels(model, dataset.input_shape)  # {layer: channels}
+if model_changed("in", record):  # layer numbers of the previous model must not stay on show
+    for name, first in (("kernel_layer", conv_layers), ("off_layer", conv_layers), ("map_layer", list(spatial)),
+                        ("top_layer", list(spatial))):
+        state[name] = first[0] if first else 0
+    state["filter"], state["top_channel"], state["off_channels"] = 0, 0, []
 if not conv_layers:
     st.info("This model has no convolution layers: pick a CNN, or train one below.")
 
@@ -40,14 +55,14 @@ def layer_name(index: int) -> str:
 # ---- Kernels ---------------------------------------------------------------------------------
 if conv_layers:
     st.subheader("Filters")
-    layer = st.selectbox("Convolution layer", conv_layers, format_func=layer_name, key="in.kernel_layer")
+    layer = state.selectbox("kernel_layer", "Convolution layer", options=conv_layers, format_func=layer_name)
     bank = inspect_cnn.kernels(model, layer)  # (out, in, k, k)
     if bank.shape[1] == 1:
         st.plotly_chart(maps_figure(bank[:, 0], [f"filter {i}" for i in range(len(bank))], columns=8),
                         key="in.fig.kernels")
         st.caption("Red weights add the pixel under them, blue ones subtract it; white is zero.")
     else:
-        which = st.number_input(f"Filter (0–{bank.shape[0] - 1})", 0, bank.shape[0] - 1, key="in.filter")
+        which = state.number_input("filter", f"Filter (0–{bank.shape[0] - 1})", high=bank.shape[0] - 1)
         st.plotly_chart(maps_figure(bank[which], [f"input channel {c}" for c in range(bank.shape[1])], columns=8),
                         key="in.fig.kernels")
         st.caption(f"A filter of layer {layer} has one slice per channel of the layer before it.")
@@ -56,58 +71,55 @@ if conv_layers:
 st.subheader("One image, layer by layer")
 left, right = st.columns([2, 3])
 with left:
-    x, label, caption = input_image(dataset, key="in.input", index_key=state.key("image"))
+    picked = input_image(dataset, key="in.input", state=state)
     st.caption("Move or turn the image and watch the prediction:")
     t1, t2 = st.columns(2)
-    t1.slider("Shift right", -4, 4, key=state.key("dx"))
-    t2.slider("Shift down", -4, 4, key=state.key("dy"))
-    t1.slider("Turn (degrees)", -180, 180, key=state.key("angle"), step=5)
-    t2.slider("Scale", 0.5, 1.5, key=state.key("scale"), step=0.05)
+    state.slider("dx", "Shift right", container=t1)
+    state.slider("dy", "Shift down", container=t2)
+    state.slider("angle", "Turn (degrees)", container=t1)
+    state.slider("scale", "Scale", container=t2)
+if spatial:
+    chosen = state.selectbox("map_layer", "Layer", options=list(spatial), format_func=layer_name)
+if picked is not None:
+    x, label, caption = picked
     moved = inspect_cnn.transform(x[0], shift=(state["dx"], state["dy"]), angle=state["angle"],
                                   scale=state["scale"])[None]
-with right:
-    predicted, confidence = (t.item() for t in predict(model, moved))
-    st.plotly_chart(figures.image_figure(moved[0].numpy(), title=caption), key="in.fig.input")
+    predicted, confidence = prediction(model, moved)
+    right.plotly_chart(figures.image_figure(moved[0].numpy(), title=caption), key="in.fig.input")
     verdict = "" if label is None else (" ✓" if predicted == label else f" ✗ (it is a {dataset.classes[label]})")
-    st.markdown(f"The network says **{dataset.classes[predicted]}** ({confidence:.0%} sure){verdict}.")
-
-outputs = inspect_cnn.feature_maps(model, moved)
-spatial = [o for o in outputs if o.output.ndim == 3]
-if spatial:
-    chosen = st.selectbox("Layer", [o.index for o in spatial], format_func=layer_name, key="in.map_layer")
-    maps = next(o for o in spatial if o.index == chosen).output
-    st.plotly_chart(maps_figure(maps[:32], [f"channel {c}" for c in range(min(len(maps), 32))], columns=8,
-                                signed=bool((maps < 0).any())), key="in.fig.maps")
-    if len(maps) > 32:
-        st.caption(f"The first 32 of {len(maps)} channels.")
-st.dataframe(pd.DataFrame([{"layer": layer_name(o.index), "output": figures.format_shape(list(o.output.shape)),
-                            **o.stats} for o in outputs]), hide_index=True, width="stretch",
-             column_config={"zero_fraction": st.column_config.NumberColumn("share of zeros", format="percent"),
-                            "mean": st.column_config.NumberColumn(format="%.3f"),
-                            "std": st.column_config.NumberColumn(format="%.3f"),
-                            "min": st.column_config.NumberColumn(format="%.3f"),
-                            "max": st.column_config.NumberColumn(format="%.3f")})
+    right.markdown(f"The network says **{dataset.classes[predicted]}** ({confidence:.0%} sure){verdict}.")
+    outputs = inspect_cnn.feature_maps(model, moved)
+    if spatial:
+        maps, signed = inspect_cnn.first_maps(outputs, chosen)
+        st.plotly_chart(maps_figure(maps, [f"channel {c}" for c in range(len(maps))], columns=8, signed=signed),
+                        key="in.fig.maps")
+        if spatial[chosen] > len(maps):
+            st.caption(f"The first {len(maps)} of {spatial[chosen]} channels.")
+    st.dataframe(pd.DataFrame([{"layer": layer_name(o.index), "output": figures.format_shape(list(o.output.shape)),
+                                **o.stats} for o in outputs]), hide_index=True, width="stretch",
+                 column_config={"zero_fraction": st.column_config.NumberColumn("share of zeros", format="percent"),
+                                **{c: st.column_config.NumberColumn(format="%.3f") for c in ("mean", "std", "min",
+                                                                                             "max")}})
 
 # ---- What excites a channel -----------------------------------------------------------------------
 if spatial:
     st.subheader("Which test images excite a channel most?")
     c1, c2 = st.columns(2)
-    top_layer = c1.selectbox("Layer", [o.index for o in spatial], format_func=layer_name, key="in.top_layer")
-    channels = next(o for o in spatial if o.index == top_layer).output.shape[0]
-    channel = c2.number_input(f"Channel (0–{channels - 1})", 0, channels - 1, key="in.top_channel")
+    top_layer = state.selectbox("top_layer", "Layer", options=list(spatial), format_func=layer_name, container=c1)
+    channel = state.number_input("top_channel", f"Channel (0–{spatial[top_layer] - 1})", high=spatial[top_layer] - 1,
+                                 container=c2)
     indices, values = memo(("top", *model_key(record), top_layer, channel),
                            lambda: inspect_cnn.top_activating(model, dataset, top_layer, channel, k=8))
-    images = dataset.x_test[indices].numpy()
     titles = [f"{dataset.classes[int(dataset.y_test[i])]} ({v:.2f})" for i, v in zip(indices, values)]
-    st.plotly_chart(figures.image_grid_figure(images, titles, columns=8), key="in.fig.top")
+    st.plotly_chart(figures.image_grid_figure(dataset.x_test[indices].numpy(), titles, columns=8), key="in.fig.top")
 
 # ---- Switching channels off ---------------------------------------------------------------------
 if conv_layers:
     st.subheader("Switch channels off")
     a1, a2 = st.columns([1, 3])
-    off_layer = a1.selectbox("Layer", conv_layers, format_func=layer_name, key="in.off_layer")
+    off_layer = state.selectbox("off_layer", "Layer", options=conv_layers, format_func=layer_name, container=a1)
     width = record.spec["layers"][off_layer]["out_channels"]
-    off = a2.multiselect("Channels to switch off", list(range(width)), key="in.off_channels")
+    off = state.multiselect("off_channels", "Channels to switch off", options=list(range(width)), container=a2)
     clean = memo(("acc", *model_key(record)), lambda: inspect_cnn.accuracy(model, dataset))
     after = memo(("ablate", *model_key(record), off_layer, tuple(off)),
                  lambda: inspect_cnn.accuracy(inspect_cnn.ablated(model, off_layer, off), dataset))
@@ -118,8 +130,7 @@ if conv_layers:
 
 # ---- Train one here ------------------------------------------------------------------------------
 with st.expander("Train a LeNet-5 here"):
-    which = st.radio("Data", ["digits", "shapes"], horizontal=True, key="in.train_data")
-
+    which = state.radio("train_data", "Data", horizontal=True)
     train_here("in", "lenet5", which, train.Config(epochs=10, lr=0.005, seed=0), name=f"LeNet-5 on {which}")
 
 state.save()

@@ -6,7 +6,7 @@ from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import image_model, memo, model_key
 from playground.ui.jobs import current_job, job_panel, start_job
-from playground.ui.urlstate import Field, PageState
+from playground.ui.urlstate import PageState, choice, number
 
 ensure_navigation()
 
@@ -14,11 +14,11 @@ SOFTMAX_SPEC = {"input_shape": [1, 8, 8], "layers": [{"type": "linear", "out_fea
 SOFTMAX_NAME = "softmax regression on digits"
 
 state = PageState("rob", {
-    "image": Field(0, int, check=lambda v: v >= 0),
-    "to": Field(-1, int, check=lambda v: -1 <= v <= 9),
-    "alpha": Field(0.0, float, check=lambda v: 0 <= v <= 1),
-    "epsilon": Field(0.1, float, check=lambda v: 0 < v <= 0.3),
-    "epochs": Field(3, int, check=lambda v: 1 <= v <= 20),
+    "image": number(0, 0),
+    "to": number(-1, -1, 9),  # -1: the runner-up class
+    "alpha": number(0.0, 0.0, 1.0, step=0.02),
+    "epsilon": choice(0.1, attacks.TRAINING_EPSILONS),
+    "epochs": number(3, 1, 20),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -56,28 +56,29 @@ else:
     model = linear.model()
     c1, c2, c3 = st.columns(3)
     count = len(digits.x_test)
-    index = c1.number_input(f"Test image (0–{count - 1})", 0, count - 1, key=state.key("image"))
+    index = state.number_input("image", f"Test image (0–{count - 1})", high=count - 1, container=c1)
     x, source = digits.x_test[index:index + 1], int(digits.y_test[index])
     second = int(attacks.runner_up(model, x)[0])
-    c2.selectbox("Push it towards", [-1, *range(10)], key=state.key("to"),
-                 format_func=lambda c: f"its runner-up class ({digits.classes[second]})" if c < 0
-                 else digits.classes[c])
-    c3.slider("How much (α)", 0.0, 1.0, key=state.key("alpha"), step=0.02)
+    state.selectbox("to", "Push it towards", container=c2,
+                    options=[-1, *range(len(digits.classes))],
+                    format_func=lambda c: "its runner-up class" if c < 0 else digits.classes[c])
+    state.slider("alpha", "How much (α)", container=c3)
     target = second if state["to"] < 0 else state["to"]
     if target == source:
         st.info("Pick a class other than the image's own.")
     else:
         fooled = attacks.fool_linear(model, x[0], source, target, state["alpha"])[None]
-        label, confidence = (t.item() for t in attacks.predict(model, fooled))
+        label, confidence = attacks.prediction(model, fooled)
         direction = attacks.linear_direction(model, source, target).numpy()
         st.plotly_chart(figures.adversarial_figure(
-            x[0].numpy(), (fooled - x)[0].numpy(), fooled[0].numpy(),
+            *attacks.triptych(x, fooled),
             labels=(f"test image: {digits.classes[source]}", "the change",
                     f"now: {digits.classes[label]} ({confidence:.0%})")),
             key="rob.linear")
         verdict = "still reads" if label == source else "now reads"
-        st.markdown(f"The classifier {verdict} **{digits.classes[label]}** ({confidence:.0%} sure); the largest "
-                    f"pixel change is {float((fooled - x).abs().max()):.3f}.")
+        st.markdown(f"Pushed towards **{digits.classes[target]}**. The classifier {verdict} "
+                    f"**{digits.classes[label]}** ({confidence:.0%} sure); the largest pixel change is "
+                    f"{attacks.change_size(x, fooled):.3f}.")
         st.caption("The direction itself, weights(target) − weights(true):")
         st.plotly_chart(figures.attribution_figure(x[0].numpy(), direction[0], signed=True, overlay=False,
                                                    title="weights(target) − weights(true)"),
@@ -89,8 +90,8 @@ st.markdown("Fine-tune a trained network on FGSM examples made on the fly, then 
             "grows.")
 record, dataset = image_model("rob.model", label="Network to harden")
 a1, a2 = st.columns(2)
-a1.select_slider("ε used while training", [0.02, 0.05, 0.1, 0.15, 0.2, 0.3], key=state.key("epsilon"))
-a2.number_input("Epochs", 1, 20, key=state.key("epochs"))
+state.select_slider("epsilon", "ε used while training", container=a1)
+state.number_input("epochs", "Epochs", container=a2)
 
 
 def harden() -> None:
@@ -127,7 +128,7 @@ if finished is not None and finished.trainer == "adversarial" and finished.statu
     original = session.runs().get(finished.options.get("source")) or next(
         (r for r in session.examples() if r.name == finished.options.get("source")), None)
     if hardened is not None and original is not None:
-        grid = [0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3]
+        grid = attacks.CURVE_EPSILONS
         with st.spinner("Attacking both networks…"):
             curves = memo(("rob.curves", *model_key(hardened)), lambda: {
                 f"{original.name}": attacks.accuracy_curve(original.model(), dataset, grid, "fgsm", n=300),

@@ -1,23 +1,32 @@
 import streamlit as st
 
 from playground import explain, figures, train
-from playground.attacks import predict
+from playground.attacks import prediction
 from playground.ui.boot import ensure_navigation
-from playground.ui.inputs import image_model, input_image, memo, model_key
+from playground.ui.inputs import image_key, image_model, input_image, memo, model_changed, model_key
 from playground.ui.jobs import train_here
-from playground.ui.urlstate import Field, PageState, bool_field
+from playground.ui.urlstate import Field, PageState, choice, flag, number
 
 ensure_navigation()
 
 DEFAULT_METHODS = ["saliency", "integrated_gradients", "smoothgrad", "guided_backprop", "grad_cam", "occlusion"]
+IG, SG = explain.METHODS["integrated_gradients"].options, explain.METHODS["smoothgrad"].options
 
 state = PageState("sal", {
-    "image": Field(0, int, check=lambda v: v >= 0),
-    "sign": Field("absolute", check=lambda v: v in explain.SIGNS),
-    "overlay": bool_field(True),
-    "random": bool_field(False),
+    "image": number(0, 0),
+    "target": number(-1, -1),  # -1: the predicted class
+    "sign": choice("absolute", explain.SIGNS),
+    "overlay": flag(True),
+    "random": flag(False),
     "methods": Field(DEFAULT_METHODS, parse=lambda text: text.split(","), format=",".join,
                      check=lambda v: all(m in explain.METHODS for m in v)),
+    "ig_baseline": choice(IG["baseline"], explain.BASELINES),
+    "ig_steps": number(IG["steps"], 4, 128),
+    "sg_samples": number(SG["samples"], 4, 64),
+    "sg_noise": number(SG["noise"], 0.0, 0.5, step=0.05),
+    "cam_layer": number(-1, -1),  # -1: the last convolution layer, Grad-CAM's own default
+    "occ_window": number(4, 1, 14),
+    "occ_stride": number(2, 1, 7),
 })
 for problem in state.restore():
     st.warning(problem)
@@ -30,83 +39,81 @@ st.caption("Which pixels did the network look at? Each method answers differentl
 left, right = st.columns([3, 2])
 with left:
     record, dataset = image_model("sal.model", prefer="shapes CNN")
-    model = record.model()
-    x, label, caption = input_image(dataset, key="sal.input", index_key=state.key("image"))
+    model, names = record.model(), dataset.classes
+    if model_changed("sal", record):  # no class name or layer of the previous model may stay on show
+        state["target"], state["cam_layer"] = -1, -1
+    picked = input_image(dataset, key="sal.input", state=state)
 with right:
-    predicted, confidence = (t.item() for t in predict(model, x))
-    names = dataset.classes
-    choices = ["predicted"] + list(range(len(names)))
-    target_choice = st.selectbox(
-        "Explain the score of class", choices, key="sal.target",
-        format_func=lambda c: f"the predicted class ({names[predicted]})" if c == "predicted" else names[c])
-    target = predicted if target_choice == "predicted" else int(target_choice)
-    st.plotly_chart(figures.image_figure(x[0].numpy(), title=f"{caption}"), key="sal.picture")
-    st.markdown(f"The network says **{names[predicted]}** ({confidence:.0%})"
-                + ("" if label is None else f"; the answer is **{names[label]}**."))
+    state.selectbox("target", "Explain the score of class", options=[-1, *range(len(names))],
+                    format_func=lambda c: "the predicted class" if c < 0 else names[c])
+    if picked is not None:
+        x, label, caption = picked
+        predicted, confidence = prediction(model, x)
+        target = predicted if state["target"] < 0 else state["target"]
+        st.plotly_chart(figures.image_figure(x[0].numpy(), title=caption), key="sal.picture")
+        st.markdown(f"The network says **{names[predicted]}** ({confidence:.0%})"
+                    + ("." if label is None else f"; the answer is **{names[label]}**."))
 
 # ---- Methods and their settings --------------------------------------------------------------
-st.pills("Methods", list(explain.METHODS), selection_mode="multi", key=state.key("methods"),
-         format_func=lambda m: explain.METHODS[m].label)
+state.pills("methods", "Methods", options=list(explain.METHODS), selection_mode="multi",
+            format_func=lambda m: explain.METHODS[m].label)
 chosen = [m for m in explain.METHODS if m in (state["methods"] or [])]
 c1, c2, c3 = st.columns(3)
-c1.radio("Show", explain.SIGNS, key=state.key("sign"), horizontal=True,
-         help="positive: pixels that raised the score; negative: pixels that lowered it; absolute: both.")
-c2.toggle("Overlay on the image", key=state.key("overlay"))
-c3.toggle("Sanity check: randomized weights", key=state.key("random"),
-          help="The same methods on a copy of the network with random weights. A map that hardly "
-               "changes shows the image, not what the network learned.")
+state.radio("sign", "Show", container=c1, horizontal=True,
+            help="positive: pixels that raised the score; negative: pixels that lowered it; absolute: both.")
+state.toggle("overlay", "Overlay on the image", container=c2)
+state.toggle("random", "Sanity check: randomized weights", container=c3,
+             help="The same methods on a copy of the network with random weights. A map that hardly "
+                  "changes shows the image, not what the network learned.")
 
-options: dict[str, dict] = {}
+side = min(dataset.input_shape[1:])
+conv = explain.conv_layers(model)
 with st.expander("Method settings"):
     o1, o2, o3, o4 = st.columns(4)
-    options["integrated_gradients"] = {
-        "baseline": o1.selectbox("Integrated Gradients: baseline", ["black", "blur", "noise", "mean"],
-                                 key="sal.ig_baseline"),
-        "steps": o1.slider("Integrated Gradients: steps", 4, 128, 32, key="sal.ig_steps")}
-    options["smoothgrad"] = {
-        "samples": o2.slider("SmoothGrad: noisy copies", 4, 64, 16, key="sal.sg_samples"),
-        "noise": o2.slider("SmoothGrad: noise", 0.0, 0.5, 0.15, 0.05, key="sal.sg_noise")}
-    conv = explain.conv_layers(model)
+    state.selectbox("ig_baseline", "Integrated Gradients: baseline", container=o1)
+    state.slider("ig_steps", "Integrated Gradients: steps", container=o1)
+    state.slider("sg_samples", "SmoothGrad: noisy copies", container=o2)
+    state.slider("sg_noise", "SmoothGrad: noise", container=o2)
     if conv:
-        options["grad_cam"] = {"layer": o3.selectbox(
-            "Grad-CAM: layer", conv, index=len(conv) - 1, key="sal.cam_layer",
-            format_func=lambda i: f"{i}: {record.spec['layers'][i]['type']}")}
-    side = min(dataset.input_shape[1:])
-    options["occlusion"] = {
-        "window": o4.slider("Occlusion: window", 1, max(2, side // 2), min(4, side // 2), key="sal.occ_window"),
-        "stride": o4.slider("Occlusion: stride", 1, max(2, side // 4), min(2, max(1, side // 4)), key="sal.occ_stride")}
-    options["deeplift"] = {"baseline": options["integrated_gradients"]["baseline"]}
+        state.selectbox("cam_layer", "Grad-CAM: layer", options=[-1, *conv], container=o3,
+                        format_func=lambda i: "the last convolution" if i < 0 else f"layer {i}")
+    state.slider("occ_window", "Occlusion: window", high=max(2, side // 2), container=o4)
+    state.slider("occ_stride", "Occlusion: stride", high=max(2, side // 4), container=o4)
+cam_layer = conv[-1] if conv and state["cam_layer"] < 0 else state["cam_layer"]
+ig = {"baseline": state["ig_baseline"], "steps": state["ig_steps"]}
+options = {"integrated_gradients": ig, "smoothgrad": {"samples": state["sg_samples"], "noise": state["sg_noise"]},
+           "grad_cam": {"layer": cam_layer}, "deeplift": {"baseline": state["ig_baseline"]},
+           "occlusion": {"window": state["occ_window"], "stride": state["occ_stride"]}}
 
 subject = explain.randomized(model, seed=0) if state["random"] else model
-maps, signed, problems = {}, {}, []
-for method in chosen:
-    settings = options.get(method, {})
-    key = ("sal", *model_key(record), state["random"], caption, float(x.sum()), target, method,
-           tuple(sorted(settings.items())))
-    try:
-        attributions = memo(key, lambda m=method, o=settings: explain.attribute(subject, x, target, m, **o))
-    except explain.ExplainError as e:
-        problems.append(f"**{explain.METHODS[method].label}**: {e}")
-        continue
-    maps[explain.METHODS[method].label] = explain.to_map(attributions, state["sign"])[0].numpy()
-    signed[explain.METHODS[method].label] = False
-for problem in problems:
-    st.warning(problem)
-if maps:
-    st.plotly_chart(figures.methods_figure(x[0].numpy(), maps, signed=signed, overlay=state["overlay"]),
-                    key="sal.maps")
+if picked is not None:
+    maps, problems = {}, []
+    for method in chosen:
+        settings, label_of = options.get(method, {}), explain.METHODS[method].label
+        key = ("sal", *model_key(record), state["random"], image_key(x), target, method,
+               state["sign"], tuple(sorted(settings.items())))
+        try:
+            maps[label_of] = memo(key, lambda m=method, o=settings: explain.attribution_map(
+                subject, x, target, m, state["sign"], **o))
+        except explain.ExplainError as e:
+            problems.append(f"**{label_of}**: {e}")
+    blank = [name for name, m in maps.items() if explain.is_blank(m)]
+    for problem in problems:
+        st.warning(problem)
+    if blank:
+        st.info(f"**{', '.join(blank)}**: zero everywhere for this image and class ({state['sign']} part), so "
+                "there is nothing to show. Grad-CAM keeps only regions that raise the score: try an earlier "
+                "layer, another class or another image.", icon=":material/info:")
+    if maps:
+        st.plotly_chart(figures.methods_figure(x[0].numpy(), maps, signed={k: False for k in maps},
+                                               overlay=state["overlay"]), key="sal.maps")
+    if "integrated_gradients" in chosen:
+        total, change = explain.integrated_gradients_sum(subject, x, target, **ig)
+        st.markdown(f"**Integrated Gradients adds up.** The attributions sum to **{total:.4f}**; the score of "
+                    f"{names[target]} changes by **{change:.4f}** from the baseline to this image "
+                    f"(gap {abs(total - change):.4f}; more steps make it smaller).")
 with st.expander("What the methods do"):
     st.markdown("\n".join(f"- **{m.label}**: {m.description} ({m.paper})" for m in explain.METHODS.values()))
-
-# ---- Integrated Gradients adds up ------------------------------------------------------------
-if "integrated_gradients" in chosen:
-    settings = options["integrated_gradients"]
-    base = explain.make_baseline(x, settings["baseline"])
-    attributions = explain.attribute(subject, x, target, "integrated_gradients", **settings)
-    total, change = (t.item() for t in explain.completeness(subject, x, target, attributions, base))
-    st.markdown(f"**Integrated Gradients adds up.** The attributions sum to **{total:.4f}**; the score of "
-                f"{names[target]} changes by **{change:.4f}** from the baseline to this image "
-                f"(gap {abs(total - change):.4f}; more steps make it smaller).")
 
 # ---- Measured localization (shapes) ----------------------------------------------------------
 st.subheader("Do the maps point at the object?")
@@ -130,7 +137,6 @@ else:
         st.dataframe(table, hide_index=True, column_config={
             c: st.column_config.NumberColumn(format="percent") for c in ("trained", "randomized", "uniform")})
 
-# ---- Train a shapes model here ---------------------------------------------------------------
 with st.expander("Train a model on shapes here"):
     st.caption("A small CNN (tiny_vgg) on generated shapes, in about half a minute. It joins this session's "
                "models and the picker above.")

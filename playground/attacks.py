@@ -27,10 +27,13 @@ from playground.registry import Registry
 from playground.supervised import predict, supervised_loop
 from playground.train import TrainingError, register_trainer
 
-__all__ = ["ATTACKS", "AdversarialOptions", "NORMS", "accuracy_curve", "fgsm", "fool_linear", "linear_direction",
-           "pgd", "predict", "register_attack"]
+__all__ = ["ATTACKS", "AdversarialOptions", "CURVE_EPSILONS", "NORMS", "TRAINING_EPSILONS", "accuracy_curve", "attack_image", "auto_step_size",
+           "change_size", "fgsm", "fool_linear", "linear_direction", "pgd", "predict", "prediction",
+           "register_attack"]
 
 NORMS = ("Linf", "L2")
+CURVE_EPSILONS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)  # the ε of an accuracy-against-ε curve, 0 = clean
+TRAINING_EPSILONS = (0.02, 0.05, 0.1, 0.15, 0.2, 0.3)  # the ε offered for adversarial training
 _CHUNK = 512  # examples attacked at once by `accuracy_curve` and the trainer's evaluation
 # Layers that leave a linear classifier linear: reshaping, dropout (the identity in eval mode), and
 # a softmax after the scores, which keeps their order.
@@ -302,3 +305,42 @@ def runner_up(model: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
     """The class each input (B, ...) scores second highest: the easiest one to push it into. (B,) long."""
     model.eval()
     return model(inputs).topk(2, dim=1).indices[:, 1]
+
+
+@torch.no_grad()
+def prediction(model: nn.Module, image: torch.Tensor) -> tuple[int, float]:
+    """The class one image (1, ...) is given and the model's probability for it, as plain numbers."""
+    label, confidence = predict(model, image)
+    return int(label[0]), float(confidence[0])
+
+
+def auto_step_size(epsilon: float, steps: int) -> float:
+    """A PGD step that can cross the whole ε-ball within `steps`: 2.5·ε / steps (Madry et al. use 2.5 too)."""
+    return 2.5 * epsilon / steps if epsilon else 0.01
+
+
+def attack_image(model: nn.Module, image: torch.Tensor, label: int, attack: str, epsilon: float, *, steps: int = 20,
+                 step_size: float = 0.0, norm: str = "Linf", target: int | None = None) -> torch.Tensor:
+    """One image (1, ...) attacked by name ("fgsm" or "pgd"); `step_size` 0 means `auto_step_size`.
+
+    FGSM ignores `steps`, `step_size`, `norm` and `target` (it is one untargeted L∞ step).
+    """
+    labels = torch.tensor([label])
+    if attack == "fgsm":
+        return fgsm(model, image, labels, epsilon)
+    step_size = step_size or auto_step_size(epsilon, steps)
+    return pgd(model, image, labels, epsilon, steps, step_size=step_size, target=target, norm=norm)
+
+
+def change_size(original: torch.Tensor, adversarial: torch.Tensor, norm: str = "Linf") -> float:
+    """How large the change from `original` to `adversarial` is in `norm`: its largest |δ| or its length."""
+    delta = (adversarial - original).detach().flatten()
+    if norm == "L2":
+        return float(delta.norm())
+    return float(delta.abs().max()) if delta.numel() else 0.0
+
+
+def triptych(original: torch.Tensor, adversarial: torch.Tensor):
+    """(original, change, adversarial) of one image (1, C, H, W) as NumPy arrays (C, H, W), for a figure."""
+    before, after = original.detach()[0].cpu(), adversarial.detach()[0].cpu()
+    return before.numpy(), (after - before).numpy(), after.numpy()

@@ -20,6 +20,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import torch
 from captum.attr import (
@@ -38,9 +39,9 @@ from torch.nn import functional as F
 from playground.layers import Unflatten
 from playground.registry import Registry
 
-__all__ = ["BASELINES", "METHODS", "SIGNS", "ExplainError", "MethodInfo", "attribute", "completeness",
-           "conv_layers", "localization", "make_baseline", "mask_share", "randomized", "register_method",
-           "to_map"]
+__all__ = ["BASELINES", "METHODS", "SIGNS", "ExplainError", "MethodInfo", "attribute", "attribution_map",
+           "completeness", "conv_layers", "integrated_gradients_sum", "is_blank", "localization", "make_baseline",
+           "mask_share", "randomized", "register_method", "to_map"]
 
 BASELINES = ("black", "blur", "noise", "mean")
 SIGNS = ("positive", "negative", "absolute")
@@ -512,3 +513,26 @@ def localization(model: nn.Module, dataset, methods: Sequence[str] | None = None
         row["uniform"] = float(masks.flatten(1).float().mean())
         rows.append(row)
     return pd.DataFrame(rows, columns=["method", "trained", "randomized", "uniform"])
+
+
+def attribution_map(model: nn.Module, image: torch.Tensor, target: int, method: str, sign: str,
+                    **options) -> np.ndarray:
+    """One image's heat map (H, W) as a NumPy array: `to_map(attribute(...), sign)` for image (1, C, H, W)."""
+    return to_map(attribute(model, image, target, method, **options), sign)[0].numpy()
+
+
+def is_blank(attribution_map: np.ndarray) -> bool:
+    """Whether a heat map is zero everywhere (e.g. Grad-CAM when no region raises the score): nothing to show."""
+    values = np.nan_to_num(np.asarray(attribution_map, dtype=float))
+    return not np.any(values)
+
+
+def integrated_gradients_sum(model: nn.Module, image: torch.Tensor, target: int, *, baseline: str = "black",
+                             steps: int = 32) -> tuple[float, float]:
+    """(Sum of Integrated Gradients' attributions, the score's change from `baseline`) for one image (1, C, H, W).
+
+    Completeness says the two agree up to the path integral's error, which shrinks with `steps`.
+    """
+    attributions = attribute(model, image, target, "integrated_gradients", baseline=baseline, steps=steps)
+    total, change = completeness(model, image, target, attributions, baseline)
+    return float(total[0]), float(change[0])

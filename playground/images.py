@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+import re
 
 import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
 MAX_PIXELS = 20_000_000  # refuse larger images before decoding them (decompression bombs)
+FORMATS = "PNG, JPEG, BMP or GIF"
 
 
 class ImageError(ValueError):
@@ -27,21 +29,29 @@ def image_from_pixels(pixels: np.ndarray, shape: tuple[int, int, int]) -> torch.
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
-def image_from_bytes(data: bytes, shape: tuple[int, int, int], *, invert: bool = False) -> tuple[torch.Tensor, str]:
+def image_from_bytes(data: bytes, shape: tuple[int, int, int], *, invert: bool = False,
+                     name: str = "This file") -> tuple[torch.Tensor, str]:
     """Decode `data` (PNG, JPEG, ...) into a float tensor `shape` = (C, H, W) with values in [0, 1].
 
     C = 1 gives greyscale, C = 3 RGB. The picture is resized to H×W (aspect ratio not kept);
     `invert` turns dark-on-light drawings into the light-on-dark style of digits and shapes.
-    Returns the tensor and a sentence saying what was done to the picture.
+    Only the header is read before the pixel count is checked against `MAX_PIXELS`, so a small file
+    that would unpack to gigabytes is refused unread. `name` (the file's name) goes into messages.
+    Returns the tensor and a sentence saying what was done to the picture; raises ImageError.
     """
     channels, height, width = shape
     try:
-        picture = Image.open(io.BytesIO(data))
-        if picture.width * picture.height > MAX_PIXELS:
-            raise ImageError(f"This image is too large ({picture.width}×{picture.height} pixels).")
+        picture = Image.open(io.BytesIO(data))  # reads the header only
+        _check_size(picture.width, picture.height, name)
         picture = picture.convert("L" if channels == 1 else "RGB")
-    except (UnidentifiedImageError, OSError) as e:
-        raise ImageError(f"This file could not be read as an image ({e}).") from None
+    except ImageError:
+        raise
+    except Image.DecompressionBombError as e:  # PIL's own, larger limit: its message holds the count
+        found = re.search(r"\((\d+) pixels\)", str(e))
+        count = f"{int(found.group(1)):,} pixels" if found else f"over {MAX_PIXELS:,} pixels"
+        raise ImageError(_too_large(name, count)) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+        raise ImageError(f"{name} is not a picture this page can read (it reads {FORMATS} files).") from None
     original = picture.size
     picture = picture.resize((width, height), Image.Resampling.LANCZOS)
     array = np.asarray(picture, dtype=np.float32) / 255.0
@@ -50,3 +60,13 @@ def image_from_bytes(data: bytes, shape: tuple[int, int, int], *, invert: bool =
         array = 1.0 - array
     note = f"Resized from {original[0]}×{original[1]} to {width}×{height}" + (", colours inverted." if invert else ".")
     return torch.from_numpy(np.ascontiguousarray(array)), note
+
+
+def _check_size(width: int, height: int, name: str) -> None:
+    if width * height > MAX_PIXELS:
+        raise ImageError(_too_large(name, f"{width:,}×{height:,} pixels"))
+
+
+def _too_large(name: str, size: str) -> str:
+    return (f"{name} is too large to open ({size}); pictures of up to {MAX_PIXELS:,} pixels are accepted. "
+            "Save a smaller copy and upload that.")

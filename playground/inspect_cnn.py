@@ -238,3 +238,18 @@ def invariance_curve(model: nn.Module, dataset, *, kind: str, values, n: int = 2
         labels, _ = predict(model, _transform_batch(x, **settings))
         rows.append({"value": float(value), "accuracy": float((labels == y).float().mean())})
     return pd.DataFrame(rows, columns=["value", "accuracy"])
+
+
+def spatial_channels(model: nn.Module, input_shape) -> dict[int, int]:
+    """The layers whose output is a stack of maps (C, H, W), each with its channel count: {index: C}.
+
+    Found by running one blank input (1, *input_shape) through the network, so no image is needed.
+    """
+    outputs = feature_maps(model, torch.zeros(1, *input_shape))
+    return {o.index: int(o.output.shape[0]) for o in outputs if o.output.ndim == 3}
+
+
+def first_maps(outputs: list[LayerOutput], index: int, limit: int = 32) -> tuple[np.ndarray, bool]:
+    """Layer `index`'s first `limit` maps from `feature_maps` (≤ limit, H, W) and whether any value is negative."""
+    maps = next(o for o in outputs if o.index == index).output
+    return maps[:limit], bool((maps < 0).any())

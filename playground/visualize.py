@@ -33,6 +33,10 @@ from playground.train import TrainingError, is_int, register_trainer
 
 __all__ = ["ClassImageOptions", "FoolingOptions", "channel_images_step", "class_images_step", "blur_images"]
 
+GOALS = ("classes", "channel", "fool")  # what the page can make pictures for
+STEP_SIZES = (0.01, 0.03, 0.05, 0.1, 0.3, 1.0)  # the page's choices of ascent step
+L2_PENALTIES = (0.0, 0.001, 0.01, 0.1)
+PAGE_LIMITS = {"steps": (10, 1000), "jitter": (0, 4), "blur": (0.0, 1.0)}  # what the page offers (the trainer takes more)
 _REPORT_EVERY = 10  # steps between pictures sent to the caller
 
 

@@ -44,6 +44,7 @@ _NO_METHODS = "No methods measured yet"
 _NO_ATTACKS = "No attacks run yet"
 _NO_STEPS = "No steps yet"
 _MARKER_LIMIT = 30  # below this many points a line also gets markers
+ZERO_MAP_NOTE = "zero everywhere:<br>nothing to show"  # drawn in place of an all-zero map
 
 
 # --- arrays ----------------------------------------------------------------------------------
@@ -263,7 +264,8 @@ def methods_figure(
     diverging colour axis "coloraxis" (−1..1), unsigned ones the sequential "coloraxis2"
     (0..1): one colour bar per sign type in use. The first subplot holds one `go.Image` of
     the image in its own colours; each method subplot holds a grayscale `go.Image` (with
-    `overlay`) and a `go.Heatmap`. `columns` panels per row.
+    `overlay`) and a `go.Heatmap`; a map that is zero everywhere gets no heatmap but the note
+    `ZERO_MAP_NOTE` in its panel. `columns` panels per row.
     """
     x = _as_image(image)
     missing = [name for name in maps if name not in signed]
@@ -279,6 +281,11 @@ def methods_figure(
         where = {"row": i // cols + 1, "col": i % cols + 1}
         if overlay:
             fig.add_trace(_image_trace(gray, hover=False), **where)
+        if _peak(_as_map(attribution_map, x)) == 0:
+            # A map of zeros would be drawn as one flat colour that reads as "everything equal": say it.
+            fig.add_annotation(text=ZERO_MAP_NOTE, x=0.5, y=0.5, xref="x domain", yref="y domain", showarrow=False,
+                               font={"size": small_font_size(large)}, bgcolor="rgba(255,255,255,0.85)", **where)
+            continue
         fig.add_trace(
             go.Heatmap(
                 z=normalize_map(_as_map(attribution_map, x)),
@@ -289,7 +296,7 @@ def methods_figure(
             ),
             **where,
         )
-    kinds = {bool(signed[name]) for name in maps}
+    kinds = {bool(signed[name]) for name, m in maps.items() if _peak(_as_map(m, x)) > 0}
     for kind in kinds:
         axis = _SIGNED_AXIS if kind else _UNSIGNED_AXIS
         fig.update_layout({axis: _shared_color_axis(kind, both=len(kinds) == 2, large=large)})
@@ -447,8 +454,8 @@ def adversarial_figure(
     darker). Unamplified, the colour range is ±1, the whole pixel range, which shows how
     small the change is; with `amplify` the perturbation is multiplied by
     `amplification_factor` k and " ×k" is appended to the middle title (pass "perturbation",
-    get "perturbation ×12"). Returns traces [Image, Heatmap, Image]; hovering the heatmap
-    shows the true, unamplified δ.
+    get "perturbation ×12"). The heatmap's colour bar is labelled in true pixel units (±1/k).
+    Returns traces [Image, Heatmap, Image]; hovering the heatmap shows the true, unamplified δ.
     """
     before, after = _as_image(original), _as_image(adversarial)
     delta = np.nan_to_num(_as_image(perturbation), nan=0.0)
@@ -472,7 +479,11 @@ def adversarial_figure(
             zmin=-1.0,
             zmax=1.0,
             zmid=0.0,
-            showscale=False,
+            # The bar reads in true pixel units: the colour range ±1 of the amplified change is ±1/k of δ.
+            colorbar={"thickness": _COLORBAR_THICKNESS, "outlinewidth": 0, "len": 0.8,
+                      "title": {"text": "change", "side": "right"},
+                      "tickvals": [-1, 0, 1], "ticktext": [f"−{1 / k:.3g}", "0", f"+{1 / k:.3g}"],
+                      "tickfont": {"size": small_font_size(large)}},
             hovertemplate=f"row %{{y}}, column %{{x}}<br>δ %{{customdata:+.3f}}{channels}<extra></extra>",
         ),
         row=1,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from collections.abc import Callable, Hashable
 from typing import Any
 
@@ -43,49 +45,75 @@ def image_model(key: str, *, label: str = "Model", prefer: str | None = None) ->
     return record, dataset
 
 
-def input_image(dataset, *, key: str, index_key: str) -> tuple[torch.Tensor, int | None, str]:
-    """One input (1, C, H, W): a test image by number, or an uploaded picture resized to fit.
+SOURCES = ("Test image", "Draw", "Upload a picture")
 
-    Returns the input, its true label (None for uploads) and a caption. `index_key` is the
-    session-state key of the test-image number (a URL-backed field of the page).
+
+def input_image(dataset, *, key: str, state, field: str = "image") -> tuple[torch.Tensor, int | None, str] | None:
+    """One input (1, C, H, W): a test image by number, a drawing, or an uploaded picture resized to fit.
+
+    Returns (input, its true label or None for drawings and uploads, a caption), or None, with a
+    message drawn, while nothing is drawn or uploaded yet, or the upload cannot be read. It never
+    stops the page: the page draws its other controls either way, so switching the input keeps them
+    (Streamlit forgets the state of any widget a run does not draw). `state[field]` is the page's
+    URL-backed test-image number.
     """
-    source = st.radio("Input", ["Test image", "Draw", "Upload a picture"], horizontal=True, key=f"{key}.source")
-    if source == "Test image":
+    source = st.radio("Input", SOURCES, horizontal=True, key=_sticky(f"{key}.source", SOURCES[0]))
+    if source == SOURCES[0]:
         count = len(dataset.x_test)
-        if st.session_state.get(index_key, 0) >= count:
-            st.session_state[index_key] = 0
-        index = st.number_input(f"Test image (0–{count - 1})", min_value=0, max_value=count - 1, step=1,
-                                key=index_key)
+        index = state.number_input(field, f"Test image (0–{count - 1})", low=0, high=count - 1)
         label = int(dataset.y_test[index])
         return dataset.x_test[index:index + 1], label, f"test image {index}: a {dataset.classes[label]}"
-    if source == "Draw":
+    if source == SOURCES[1]:
         return _drawn_image(dataset, key)
     upload = st.file_uploader("Picture (PNG or JPEG)", type=["png", "jpg", "jpeg", "bmp", "gif"],
                               key=f"{key}.upload")
-    invert = st.checkbox("Invert colours (for dark drawings on a light background)", key=f"{key}.invert")
+    invert = st.checkbox("Invert colours (for dark drawings on a light background)",
+                         key=_sticky(f"{key}.invert", False))
     if upload is None:
         st.info(f"Upload a picture; it is resized to {format_shape(dataset.input_shape)}.")
-        st.stop()
+        return None
     try:
-        x, note = image_from_bytes(upload.getvalue(), tuple(dataset.input_shape), invert=invert)
+        x, note = image_from_bytes(upload.getvalue(), tuple(dataset.input_shape), invert=invert,
+                                   name=f"“{upload.name}”")
     except ImageError as e:
-        st.error(str(e))
-        st.stop()
+        st.error(str(e), icon=":material/error:")
+        return None
     return x[None], None, f"{upload.name}. {note}"
 
 
-def _drawn_image(dataset, key: str) -> tuple[torch.Tensor, None, str]:
+def _sticky(key: str, default: Any) -> str:
+    """`key` for a widget the page may leave undrawn for a while: its value comes back when it returns."""
+    kept = f"_kept.{key}"
+    if key in st.session_state:
+        st.session_state[kept] = st.session_state[key]
+    else:
+        st.session_state[key] = st.session_state.get(kept, default)
+    return key
+
+
+def _drawn_image(dataset, key: str) -> tuple[torch.Tensor, None, str] | None:
     """A drawing in white on black, as the digits and shapes are, resized to the model's input."""
     from streamlit_drawable_canvas import st_canvas
 
-    stroke = st.slider("Pen width", 4, 40, 18, key=f"{key}.pen")
+    stroke = st.slider("Pen width", 4, 40, key=_sticky(f"{key}.pen", 18))
     drawing = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000", height=224,
                         width=224, drawing_mode="freedraw", key=f"{key}.canvas", return_image_data=True)
     if drawing.image_data is None or not drawing.image_data[..., :3].any():
         st.info("Draw in the black square.")
-        st.stop()
+        return None
     x = image_from_pixels(drawing.image_data, tuple(dataset.input_shape))
     return x[None], None, f"your drawing, resized to {format_shape(dataset.input_shape)}"
+
+
+def model_changed(key: str, record: RunRecord) -> bool:
+    """Whether `record` differs from the model this page (`key`) showed in its last run.
+
+    Pages reset the choices that name a model's classes then, so no label of the old model stays.
+    """
+    seen, now = f"_model_seen.{key}", record.name
+    changed = st.session_state.get(seen, now) != now
+    st.session_state[seen] = now
+    return changed
 
 
 def memo(key: Hashable, compute: Callable[[], Any]) -> Any:
@@ -96,6 +124,11 @@ def memo(key: Hashable, compute: Callable[[], Any]) -> Any:
             store.pop(next(iter(store)))
         store[key] = compute()
     return store[key]
+
+
+def image_key(image: torch.Tensor) -> str:
+    """A short fingerprint of an input's pixels, for `memo` keys (drawings share one caption)."""
+    return hashlib.sha1(image.detach().cpu().numpy().tobytes()).hexdigest()[:16]
 
 
 def model_key(record: RunRecord) -> tuple:
