@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 
 import numpy as np
 import torch
@@ -41,7 +42,9 @@ def image_from_bytes(data: bytes, shape: tuple[int, int, int], *, invert: bool =
     """
     channels, height, width = shape
     try:
-        picture = Image.open(io.BytesIO(data))  # reads the header only
+        with warnings.catch_warnings():  # PIL's own warning about a large picture: ours is the error below
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            picture = Image.open(io.BytesIO(data))  # reads the header only
         _check_size(picture.width, picture.height, name)
         picture = picture.convert("L" if channels == 1 else "RGB")
     except ImageError:
