@@ -340,3 +340,20 @@ def test_adversarial_training_refuses_a_bad_epsilon_and_ignores_notes(pool, lene
     assert "epsilon must be a number from 0 to 1" in bad.error
     assert noted.wait(30) == "done", noted.error
     assert noted.series("adversarial_accuracy")[-1]["epsilon"] == 0.1
+
+
+def test_change_size_is_the_largest_pixel_change_or_the_length_by_norm():
+    original = torch.zeros(1, 1, 2, 2)
+    changed = torch.tensor([[[[0.3, -0.4], [0.0, 0.0]]]])
+    assert attacks.change_size(original, changed, "Linf") == pytest.approx(0.4)
+    assert attacks.change_size(original, changed, "L2") == pytest.approx(0.5)  # √(0.09 + 0.16)
+
+
+def test_attack_image_by_name_matches_the_attacks_themselves(lenet):
+    _, model, digits = lenet
+    x, y = digits.x_test[:1], int(digits.y_test[0])
+    assert torch.equal(attacks.attack_image(model, x, y, "fgsm", 0.1), attacks.fgsm(model, x, torch.tensor([y]), 0.1))
+    auto = attacks.attack_image(model, x, y, "pgd", 0.2, steps=10, norm="L2")
+    by_hand = attacks.pgd(model, x, torch.tensor([y]), 0.2, 10, step_size=2.5 * 0.2 / 10, norm="L2")
+    assert torch.equal(auto, by_hand)
+    assert attacks.prediction(model, x) == (int(attacks.predict(model, x)[0][0]), float(attacks.predict(model, x)[1][0]))

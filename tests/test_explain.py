@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from captum.attr import DeepLift
@@ -352,3 +353,31 @@ def test_inputs_and_targets_of_the_wrong_shape_are_refused(examples, digits):
         explain.attribute(model, digits.x_test[:3], 10, "saliency")
     with pytest.raises(ExplainError, match="target -1 is not a class"):
         explain.attribute(model, digits.x_test[:3], torch.tensor([0, -1, 2]), "saliency")
+
+
+def test_grad_cam_is_zero_everywhere_for_81_of_359_digits_images_and_is_blank_says_so(examples):
+    # Grad-CAM keeps only the regions that raise the score (a ReLU on the weighted maps); at the
+    # LeNet-5's last convolution that leaves nothing for 81 of the 359 digits test images.
+    record = examples["digits LeNet-5"]
+    model, dataset = record.model(), record.load_dataset()
+    predicted = model(dataset.x_test).argmax(1)
+    maps = explain.to_map(explain.attribute(model, dataset.x_test, predicted, "grad_cam"), "absolute")
+    blank = [i for i in range(len(maps)) if explain.is_blank(maps[i].numpy())]
+    assert (len(blank), len(maps)) == (81, 359)
+    assert blank[:3] == [0, 2, 10]
+    assert bool((maps[blank].flatten(1).abs().max(1).values == 0).all())
+    assert not explain.is_blank(maps[1].numpy()) and float(maps[1].max()) > 0
+    one = explain.attribution_map(model, dataset.x_test[1:2], int(predicted[1]), "grad_cam", "absolute")
+    assert np.allclose(one, maps[1].numpy())
+
+
+def test_integrated_gradients_sum_is_completeness_on_one_image(examples):
+    record = examples["digits LeNet-5"]
+    model, dataset = record.model(), record.load_dataset()
+    x = dataset.x_test[:1]
+    total, change = explain.integrated_gradients_sum(model, x, 3, steps=64)
+    attributions = explain.attribute(model, x, 3, "integrated_gradients", steps=64)
+    with torch.no_grad():
+        reference = float(model(x)[0, 3] - model(torch.zeros_like(x))[0, 3])  # baseline: black
+    assert change == pytest.approx(reference, abs=1e-5)
+    assert total == pytest.approx(float(attributions.sum()), abs=1e-5)

@@ -322,3 +322,25 @@ def test_series_figure_plots_values_against_steps():
     assert fig.layout.yaxis.tickformat == ".0%" and fig.layout.title.text == "fooling"
     empty = series_figure([], [], y_title="confidence")
     assert _texts(empty) == ["No steps yet"]
+
+
+def test_an_all_zero_map_is_a_message_not_a_blank_heatmap():
+    from playground.figures.explain import ZERO_MAP_NOTE
+
+    image = np.zeros((1, 4, 4))
+    maps = {"Saliency": np.arange(16.0).reshape(4, 4), "Grad-CAM": np.zeros((4, 4))}
+    fig = methods_figure(image, maps, signed={"Saliency": False, "Grad-CAM": False}, overlay=False)
+    heatmaps = [t.name for t in fig.data if t.type == "heatmap"]
+    assert heatmaps == ["Saliency"]
+    notes = [a for a in fig.layout.annotations if a.text == ZERO_MAP_NOTE]
+    assert len(notes) == 1 and notes[0].xref == "x3 domain"  # the third panel: input, Saliency, Grad-CAM
+
+
+def test_the_change_panel_has_a_colour_bar_in_true_pixel_units():
+    original = np.zeros((1, 4, 4))
+    delta = np.full((1, 4, 4), 0.08)
+    fig = adversarial_figure(original, delta, original + delta, labels=("a", "change", "b"))
+    heatmap = next(t for t in fig.data if t.type == "heatmap")
+    assert heatmap.showscale is not False
+    assert list(heatmap.colorbar.ticktext) == ["−0.0833", "0", "+0.0833"]  # k = 12: the bar's ±1 is ±1/12
+    assert heatmap.colorbar.title.text == "change"

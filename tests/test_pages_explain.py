@@ -179,3 +179,12 @@ def test_a_missed_target_is_named_with_what_the_network_says_instead():
     missed = [w.value for w in at.warning if "was not reached" in w.value]
     assert missed and missed[0].startswith("**The target 5 was not reached**: the network now says **")
     assert not any("changed its mind" in e.value for e in at.error)
+
+
+@pytest.mark.parametrize("page", ["saliency", "class_visualization", "adversarial", "robustness", "inside_cnn"])
+def test_the_page_stays_thin(page):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "pages" / f"{page}.py").read_text()
+    assert len(text.splitlines()) <= 150
+    assert "import torch" not in text and "import numpy" not in text and "np." not in text
