@@ -1,8 +1,9 @@
 import streamlit as st
 
 from playground import attacks, explain, figures
-from playground.ui.boot import ensure_navigation
 from playground.attacks import prediction
+from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.inputs import image_key, image_model, input_image, memo, model_changed, model_key
 from playground.ui.urlstate import PageState, choice, number
 
@@ -64,10 +65,10 @@ if picked is not None:
     after, after_conf = prediction(model, adversarial)
     size = attacks.change_size(x, adversarial, norm)
     with right:
-        st.plotly_chart(figures.adversarial_figure(
-            *attacks.triptych(x, adversarial),
-            labels=(f"original: {names[before]} ({before_conf:.0%})", "the change",
-                    f"adversarial: {names[after]} ({after_conf:.0%})")), key="adv.triptych")
+        chart(figures.adversarial_figure(
+  *attacks.triptych(x, adversarial),
+  labels=(f"original: {names[before]} ({before_conf:.0%})", "the change",
+          f"adversarial: {names[after]} ({after_conf:.0%})")), key="adv.triptych")
         moved = (f"no pixel moved by more than {size:.3f}" if norm == "Linf"
                  else f"a change of length {size:.3f} (L2)")
         if target is not None and after != target:
@@ -82,8 +83,8 @@ if picked is not None:
         st.caption("Saliency (absolute gradient) of the predicted class, before and after:")
         maps = {f"before: {names[before]}": explain.attribution_map(model, x, before, "saliency", "absolute"),
                 f"after: {names[after]}": explain.attribution_map(model, adversarial, after, "saliency", "absolute")}
-        st.plotly_chart(figures.methods_figure(x[0].numpy(), maps, signed={k: False for k in maps}, columns=3),
-                        key="adv.saliency")
+        chart(figures.methods_figure(x[0].numpy(), maps, signed={k: False for k in maps}, columns=3),
+              key="adv.saliency")
 
 st.subheader("Accuracy against ε on the test set")
 st.caption("The same attack on the first 300 test images, for ε from 0 to 0.3. At ε = 0 it is the clean accuracy.")
@@ -102,5 +103,5 @@ st.button("Measure", key="adv.measure", on_click=measure)
 curves = st.session_state.get("_memo", {}).get(curve_key)
 if curves:
     clean = float(curves["FGSM"]["accuracy"].iloc[0])
-    st.plotly_chart(figures.accuracy_curve_figure(curves, clean_accuracy=clean), key="adv.curve")
+    chart(figures.accuracy_curve_figure(curves, clean_accuracy=clean), key="adv.curve")
 state.save()

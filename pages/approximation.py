@@ -3,6 +3,7 @@ import streamlit as st
 from playground import approximation
 from playground.figures.basics import approximation_error_figure, approximation_figure, number
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.inputs import memo
 from playground.ui.urlstate import Field, PageState, choice, flag
 from playground.ui.urlstate import number as number_field
@@ -58,12 +59,12 @@ state.toggle("units", "Show each unit's contribution",
 fit = fits[state["n"]]
 curves = approximation.fit_curves(fit, target)
 left, right = st.columns([3, 2])
-left.plotly_chart(approximation_figure(curves["x"], curves["target"], curves["contributions"], curves["prediction"],
-                                       n=fit.n, show_units=state["units"]), key="apx.fig.fit")
+chart(approximation_figure(curves["x"], curves["target"], curves["contributions"], curves["prediction"],
+                           n=fit.n, show_units=state["units"]), key="apx.fig.fit", container=left)
 with right:
     st.metric(f"Error with {fit.n} units (root-mean-square)", number(fit.rmse))
     errors = [fits[n].rmse for n in approximation.SIZES]
-    st.plotly_chart(approximation_error_figure(approximation.SIZES, errors, selected=fit.n), key="apx.fig.error")
+    chart(approximation_error_figure(approximation.SIZES, errors, selected=fit.n), key="apx.fig.error")
     st.caption("Each doubling of the hidden layer gives the fit more shapes to work with. Every network is "
                f"trained on {approximation.POINTS} points of [{lo:g}, {hi:g}]; the error is measured on them.")
 st.markdown("**Try:** the sine with 2 units cannot follow its three waves; with 8 it can. The absolute value "

@@ -9,6 +9,7 @@ from playground.layers import SpecError
 from playground.ui import session
 from playground.ui.autoencoder_job import JOB  # the session's autoencoder; the Latent map page reads it too
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.jobs import current_job, job_panel, start_job
 from playground.ui.urlstate import PageState, choice, number
 
@@ -106,7 +107,7 @@ if st.session_state.get("ae.error"):
 # ---- Live ----------------------------------------------------------------------------------------
 def show(job) -> None:
     history = job.history
-    st.plotly_chart(autoencoder_curves_figure(history), key="ae.fig.curves")
+    chart(autoencoder_curves_figure(history), key="ae.fig.curves")
     if not history.empty:
         last = history.iloc[-1]
         m1, m2, m3 = st.columns(3)
@@ -121,9 +122,9 @@ def show(job) -> None:
     if strips:
         strip = strips[-1]
         first_row = "noisy input" if job.options.get("kind") == "denoising" else "test input"
-        st.plotly_chart(reconstruction_figure(strip["inputs"], strip["outputs"],
-                                              titles=(first_row, f"reconstruction after epoch {strip['epoch']}")),
-                        key="ae.fig.strip")
+        chart(reconstruction_figure(strip["inputs"], strip["outputs"],
+                                    titles=(first_row, f"reconstruction after epoch {strip['epoch']}")),
+              key="ae.fig.strip")
 
 
 job = current_job(JOB)

@@ -4,6 +4,7 @@ import streamlit as st
 from playground import backprop
 from playground.figures.basics import graph_figure, number
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.inputs import memo
 from playground.ui.urlstate import Field, PageState, choice, json_field
 from playground.ui.urlstate import number as number_field
@@ -123,8 +124,8 @@ info.markdown(f"**Step {position} of {last}**")
 
 current = graph.steps[position - 2] if position >= 2 else None
 layout = memo(("bp.layout", state["expression"]), lambda: backprop.graph_layout(graph))
-st.plotly_chart(graph_figure(graph, layout, known=graph.grads_after(position), current=current),
-                key="bp.fig.graph")
+chart(graph_figure(graph, layout, known=graph.grads_after(position), current=current),
+      key="bp.fig.graph")
 st.info(backprop.explain_position(graph, position, number=number))
 if position == last and graph.steps:
     st.success(f"Done: every input now holds ∂{backprop.node_name(graph, graph.output)}/∂input. A whole network's "

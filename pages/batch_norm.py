@@ -11,6 +11,7 @@ from playground.models import build
 from playground.regularization import Variant
 from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.urlstate import PageState, choice, number
 
 ensure_navigation()
@@ -74,8 +75,8 @@ def show_training(job) -> None:
         label = f"Validation accuracy, {name}"
         column.metric(label, shown[label], help=f"after epoch {int(table['epoch'].iloc[-1])}")
     left, right = st.columns(2)
-    left.plotly_chart(variant_curves_figure(tables, metric="acc"), key="bn.fig.accuracy")
-    right.plotly_chart(variant_curves_figure(tables, metric="loss"), key="bn.fig.loss")
+    chart(variant_curves_figure(tables, metric="acc"), key="bn.fig.accuracy", container=left)
+    chart(variant_curves_figure(tables, metric="loss"), key="bn.fig.loss", container=right)
 
 
 jobs.job_panel(JOB, show_training, live=jobs.variants_board(
@@ -96,7 +97,7 @@ batch = digits.x_test[:128]
 st.markdown("**Before and after normalization** (a batch of 128 test digits, train mode): each layer's values "
             "come in with their own centre and spread and leave centred on 0 with spread about 1, then are "
             "scaled and shifted by the layer's two learned numbers.")
-st.plotly_chart(before_after_figure(batchnorm.normalization_values(model, batch)), key="bn.fig.before_after")
+chart(before_after_figure(batchnorm.normalization_values(model, batch)), key="bn.fig.before_after")
 
 st.markdown("**Train mode vs eval mode.** In training, a batch-norm layer uses the mean and variance of the batch "
             "in front of it and updates running averages of them. In eval mode it uses those running averages, "
@@ -105,7 +106,7 @@ if state["layer"] > count:  # fewer layers than the link or the last run asked f
     state["layer"] = count
 state.slider("layer", "Batch-norm layer", high=count)
 stats = batchnorm.batch_statistics(model, batch, layer=state["layer"])
-st.plotly_chart(running_statistics_figure(stats), key="bn.fig.running")
+chart(running_statistics_figure(stats), key="bn.fig.running")
 gap = batchnorm.mean_gap(stats)
 st.caption(f"Layer {state['layer']}: on average a unit's batch mean is {gap:.3g} away from its running mean "
            "(first 16 units drawn).")
@@ -114,7 +115,7 @@ total = len(digits.x_test)
 state.number_input("example", f"Test digit (0–{total - 1})", high=total - 1)
 example = state["example"]
 outputs = batchnorm.mode_outputs(model, digits.x_test[example], digits.x_test[200:231], digits.x_test[300:331])
-st.plotly_chart(mode_outputs_figure(outputs, digits.classes), key="bn.fig.modes")
+chart(mode_outputs_figure(outputs, digits.classes), key="bn.fig.modes")
 spread = outputs.batch_effect
 st.caption(f"Test digit {example} is a {digits.classes[int(digits.y_test[example])]}. In train mode its predicted "
            f"probabilities change by up to {spread:.1%} when its 31 batch-mates change; in eval mode they are fixed.")

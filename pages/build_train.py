@@ -6,6 +6,7 @@ from playground.settings import get_settings
 from playground.sweep import BATCH_SIZES, LEARNING_RATES
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.jobs import train_buttons
 from playground.ui.layer_editor import LayerEditor, layer_help, preset_layers
 from playground.ui.model_upload import save_and_load
@@ -75,7 +76,7 @@ if table:
                 f"{'classes' if dataset.task == 'classification' else 'target'}")
     if too_big:
         st.error(too_big, icon="⚠️")
-    st.plotly_chart(figures.network_figure(table, input_shape=list(dataset.input_shape)), key="bt.diagram")
+    chart(figures.network_figure(table, input_shape=list(dataset.input_shape)), key="bt.diagram")
 if spec is not None:
     state["layers"] = spec["layers"]
 trainable = spec is not None and not too_big

@@ -2,6 +2,7 @@ import streamlit as st
 
 from playground import explain, figures, train, visualize
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.inputs import image_model, model_changed
 from playground.ui.jobs import job_panel, start_job
 from playground.ui.urlstate import Field, PageState, choice, number
@@ -98,17 +99,17 @@ def show(job) -> None:
         target = job_names[opts.get("target", 0)]
         confidence = [f["confidence"] for f in frames]
         left, right = st.columns([1, 2])
-        left.plotly_chart(figures.image_grid_figure(
-            last["images"], [f"{target}: {confidence[-1]:.1%} sure (step {last['step']})"], columns=1),
-            key="cv.fool_image")
-        right.plotly_chart(figures.series_figure([f["step"] for f in frames], confidence,
-                                                 y_title=f"confidence it is {target}"), key="cv.fool_curve")
+        chart(figures.image_grid_figure(
+last["images"], [f"{target}: {confidence[-1]:.1%} sure (step {last['step']})"], columns=1),
+key="cv.fool_image", container=left)
+        chart(figures.series_figure([f["step"] for f in frames], confidence,
+                                    y_title=f"confidence it is {target}"), key="cv.fool_curve", container=right)
         return
     if "channel" in opts and opts.get("layer") is not None:
         titles = [f"layer {opts['layer']}, channel {opts['channel']}"]
     else:
         titles = [f"{job_names[c]} (score {s:.1f})" for c, s in zip(opts.get("classes", []), last["scores"])]
-    st.plotly_chart(figures.image_grid_figure(last["images"], titles, columns=5), key="cv.grid")
+    chart(figures.image_grid_figure(last["images"], titles, columns=5), key="cv.grid")
     st.caption(f"Step {last['step']} of {opts.get('steps', '?')}.")
 
 

@@ -7,6 +7,7 @@ from playground.settings import get_settings
 from playground.sweep import LOG_SCALE, SWEEPABLE, sweep_configs
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.jobs import launch_sweep
 from playground.ui.results import show_runs_table
 from playground.ui.urlstate import PageState, choice, json_field
@@ -40,7 +41,7 @@ if records:
     chosen = st.multiselect("Runs", list(records), default=list(records)[-6:], key="cmp.runs",
                             format_func=lambda n: f"{records[n].page or 'uploaded'}: {n}")
     metric = state.radio("metric", "Show", format_func=METRICS.get, horizontal=True)
-    st.plotly_chart(runs_figure({n: records[n].history for n in chosen}, metric=metric), key="cmp.fig.runs")
+    chart(runs_figure({n: records[n].history for n in chosen}, metric=metric), key="cmp.fig.runs")
     show_runs_table(chosen)
 else:
     st.info("No runs yet: train on Build & Train or any Training lab page, or start a sweep below.")
@@ -100,10 +101,10 @@ if sweep is not None:
         finished = [(v, r) for v, r in done if r.status == "done"]
         if finished:
             metric = "val_acc" if session.dataset_info(sweep["dataset"]).task == "classification" else "val_loss"
-            st.plotly_chart(sweep_figure([v for v, _ in finished], [r.final[metric] for _, r in finished],
-                                         setting=sweep["setting"], metric=metric,
-                                         log_x=sweep["setting"] in LOG_SCALE and min(v for v, _ in finished) > 0),
-                            key="cmp.fig.sweep")
+            chart(sweep_figure([v for v, _ in finished], [r.final[metric] for _, r in finished],
+                               setting=sweep["setting"], metric=metric,
+                               log_x=sweep["setting"] in LOG_SCALE and min(v for v, _ in finished) > 0),
+                  key="cmp.fig.sweep")
         if busy and not (sweep["pending"] or any(r.active for r in runs.values())):
             st.rerun()
 

@@ -3,6 +3,7 @@ import streamlit as st
 from playground import conv
 from playground.figures.conv import grid_figure, maps_figure, step_figure
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.stepper import grid_editor, step_through
 from playground.ui.urlstate import PageState, choice, flag, number
 
@@ -65,7 +66,7 @@ with right:
     else:
         kernel = conv.KERNELS[kernel_name]
         st.caption(conv.KERNEL_DESCRIPTIONS[kernel_name])
-        st.plotly_chart(grid_figure(kernel, title="kernel", signed=None), key="cx.fig.kernel")
+        chart(grid_figure(kernel, title="kernel", signed=None), key="cx.fig.kernel")
 
 # ---- Settings and the output size ------------------------------------------------------------
 s1, s2, s3, s4, s5 = st.columns(5)
@@ -96,24 +97,24 @@ if walk is not None:
                       "output is a single number.")
     step = walk.steps[at - 1]
     c1, c2 = st.columns(2)
-    c1.plotly_chart(grid_figure(walk.padded, title="input (with padding)", window=walk.window(at)),
-                    key="cx.fig.input")
-    c2.plotly_chart(grid_figure(walk.output, title="output so far", signed=None, blank=walk.not_yet(at)),
-                    key="cx.fig.partial")
-    st.plotly_chart(step_figure(step.window, walk.kernel, step.products, step.total), key="cx.fig.step")
+    chart(grid_figure(walk.padded, title="input (with padding)", window=walk.window(at)),
+          key="cx.fig.input", container=c1)
+    chart(grid_figure(walk.output, title="output so far", signed=None, blank=walk.not_yet(at)),
+          key="cx.fig.partial", container=c2)
+    chart(step_figure(step.window, walk.kernel, step.products, step.total), key="cx.fig.step")
     st.markdown(f"Position {at} of {count}: output row {step.row}, column {step.col} = "
                 f"**{step.total:,g}**, the sum of the {step.products.size} products.")
     st.subheader("The whole output")
-    st.plotly_chart(grid_figure(walk.output, title=f"output {walk.output.shape[0]}×{walk.output.shape[1]}",
-                                signed=None), key="cx.fig.output")
+    chart(grid_figure(walk.output, title=f"output {walk.output.shape[0]}×{walk.output.shape[1]}",
+                      signed=None), key="cx.fig.output")
 
     # ---- Colour images: channels add up; a bank of filters -------------------------------------
     if image.ndim == 3:
         st.subheader("Three channels, one filter")
         st.caption("On a colour image the kernel has one slice per channel; each slice filters its own channel "
                    "and the three results are added into one output map.")
-        st.plotly_chart(maps_figure(conv.channel_maps(image, kernel, **settings), ["red", "green", "blue", "sum"]),
-                        key="cx.fig.channels")
+        chart(maps_figure(conv.channel_maps(image, kernel, **settings), ["red", "green", "blue", "sum"]),
+              key="cx.fig.channels")
     st.subheader("A bank of filters")
     bank_names = st.multiselect("Filters", list(conv.KERNELS), default=list(conv.KERNELS)[:4], key="cx.bank",
                                 max_selections=8)
@@ -121,7 +122,7 @@ if walk is not None:
         try:
             maps = conv.bank_maps(image, bank_names, **settings)
             st.caption(f"{len(bank_names)} filters make {len(bank_names)} output channels, one map each.")
-            st.plotly_chart(maps_figure(maps, bank_names), key="cx.fig.bank_maps")
+            chart(maps_figure(maps, bank_names), key="cx.fig.bank_maps")
         except ValueError as e:
             st.error(f"The bank: {e}", icon=":material/block:")
 

@@ -11,6 +11,7 @@ from playground.models import build
 from playground.regularization import Variant
 from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.urlstate import PageState, choice, number
 
 ensure_navigation()
@@ -70,8 +71,8 @@ def show_training(job) -> None:
     for column, (label, text) in zip(columns, gaps(tables).items()):
         column.metric(label, text, help="the gap between seen and new examples, over the last 5 epochs")
     left, right = st.columns(2)
-    left.plotly_chart(variant_curves_figure(tables, metric="acc"), key="do.fig.accuracy")
-    right.plotly_chart(variant_curves_figure(tables, metric="loss"), key="do.fig.loss")
+    chart(variant_curves_figure(tables, metric="acc"), key="do.fig.accuracy", container=left)
+    chart(variant_curves_figure(tables, metric="loss"), key="do.fig.loss", container=right)
 
 
 jobs.job_panel(JOB, show_training, live=jobs.variants_board(
@@ -83,7 +84,7 @@ st.caption("Dashed lines: training set (measured with every unit on); solid: val
 trained = jobs.variant_models(JOB)
 if trained:
     grids = {name: dropout.probability_grid(model) for name, model in trained.items()}
-    st.plotly_chart(boundaries_figure(grids, data.x_train.numpy(), data.y_train.numpy()), key="do.fig.boundaries")
+    chart(boundaries_figure(grids, data.x_train.numpy(), data.y_train.numpy()), key="do.fig.boundaries")
     st.caption("What each network learned: without dropout the boundary bends around single noisy points.")
 
 # ---- One input, one mask ----------------------------------------------------------------------
@@ -109,7 +110,7 @@ masks = dropout.dropout_masks(model, point, seed=st.session_state["do.mask_seed"
 off, units = dropout.switched_off(masks)
 st.markdown(f"Point ({point[0]:.2f}, {point[1]:.2f}), mask number {st.session_state['do.mask_seed'] + 1}: "
             f"**{off} of {units}** hidden units switched off (p = {state['p']}).")
-st.plotly_chart(dropout_mask_figure(masks), key="do.fig.mask")
+chart(dropout_mask_figure(masks), key="do.fig.mask")
 
 # ---- Dropout as averaging ---------------------------------------------------------------------
 st.subheader("Dropout as averaging many networks")
@@ -123,5 +124,5 @@ a1, a2 = st.columns(2)
 a1.metric("Spread of P(orange) over the passes", f"±{averaging.spread[1]:.1%}", help="standard deviation")
 a2.metric("Mean of the passes vs eval mode", f"{averaging.difference:.1%} apart",
           help="largest difference over the classes")
-st.plotly_chart(averaging_figure(averaging, data.classes), key="do.fig.averaging")
+chart(averaging_figure(averaging, data.classes), key="do.fig.averaging")
 state.save()

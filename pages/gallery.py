@@ -3,6 +3,7 @@ import streamlit as st
 
 from playground import figures, gallery
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.urlstate import PageState, choice
 
 ensure_navigation()
@@ -38,8 +39,8 @@ if architecture.note:
     st.info(architecture.note, icon=":material/info:")
 st.caption(f"Paper: {architecture.paper}")
 
-st.plotly_chart(figures.network_figure(gallery.diagram_rows(name), input_shape=list(architecture.spec["input_shape"]),
-                                       stagger=True), key="gal.fig.diagram")
+chart(figures.network_figure(gallery.diagram_rows(name), input_shape=list(architecture.spec["input_shape"]),
+                             stagger=True), key="gal.fig.diagram")
 st.caption("Each box includes the activation (and batch norm) that follows it; hover over a box for its details.")
 table = pd.DataFrame({
     "layer": ["  " * r["depth"] + r["path"] for r in rows],

@@ -9,6 +9,7 @@ from playground.figures.training_lab import (
 )
 from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.urlstate import PageState, choice, number
 
 ensure_navigation()
@@ -66,14 +67,14 @@ m3.metric("Gradient norm, first layer ÷ output layer",
           f"{gradient_ratio:.2g}" if gradient_ratio == gradient_ratio else "—")
 
 left, right = st.columns(2)
-left.plotly_chart(layer_distributions_figure(initialization.activation_values(model, x),
-                                             title="Activations, layer by layer", value_title="activation"),
-                  key="init.fig.activations")
-right.plotly_chart(layer_distributions_figure(initialization.gradient_values(model, x, y),
-                                              title="Weight gradients, layer by layer", value_title="gradient"),
-                   key="init.fig.gradients")
-st.plotly_chart(layer_norms_figure(table, column="grad_norm", title="Gradient norm of each layer's weights"),
-                key="init.fig.norms")
+chart(layer_distributions_figure(initialization.activation_values(model, x),
+                                 title="Activations, layer by layer", value_title="activation"),
+      key="init.fig.activations", container=left)
+chart(layer_distributions_figure(initialization.gradient_values(model, x, y),
+                                 title="Weight gradients, layer by layer", value_title="gradient"),
+      key="init.fig.gradients", container=right)
+chart(layer_norms_figure(table, column="grad_norm", title="Gradient norm of each layer's weights"),
+      key="init.fig.norms")
 st.dataframe(table, hide_index=True, width="stretch", column_config={
     "saturated": st.column_config.NumberColumn("saturated or dead", format="percent"),
     "weight_std": st.column_config.NumberColumn(format="%.3g"), **SCIENTIFIC})
@@ -124,15 +125,15 @@ def show_training(job) -> None:
     s2.metric("Validation accuracy then", f"{row['val_acc'].iloc[0]:.0%}" if len(row) else "—")
     s3.metric("Gradient norm, first layer then", f"{table['grad_norm'].iloc[0]:.2g}")
     a, b = st.columns(2)
-    a.plotly_chart(layer_distributions_figure(snap["activations"], title=f"Activations after epoch {snap['epoch']}",
-                                              value_title="activation"), key="init.fig.train.activations")
-    b.plotly_chart(layer_distributions_figure(snap["gradients"], title=f"Weight gradients after epoch {snap['epoch']}",
-                                              value_title="gradient"), key="init.fig.train.gradients")
+    chart(layer_distributions_figure(snap["activations"], title=f"Activations after epoch {snap['epoch']}",
+                                     value_title="activation"), key="init.fig.train.activations", container=a)
+    chart(layer_distributions_figure(snap["gradients"], title=f"Weight gradients after epoch {snap['epoch']}",
+                                     value_title="gradient"), key="init.fig.train.gradients", container=b)
     c, d = st.columns(2)
-    c.plotly_chart(norms_over_training_figure(initialization.norms_over_training(snapshots),
-                                              title="Each layer's gradient norm, epoch by epoch",
-                                              current=snap["epoch"]), key="init.fig.train.norms")
-    d.plotly_chart(figures.curves_figure(history), key="init.fig.train.curves")
+    chart(norms_over_training_figure(initialization.norms_over_training(snapshots),
+                                     title="Each layer's gradient norm, epoch by epoch",
+                                     current=snap["epoch"]), key="init.fig.train.norms", container=c)
+    chart(figures.curves_figure(history), key="init.fig.train.curves", container=d)
 
 
 jobs.job_panel(JOB, show_training)

@@ -5,6 +5,7 @@ from playground import figures, inspect_cnn, train
 from playground.attacks import prediction
 from playground.figures.conv import maps_figure
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.inputs import image_model, input_image, memo, model_changed, model_key
 from playground.ui.jobs import train_here
 from playground.ui.urlstate import Field, PageState, choice, number
@@ -58,13 +59,13 @@ if conv_layers:
     layer = state.selectbox("kernel_layer", "Convolution layer", options=conv_layers, format_func=layer_name)
     bank = inspect_cnn.kernels(model, layer)  # (out, in, k, k)
     if bank.shape[1] == 1:
-        st.plotly_chart(maps_figure(bank[:, 0], [f"filter {i}" for i in range(len(bank))], columns=8),
-                        key="in.fig.kernels")
+        chart(maps_figure(bank[:, 0], [f"filter {i}" for i in range(len(bank))], columns=8),
+              key="in.fig.kernels")
         st.caption("Red weights add the pixel under them, blue ones subtract it; white is zero.")
     else:
         which = state.number_input("filter", f"Filter (0–{bank.shape[0] - 1})", high=bank.shape[0] - 1)
-        st.plotly_chart(maps_figure(bank[which], [f"input channel {c}" for c in range(bank.shape[1])], columns=8),
-                        key="in.fig.kernels")
+        chart(maps_figure(bank[which], [f"input channel {c}" for c in range(bank.shape[1])], columns=8),
+              key="in.fig.kernels")
         st.caption(f"A filter of layer {layer} has one slice per channel of the layer before it.")
 
 # ---- One image through the network -------------------------------------------------------------
@@ -85,14 +86,14 @@ if picked is not None:
     moved = inspect_cnn.transform(x[0], shift=(state["dx"], state["dy"]), angle=state["angle"],
                                   scale=state["scale"])[None]
     predicted, confidence = prediction(model, moved)
-    right.plotly_chart(figures.image_figure(moved[0].numpy(), title=caption), key="in.fig.input")
+    chart(figures.image_figure(moved[0].numpy(), title=caption), key="in.fig.input", container=right)
     verdict = "" if label is None else (" ✓" if predicted == label else f" ✗ (it is a {dataset.classes[label]})")
     right.markdown(f"The network says **{dataset.classes[predicted]}** ({confidence:.0%} sure){verdict}.")
     outputs = inspect_cnn.feature_maps(model, moved)
     if spatial:
         maps, signed = inspect_cnn.first_maps(outputs, chosen)
-        st.plotly_chart(maps_figure(maps, [f"channel {c}" for c in range(len(maps))], columns=8, signed=signed),
-                        key="in.fig.maps")
+        chart(maps_figure(maps, [f"channel {c}" for c in range(len(maps))], columns=8, signed=signed),
+              key="in.fig.maps")
         if spatial[chosen] > len(maps):
             st.caption(f"The first {len(maps)} of {spatial[chosen]} channels.")
     st.dataframe(pd.DataFrame([{"layer": layer_name(o.index), "output": figures.format_shape(list(o.output.shape)),
@@ -111,7 +112,7 @@ if spatial:
     indices, values = memo(("top", *model_key(record), top_layer, channel),
                            lambda: inspect_cnn.top_activating(model, dataset, top_layer, channel, k=8))
     titles = [f"{dataset.classes[int(dataset.y_test[i])]} ({v:.2f})" for i, v in zip(indices, values)]
-    st.plotly_chart(figures.image_grid_figure(dataset.x_test[indices].numpy(), titles, columns=8), key="in.fig.top")
+    chart(figures.image_grid_figure(dataset.x_test[indices].numpy(), titles, columns=8), key="in.fig.top")
 
 # ---- Switching channels off ---------------------------------------------------------------------
 if conv_layers:

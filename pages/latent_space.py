@@ -5,6 +5,7 @@ from playground import figures
 from playground.figures import latent as fig
 from playground.ui.autoencoder_job import job_dataset, trained_job
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.inputs import memo
 from playground.ui.urlstate import PageState, number
 
@@ -78,12 +79,12 @@ with side:
                  high=float(space.high[1]), step=space.step(1), disabled=model.latent == 1)
     chosen_code = space.mapping.from_map([state["x"], state["y"]])[0]
     nearest = space.nearest(chosen_code)
-    st.plotly_chart(figures.image_figure(ae.decode(model, chosen_code)[0]), key="lat.fig.decoded")
+    chart(figures.image_figure(ae.decode(model, chosen_code)[0]), key="lat.fig.decoded")
     st.caption(f"Decoded from ({state['x']:.2f}, {state['y']:.2f}). The nearest test code belongs to a "
                f"**{classes[labels[nearest]]}** (test image {nearest}).")
     st.markdown("**A test image and its reconstruction** (ringed on the map)")
     index = state.number_input("image", f"Test image (0–{count - 1})", high=count - 1)
-    st.plotly_chart(figures.image_grid_figure(
+    chart(figures.image_grid_figure(
         [x_test[index].numpy(), ae.decode(model, space.codes[index])[0]],
         [f"test image {index}: {classes[labels[index]]}", "reconstruction"], columns=2), key="lat.fig.selected")
     shown = ", ".join(f"{v:.2f}" for v in space.codes[index][:6])
@@ -98,16 +99,16 @@ end = state.number_input("end", f"To test image (0–{count - 1})", container=w2
 steps = state.slider("steps", "Steps", container=w3)
 path, walk_images = ae.walk(model, space.codes[start], space.codes[end], steps)
 with map_column:
-    st.plotly_chart(fig.latent_scatter_figure(space.points, labels, classes, axis_titles=axes,
-                                              grid=space.click_grid(CLICK_GRID),
-                                              walk=space.mapping.to_map(path), chosen=(state["x"], state["y"]),
-                                              selected=index), key=MAP_KEY, on_select=on_pick, selection_mode="points")
+    chart(fig.latent_scatter_figure(space.points, labels, classes, axis_titles=axes,
+                                    grid=space.click_grid(CLICK_GRID),
+                                    walk=space.mapping.to_map(path), chosen=(state["x"], state["y"]),
+                                    selected=index), key=MAP_KEY, on_select=on_pick, selection_mode="points")
 st.caption(f"From a **{classes[labels[start]]}** (test image {start}) to a **{classes[labels[end]]}** "
            f"(test image {end}).")
 strip_tab, animation_tab = st.tabs(["Strip", "Animation"])
 step_labels = [f"{k / (steps - 1):.0%}" for k in range(steps)]
-strip_tab.plotly_chart(fig.image_strip_figure(walk_images, step_labels), key="lat.fig.walk")
-animation_tab.plotly_chart(fig.walk_animation_figure(walk_images, step_labels), key="lat.fig.animation")
+chart(fig.image_strip_figure(walk_images, step_labels), key="lat.fig.walk", container=strip_tab)
+chart(fig.walk_animation_figure(walk_images, step_labels), key="lat.fig.animation", container=animation_tab)
 
 st.subheader("The decoded grid")
 n = state.slider("grid", "Images per side")
@@ -119,12 +120,12 @@ st.caption("A variational autoencoder's codes follow a standard normal prior, so
            "Evenly spaced points over the square the test codes fill (from the 2nd to the 98th percentile on each "
            "axis), each decoded into an image. Empty parts of the map decode into blurry in-between shapes: nothing "
            "made the decoder learn them.")
-st.plotly_chart(fig.manifold_figure(grid, xs, ys, axis_titles=axes), key="lat.fig.grid")
+chart(fig.manifold_figure(grid, xs, ys, axis_titles=axes), key="lat.fig.grid")
 
 st.subheader("Denoising")
 noise = state.slider("noise", "Noise (standard deviation; pixels span 0 to 1)")
 cleaned = ae.denoise(model, x_test[index:index + 1], noise, seed=index)
-st.plotly_chart(figures.image_grid_figure(
+chart(figures.image_grid_figure(
     [cleaned["noisy"][0], cleaned["reconstruction"][0], cleaned["clean"][0]],
     [f"noisy input (σ = {noise:.2f})", "reconstruction", "clean original"], columns=3), key="lat.fig.denoise")
 noisy_error, rebuilt_error = ae.denoising_errors(cleaned)
@@ -143,6 +144,6 @@ st.dataframe(table, hide_index=True, column_config={
     "relative to PCA": st.column_config.NumberColumn(format="%.2f ×")})
 pca_title = (f"PCA, first two of {model.latent} components" if model.latent > 2 else
              f"PCA, {model.latent} component{'s' if model.latent > 1 else ''}")
-st.plotly_chart(fig.pca_scatter_figure(space.points, ae.pca_map_points(pca, x_test.numpy()), labels, classes,
-                                       titles=("autoencoder's map", pca_title)), key="lat.fig.pca")
+chart(fig.pca_scatter_figure(space.points, ae.pca_map_points(pca, x_test.numpy()), labels, classes,
+                             titles=("autoencoder's map", pca_title)), key="lat.fig.pca")
 state.save()

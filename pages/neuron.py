@@ -11,6 +11,7 @@ from playground.figures.basics import (
     xor_hidden_figure,
 )
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.inputs import memo
 from playground.ui.urlstate import PageState, choice
 from playground.ui.urlstate import number as number_field
@@ -51,14 +52,14 @@ with controls:
                "The weights set its direction, the bias shifts it. On one side the neuron says 'yes', on "
                "the other 'no': a single neuron can only ever draw a straight line.")
 xs, ys, out = neuron.neuron_grid(w1, w2, b, state["activation"])
-plot.plotly_chart(neuron_output_figure(xs, ys, out, neuron.decision_line(w1, w2, b), activation=activation.label),
-                  key="neuron.fig.plane")
+chart(neuron_output_figure(xs, ys, out, neuron.decision_line(w1, w2, b), activation=activation.label),
+      key="neuron.fig.plane", container=plot)
 
 # ---- Activation and derivative ----------------------------------------------------------------
 st.subheader("The activation and its slope")
 saturated = neuron.saturated_intervals(state["activation"])
-st.plotly_chart(activation_figure(*neuron.activation_curve(state["activation"]), saturated, label=activation.label),
-                key="neuron.fig.activation")
+chart(activation_figure(*neuron.activation_curve(state["activation"]), saturated, label=activation.label),
+      key="neuron.fig.activation")
 where = ", ".join(f"{number(lo)} ≤ z ≤ {number(hi)}" for lo, hi in saturated) or "nowhere"
 st.markdown(f"**{activation.label}**: {activation.description}  \nSaturated (slope below 5 % of its peak) "
             f"on [−6, 6]: {where}.")
@@ -98,15 +99,15 @@ b4.button("Last step", icon=":material/skip_next:", key="neuron.end", on_click=j
 k = state["step"]
 weights = neuron.weights_after(run, k)
 left, right = st.columns([3, 2])
-left.plotly_chart(perceptron_figure(neuron.GATE_INPUTS, neuron.GATES[state["gate"]].astype(int), weights,
-                                    neuron.decision_line(*weights, bounds=(-0.5, 1.5)),
-                                    current=run.steps[k - 1].point if k else None),
-                  key="neuron.fig.perceptron")
+chart(perceptron_figure(neuron.GATE_INPUTS, neuron.GATES[state["gate"]].astype(int), weights,
+                        neuron.decision_line(*weights, bounds=(-0.5, 1.5)),
+                        current=run.steps[k - 1].point if k else None),
+      key="neuron.fig.perceptron", container=left)
 with right:
     st.markdown(neuron.explain_step(run, k, number=number))
     if k == last:
         (st.success if run.converged else st.error)(run.verdict)
-    st.plotly_chart(perceptron_weights_figure(neuron.weight_history(run), upto=k), key="neuron.fig.perceptron_weights")
+    chart(perceptron_weights_figure(neuron.weight_history(run), upto=k), key="neuron.fig.perceptron_weights")
 with st.expander("All steps so far"):
     st.dataframe(pd.DataFrame(neuron.steps_table(run, k)), hide_index=True, width="stretch")
 
@@ -129,8 +130,8 @@ else:
                "h₁ − 2·h₂ ≥ 0.5, i.e. 'OR but not AND', which is XOR. (0, 1) and (1, 0) land on the same point.")
 bounds = neuron.hidden_extent(net)
 line = neuron.decision_line(*net.output_weights, net.output_bias, bounds=bounds)
-st.plotly_chart(xor_hidden_figure(*neuron.output_grid(net), neuron.GATE_INPUTS, neuron.hidden_points(net),
-                                  neuron.GATES["XOR"].astype(int), line, hidden_extent=bounds), key="neuron.fig.xor")
+chart(xor_hidden_figure(*neuron.output_grid(net), neuron.GATE_INPUTS, neuron.hidden_points(net),
+                        neuron.GATES["XOR"].astype(int), line, hidden_extent=bounds), key="neuron.fig.xor")
 st.dataframe(pd.DataFrame(neuron.xor_table(net)), hide_index=True)
 st.markdown(f"Accuracy on the four points: **{net.accuracy():.0%}**")
 state.save()

@@ -3,6 +3,7 @@ import streamlit as st
 from playground import optim2d
 from playground.figures.training_lab import race_figure, race_loss_figure
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.inputs import memo
 from playground.ui.transport import transport
 from playground.ui.urlstate import Field, PageState, choice, number
@@ -117,11 +118,11 @@ def race_view() -> None:
     if picked != frame:
         st.session_state["opt.frame"] = frame = picked
     left, right = st.columns([3, 2])
-    left.plotly_chart(race_figure(xs, ys, values, {n: t.points for n, t in paths.items()}, upto=frame,
-                                  minimum=surface.minimum, diverged=diverged, order=ORDER), key="opt.fig.race")
+    chart(race_figure(xs, ys, values, {n: t.points for n, t in paths.items()}, upto=frame,
+                      minimum=surface.minimum, diverged=diverged, order=ORDER), key="opt.fig.race", container=left)
     with right:
-        st.plotly_chart(race_loss_figure({n: t.losses for n, t in paths.items()}, upto=frame, diverged=diverged,
-                                         order=ORDER), key="opt.fig.loss")
+        chart(race_loss_figure({n: t.losses for n, t in paths.items()}, upto=frame, diverged=diverged,
+                               order=ORDER), key="opt.fig.loss")
         st.markdown(f"After {frame} steps:\n" + "\n".join(loss_line(n, frame) for n in paths))
     if adam is not None:  # inside the fragment, so it follows the Step slider and Play
         adam_panel(frame)

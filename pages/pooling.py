@@ -4,6 +4,7 @@ import streamlit as st
 from playground import conv
 from playground.figures.conv import grid_figure
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.stepper import step_through
 from playground.ui.urlstate import PageState, choice, number
 
@@ -48,10 +49,10 @@ at = step_through(state, "step", len(steps), key="pool", single="The window cove
 step = steps[at - 1]
 k = state["kernel"]
 left, right = st.columns(2)
-left.plotly_chart(grid_figure(image, title=f"input {image.shape[0]}×{image.shape[1]}",
-                              window=(step.top, step.left, k, k)), key="pool.fig.input")
-right.plotly_chart(grid_figure(output, title=f"output {output.shape[0]}×{output.shape[1]}",
-                               blank=conv.pooled_not_yet(output, at)), key="pool.fig.output")
+chart(grid_figure(image, title=f"input {image.shape[0]}×{image.shape[1]}",
+                  window=(step.top, step.left, k, k)), key="pool.fig.input", container=left)
+chart(grid_figure(output, title=f"output {output.shape[0]}×{output.shape[1]}",
+                  blank=conv.pooled_not_yet(output, at)), key="pool.fig.output", container=right)
 what = "largest" if state["mode"] == "max" else "mean"
 st.markdown(f"Position {at} of {len(steps)}: the window holds "
             f"{', '.join(f'{v:g}' for v in step.window.ravel())}; its {what} is **{step.total:g}**.")

@@ -5,6 +5,7 @@ from playground.figures import training_lab2 as figs
 from playground.regularization import AUGMENTATION_HELP, AUGMENTATIONS, EXPERIMENTS, Variant
 from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.urlstate import PageState, choice, flag, number
 from playground.ui.variants import accuracy_board, curves_view, train_button
 
@@ -63,7 +64,7 @@ if part == PENALTIES:
                      column_config={"weights near 0 (|w| ≤ 0.001)": percent, "validation accuracy": percent,
                                     "largest |w|": st.column_config.NumberColumn(format="%.3f")})
         weights = {name: regularization.weight_values(model) for name, model in models.items()}
-        st.plotly_chart(figs.weight_histograms_figure(weights), key="reg.fig.weights")
+        chart(figs.weight_histograms_figure(weights), key="reg.fig.weights")
         st.caption("Counts on a log scale. L1's spike at zero holds the weights it switched off; L2 shrinks every "
                    "weight by the same fraction, so none of them reaches zero. A larger rate makes both effects "
                    "stronger.")
@@ -91,8 +92,8 @@ elif part == EARLY:
         if tables := regularization.histories(job.series("rows")):
             best, stop = regularization.stopping_epochs(tables["network"], next(iter(job.series("best")), None),
                                                         finished=job.finished, epochs=job.config.epochs)
-            st.plotly_chart(figs.early_stopping_figure(tables["network"], best_epoch=best, stop_epoch=stop),
-                            key="reg.fig.early")
+            chart(figs.early_stopping_figure(tables["network"], best_epoch=best, stop_epoch=stop),
+                  key="reg.fig.early")
 
     jobs.job_panel(key, show_early)
     last, best = jobs.variant_models(key, "last"), jobs.variant_models(key, "best")
@@ -103,8 +104,8 @@ elif part == EARLY:
             column.metric(f"Validation loss, {name}", f"{score['val_loss']:.3f}")
             column.metric(f"Validation accuracy, {name}", f"{score['val_acc']:.1%}")
         grids = {name: dropout.probability_grid(model) for name, model in kept.items()}
-        st.plotly_chart(figs.boundaries_figure(grids, data.x_train.numpy(), data.y_train.numpy()),
-                        key="reg.fig.restored")
+        chart(figs.boundaries_figure(grids, data.x_train.numpy(), data.y_train.numpy()),
+              key="reg.fig.restored")
         st.caption("What each set of weights learned: the later ones had more epochs to bend the boundary around "
                    "single noisy points, which is what made their validation loss rise.")
     else:
@@ -119,7 +120,7 @@ else:
     data = few("shapes", FEW_SHAPES, tuple(SHAPES.items()))
     originals = data.x_train[:10]
     versions = regularization.augmented_examples(originals, chosen, seed=st.session_state["reg.aug_seed"])
-    st.plotly_chart(figs.augmented_examples_figure(originals.numpy(), versions), key="reg.fig.examples")
+    chart(figs.augmented_examples_figure(originals.numpy(), versions), key="reg.fig.examples")
     st.button("🎲 New random copies", key="reg.resample",
               on_click=lambda: st.session_state.update({"reg.aug_seed": st.session_state["reg.aug_seed"] + 1}))
     spec = regularization.mlp_spec((128,), input_shape=data.input_shape, outputs=len(data.classes))

@@ -4,6 +4,7 @@ from playground import attacks, figures, train
 from playground.runs import RunRecord
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.inputs import image_model, memo, model_key
 from playground.ui.jobs import current_job, job_panel, start_job
 from playground.ui.urlstate import PageState, choice, number
@@ -70,19 +71,19 @@ else:
         fooled = attacks.fool_linear(model, x[0], source, target, state["alpha"])[None]
         label, confidence = attacks.prediction(model, fooled)
         direction = attacks.linear_direction(model, source, target).numpy()
-        st.plotly_chart(figures.adversarial_figure(
-            *attacks.triptych(x, fooled),
-            labels=(f"test image: {digits.classes[source]}", "the change",
-                    f"now: {digits.classes[label]} ({confidence:.0%})")),
-            key="rob.linear")
+        chart(figures.adversarial_figure(
+  *attacks.triptych(x, fooled),
+  labels=(f"test image: {digits.classes[source]}", "the change",
+          f"now: {digits.classes[label]} ({confidence:.0%})")),
+  key="rob.linear")
         verdict = "still reads" if label == source else "now reads"
         st.markdown(f"Pushed towards **{digits.classes[target]}**. The classifier {verdict} "
                     f"**{digits.classes[label]}** ({confidence:.0%} sure); the largest pixel change is "
                     f"{attacks.change_size(x, fooled):.3f}.")
         st.caption("The direction itself, weights(target) − weights(true):")
-        st.plotly_chart(figures.attribution_figure(x[0].numpy(), direction[0], signed=True, overlay=False,
-                                                   title="weights(target) − weights(true)"),
-                        key="rob.direction")
+        chart(figures.attribution_figure(x[0].numpy(), direction[0], signed=True, overlay=False,
+                                         title="weights(target) − weights(true)"),
+              key="rob.direction")
 
 # ---- Adversarial training ----------------------------------------------------------------------
 st.subheader("2 · Adversarial training")
@@ -115,7 +116,7 @@ def show(job) -> None:
             st.markdown(f"FGSM accuracy at ε = {last['epsilon']}: **{last['accuracy']:.1%}** after epoch "
                         f"{last['epoch']}.")
     if not job.history.empty:
-        st.plotly_chart(figures.curves_figure(job.history), key="rob.curves")
+        chart(figures.curves_figure(job.history), key="rob.curves")
 
 
 if current_job("rob.job") is not None:
@@ -133,7 +134,7 @@ if finished is not None and finished.trainer == "adversarial" and finished.statu
             curves = memo(("rob.curves", *model_key(hardened)), lambda: {
                 f"{original.name}": attacks.accuracy_curve(original.model(), dataset, grid, "fgsm", n=300),
                 f"{hardened.name}": attacks.accuracy_curve(hardened.model(), dataset, grid, "fgsm", n=300)})
-        st.plotly_chart(figures.accuracy_curve_figure(curves), key="rob.compare")
+        chart(figures.accuracy_curve_figure(curves), key="rob.compare")
         st.caption("FGSM accuracy on 300 test images for each ε: the hardened network should hold up longer.")
 
 state.save()

@@ -3,6 +3,7 @@ import streamlit as st
 from playground import explain, figures, train
 from playground.attacks import prediction
 from playground.ui.boot import ensure_navigation
+from playground.ui.charts import chart
 from playground.ui.inputs import image_key, image_model, input_image, memo, model_changed, model_key
 from playground.ui.jobs import train_here
 from playground.ui.urlstate import Field, PageState, choice, flag, number
@@ -50,7 +51,7 @@ with right:
         x, label, caption = picked
         predicted, confidence = prediction(model, x)
         target = predicted if state["target"] < 0 else state["target"]
-        st.plotly_chart(figures.image_figure(x[0].numpy(), title=caption), key="sal.picture")
+        chart(figures.image_figure(x[0].numpy(), title=caption), key="sal.picture")
         st.markdown(f"The network says **{names[predicted]}** ({confidence:.0%})"
                     + ("." if label is None else f"; the answer is **{names[label]}**."))
 
@@ -105,8 +106,8 @@ if picked is not None:
                 "there is nothing to show. Grad-CAM keeps only regions that raise the score: try an earlier "
                 "layer, another class or another image.", icon=":material/info:")
     if maps:
-        st.plotly_chart(figures.methods_figure(x[0].numpy(), maps, signed={k: False for k in maps},
-                                               overlay=state["overlay"]), key="sal.maps")
+        chart(figures.methods_figure(x[0].numpy(), maps, signed={k: False for k in maps},
+                                     overlay=state["overlay"]), key="sal.maps")
     if "integrated_gradients" in chosen:
         total, change = explain.integrated_gradients_sum(subject, x, target, **ig)
         st.markdown(f"**Integrated Gradients adds up.** The attributions sum to **{total:.4f}**; the score of "
@@ -133,7 +134,7 @@ else:
     table = st.session_state.get("_memo", {}).get(table_key)
     if table is not None:
         table = table.assign(method=table["method"].map(lambda m: explain.METHODS[m].label))
-        st.plotly_chart(figures.localization_figure(table), key="sal.localization")
+        chart(figures.localization_figure(table), key="sal.localization")
         st.dataframe(table, hide_index=True, column_config={
             c: st.column_config.NumberColumn(format="percent") for c in ("trained", "randomized", "uniform")})
 

@@ -12,6 +12,7 @@ from playground import autoencoders, data
 from playground.figures.latent import autoencoder_curves_figure
 from playground.train import TrainingJob
 from playground.ui import session
+from playground.ui.charts import chart
 from playground.ui.jobs import current_job, job_panel, start_job
 from playground.ui.urlstate import PageState
 
@@ -31,7 +32,7 @@ def train_default() -> None:
 
 
 def _show_training(job: TrainingJob) -> None:
-    st.plotly_chart(autoencoder_curves_figure(job.history), key="lat.fig.curves")
+    chart(autoencoder_curves_figure(job.history), key="lat.fig.curves")
 
 
 def trained_job(state: PageState) -> TrainingJob:

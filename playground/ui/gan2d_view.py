@@ -18,6 +18,7 @@ from playground.figures.gan import (
     plane_scene_frame,
 )
 from playground.ui import live
+from playground.ui.charts import chart
 from playground.ui.inputs import memo
 from playground.ui.share import presenting
 
@@ -59,8 +60,8 @@ def place_points(placed: list, set_points) -> None:
         set_points(gan2d.toggle_points(placed, hits))
 
     left, right = st.columns([3, 2])
-    left.plotly_chart(placement_figure(axis, np.array(placed)), key=chart_key, on_select=toggle,
-                      selection_mode=("points", "box"))
+    chart(placement_figure(axis, np.array(placed)), key=chart_key, on_select=toggle,
+          selection_mode=("points", "box"), container=left)
     right.markdown("**Place your target.** Click a grey dot to add a point there; click a green point to take "
                    "it away. To add many at once, choose *Box Select* in the plot's toolbar (top right) and drag "
                    "over grey dots. Each point becomes a small blob of real points.")
@@ -93,10 +94,10 @@ def show(frame: dict, first: dict, history, real: np.ndarray, shown: dict) -> No
     m4.metric("D on generated points", text["D on generated points"],
               help="D's average chance that a generated point is real: 50 % on both means it cannot tell.")
     left, right = st.columns([3, 2])
-    left.plotly_chart(gan_plane_figure(gan2d.grid_axis(len(frame["grid"])), frame["grid"] if shown["heatmap"] else None,
-                                       real, frame["samples"], arrows=frame["arrows"] if shown["arrows"] else None),
-                      key="gan.fig.plane")
-    right.plotly_chart(gan_curves_figure(history), key="gan.fig.curves")
+    chart(gan_plane_figure(gan2d.grid_axis(len(frame["grid"])), frame["grid"] if shown["heatmap"] else None,
+                           real, frame["samples"], arrows=frame["arrows"] if shown["arrows"] else None),
+          key="gan.fig.plane", container=left)
+    chart(gan_curves_figure(history), key="gan.fig.curves", container=right)
     right.caption(CURVES_CAPTION)
 
 

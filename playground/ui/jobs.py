@@ -15,6 +15,7 @@ from playground.layers import SpecError
 from playground.train import ACTIVE, TrainingJob
 from playground.ui import live as live_boards
 from playground.ui import session
+from playground.ui.charts import chart
 
 
 def current_job(key: str) -> TrainingJob | None:
@@ -125,7 +126,7 @@ def train_here(prefix: str, preset_name: str, dataset_name: str, config: train.C
 
     def show(job: TrainingJob) -> None:
         if not job.history.empty:
-            st.plotly_chart(figures.curves_figure(job.history), key=f"{prefix}.fig.curves")
+            chart(figures.curves_figure(job.history), key=f"{prefix}.fig.curves")
 
     job_panel(key, show)
     job = current_job(key)

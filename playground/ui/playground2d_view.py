@@ -21,6 +21,7 @@ from playground.figures.playground2d import (
     output_scene_frame,
 )
 from playground.ui import live, session
+from playground.ui.charts import chart
 from playground.ui.share import presenting
 
 DIAGRAM_CAPTION = ("Each link's colour and width show its weight (orange positive, blue negative); each small "
@@ -97,20 +98,20 @@ class Board:
         output.update_layout(height=330, margin={"t": 20, "b": 40, "l": 40, "r": 10})
         with self.net_col:
             clicks = st.session_state.get("pg.net_clicks", 0)
-            st.plotly_chart(network, key=f"pg.fig.net.{clicks}", on_select=lambda: _on_diagram_click(view.net),
-                            selection_mode="points", config={"displayModeBar": False})
+            chart(network, key=f"pg.fig.net.{clicks}", on_select=lambda: _on_diagram_click(view.net),
+                  selection_mode="points", config={"displayModeBar": False})
             st.caption(DIAGRAM_CAPTION + "Click a link or a bias square to pick it.")
         with self.out_col:
             m1, m2, m3 = st.columns(3)
             m1.metric("Epoch", f"{view.epoch:,}")
             m2.metric("Training loss", loss_text(view.train_loss))
             m3.metric("Test loss", loss_text(view.test_loss))
-            st.plotly_chart(output, key=f"pg.fig.output.{st.session_state.get('pg.clicks', 0)}",
-                            on_select=lambda: _on_output_click(edits, train_pct), selection_mode="points",
-                            config={"displayModeBar": False})
+            chart(output, key=f"pg.fig.output.{st.session_state.get('pg.clicks', 0)}",
+                  on_select=lambda: _on_output_click(edits, train_pct), selection_mode="points",
+                  config={"displayModeBar": False})
             curves = loss_curves_figure(*run.curve())
             curves.update_layout(height=180)
-            st.plotly_chart(curves, key="pg.fig.curves", config={"displayModeBar": False})
+            chart(curves, key="pg.fig.curves", config={"displayModeBar": False})
             st.caption(CAPTIONS[run.task])
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 from playground import figures
 from playground.evaluation import test_predictions
 from playground.runs import RunRecord
+from playground.ui.charts import chart
 
 _SAMPLES = 24  # test images in the predictions grid
 
@@ -40,16 +41,16 @@ def show_results(record: RunRecord, dataset) -> None:
     left, right = st.columns([2, 3])
     with left:
         matrix = figures.confusion_matrix(true, labels, len(dataset.classes))
-        st.plotly_chart(figures.confusion_figure(matrix, dataset.classes), key="results.confusion")
+        chart(figures.confusion_figure(matrix, dataset.classes), key="results.confusion")
         st.caption("Rows are the true classes, columns what the network said; the diagonal is right.")
     with right:
         if dataset.is_image:
             order = figures.order_misclassified_first(true, labels)[:_SAMPLES]
             wrong = int((labels != true).sum())
             st.markdown(f"**Test images, mistakes first** ({wrong} of {len(true)} wrong)")
-            st.plotly_chart(figures.predictions_figure(dataset.x_test[order].numpy(), true[order], labels[order],
-                                                       dataset.classes, confidence=confidence[order], columns=6),
-                            key="results.samples")
+            chart(figures.predictions_figure(dataset.x_test[order].numpy(), true[order], labels[order],
+                                             dataset.classes, confidence=confidence[order], columns=6),
+                  key="results.samples")
 
 
 def export_buttons(spec: dict, dataset_ref: dict, config: dict, *, title: str, key: str,
@@ -137,5 +138,5 @@ def show_progress(record: RunRecord, dataset, *, key: str) -> None:
         st.progress(job.progress)
         if record.error:
             (st.error if record.status == "failed" else st.warning)(record.error)
-    st.plotly_chart(figures.curves_figure(record.history), key=f"{key}.curves")
+    chart(figures.curves_figure(record.history), key=f"{key}.curves")
     show_results(record, dataset)

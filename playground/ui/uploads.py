@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from playground.data import DATASETS, Dataset, DatasetError, DatasetInfo
+from playground.ui.charts import chart
 from playground.uploads import UploadedArrays
 
 _UPLOADS = "uploaded_datasets"  # name -> UploadedArrays, oldest first
@@ -106,8 +107,8 @@ def show_pictures(arrays: UploadedArrays) -> None:
     from playground.figures import format_shape, image_grid_figure
 
     picks = [i for c in range(len(arrays.classes)) for i in (arrays.y == c).nonzero()[0][:_PREVIEW_PER_CLASS]]
-    st.plotly_chart(image_grid_figure(arrays.x[picks], [arrays.classes[arrays.y[i]] for i in picks],
-                                      columns=min(len(picks), 6)), key="yd.fig.images")
+    chart(image_grid_figure(arrays.x[picks], [arrays.classes[arrays.y[i]] for i in picks],
+                            columns=min(len(picks), 6)), key="yd.fig.images")
     st.caption(f"A few pictures of each class, as the network sees them: {format_shape(arrays.x.shape[1:])}.")
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from playground.ui import jobs
+from playground.ui.charts import chart
 
 
 def train_button(label: str, key: str, start: Callable[[], str | None], *, disabled: bool = False) -> None:
@@ -54,6 +55,6 @@ def curves_view(chart_key: str, *, last: int | None = None) -> Callable:
         if last is not None:
             for column, (label, text) in zip(st.columns(len(tables)), accuracy_texts(tables, last=last).items()):
                 column.metric(label, text, help=f"mean of the last {last} epochs")
-        st.plotly_chart(variant_curves_figure(tables, metric="acc"), key=chart_key)
+        chart(variant_curves_figure(tables, metric="acc"), key=chart_key)
 
     return render
