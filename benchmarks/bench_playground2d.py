@@ -34,10 +34,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.report import finish, table, verdict  # noqa: E402
-from playground import playground2d as p2  # noqa: E402
-from playground.pool import WorkerPool  # noqa: E402
+from playground.basics import playground2d as p2  # noqa: E402
+from playground.jobs.pool import WorkerPool  # noqa: E402
+from playground.jobs.train import Config, start  # noqa: E402
 from playground.settings import get_settings  # noqa: E402
-from playground.train import Config, start  # noqa: E402
 
 TFP_VISIBLE = 31.6  # TensorFlow Playground's visible epochs/s on this task
 ONE_JOB_TARGET = 1000.0
@@ -113,7 +113,7 @@ def _page_cpu_seconds() -> float:
     total = 0.0
     for child in psutil.Process().children(recursive=True):
         try:
-            if "playground.worker" not in " ".join(child.cmdline()):
+            if "playground.jobs.worker" not in " ".join(child.cmdline()):
                 total += sum(child.cpu_times()[:2])
         except psutil.Error:
             continue

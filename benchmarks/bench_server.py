@@ -53,11 +53,11 @@ seen_workers: set[int] = set()  # every worker pid seen, to end any that outlive
 
 
 def _workers(server: psutil.Process) -> list[psutil.Process]:
-    """The server's child processes that run `playground.worker`, by pid."""
+    """The server's child processes that run `playground.jobs.worker`, by pid."""
     found = []
     for child in server.children(recursive=True):
         try:
-            if any("playground.worker" in part for part in child.cmdline()):
+            if any("playground.jobs.worker" in part for part in child.cmdline()):
                 found.append(child)
         except psutil.Error:
             pass

@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.report import finish, load, table, verdict  # noqa: E402
 from playground import data  # noqa: E402
+from playground.jobs.pool import WorkerPool  # noqa: E402
+from playground.jobs.supervised import _batches, loss_function, make_optimizer  # noqa: E402
+from playground.jobs.train import Config, start  # noqa: E402
 from playground.models import build, preset  # noqa: E402
-from playground.pool import WorkerPool  # noqa: E402
 from playground.settings import get_settings  # noqa: E402
-from playground.supervised import _batches, loss_function, make_optimizer  # noqa: E402
-from playground.train import Config, start  # noqa: E402
 
 # Speed: LeNet-5 on 28 × 28 generated shapes, 4,800 training images, about half a second an epoch.
 SPEED_DATA = {"name": "shapes", "n": 6000}

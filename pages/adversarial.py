@@ -1,7 +1,8 @@
 import streamlit as st
 
-from playground import attacks, explain, figures
-from playground.attacks import prediction
+from playground import figures
+from playground.explain_attack import attacks, explain
+from playground.explain_attack.attacks import prediction
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
 from playground.ui.inputs import image_key, image_model, input_image, memo, model_changed, model_key

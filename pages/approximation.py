@@ -1,7 +1,7 @@
 import streamlit as st
 
-from playground import approximation
-from playground.figures.basics import approximation_error_figure, approximation_figure, number
+from playground.basics import approximation
+from playground.figures.basics.lessons import approximation_error_figure, approximation_figure, number
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
 from playground.ui.inputs import memo

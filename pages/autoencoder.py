@@ -2,9 +2,10 @@ import dataclasses
 
 import streamlit as st
 
-from playground import autoencoders as ae
-from playground import data, train
-from playground.figures.latent import autoencoder_curves_figure, reconstruction_figure
+from playground import data
+from playground.figures.latent_space.autoencoders import autoencoder_curves_figure, reconstruction_figure
+from playground.jobs import train
+from playground.latent_space import autoencoders as ae
 from playground.layers import SpecError
 from playground.ui import session
 from playground.ui.autoencoder_job import JOB  # the session's autoencoder; the Latent map page reads it too

@@ -1,8 +1,8 @@
 import pandas as pd
 import streamlit as st
 
-from playground import backprop
-from playground.figures.basics import graph_figure, number
+from playground.basics import backprop
+from playground.figures.basics.lessons import graph_figure, number
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
 from playground.ui.inputs import memo

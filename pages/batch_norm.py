@@ -1,14 +1,15 @@
 import streamlit as st
 
-from playground import batchnorm, regularization, train
-from playground.figures.training_lab2 import (
+from playground.figures.training_lab.variants import (
     before_after_figure,
     mode_outputs_figure,
     running_statistics_figure,
     variant_curves_figure,
 )
+from playground.jobs import train
 from playground.models import build
-from playground.regularization import Variant
+from playground.training_lab import batchnorm, regularization
+from playground.training_lab.regularization import Variant
 from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart

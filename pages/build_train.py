@@ -1,9 +1,10 @@
 import streamlit as st
 
-from playground import data, figures, layer_table, models, train
+from playground import data, figures, layer_table, models
+from playground.jobs import train
+from playground.jobs.sweep import BATCH_SIZES, LEARNING_RATES
 from playground.presets import DESCRIPTIONS, PRESETS
 from playground.settings import get_settings
-from playground.sweep import BATCH_SIZES, LEARNING_RATES
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart

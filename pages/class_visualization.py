@@ -1,6 +1,8 @@
 import streamlit as st
 
-from playground import explain, figures, train, visualize
+from playground import figures
+from playground.explain_attack import explain, visualize
+from playground.jobs import train
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
 from playground.ui.inputs import image_model, model_changed

@@ -1,10 +1,11 @@
 import streamlit as st
 
-from playground import data, train
-from playground.figures.training_lab import runs_figure, sweep_figure
+from playground import data
+from playground.figures.training_lab.race import runs_figure, sweep_figure
+from playground.jobs import train
+from playground.jobs.sweep import LOG_SCALE, SWEEPABLE, sweep_configs
 from playground.presets import PRESETS
 from playground.settings import get_settings
-from playground.sweep import LOG_SCALE, SWEEPABLE, sweep_configs
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart

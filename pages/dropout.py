@@ -1,14 +1,15 @@
 import streamlit as st
 
-from playground import dropout, regularization, train
-from playground.figures.training_lab2 import (
+from playground.figures.training_lab.variants import (
     averaging_figure,
     boundaries_figure,
     dropout_mask_figure,
     variant_curves_figure,
 )
+from playground.jobs import train
 from playground.models import build
-from playground.regularization import Variant
+from playground.training_lab import dropout, regularization
+from playground.training_lab.regularization import Variant
 from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart

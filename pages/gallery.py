@@ -1,7 +1,8 @@
 import pandas as pd
 import streamlit as st
 
-from playground import figures, gallery
+from playground import figures
+from playground.cnn_lab import gallery
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
 from playground.ui.urlstate import PageState, choice

@@ -1,7 +1,7 @@
 import streamlit as st
 
-from playground import gan2d
-from playground.train import OPTIMIZERS, ConfigError
+from playground.jobs.train import OPTIMIZERS, ConfigError
+from playground.latent_space import gan2d
 from playground.ui import gan2d_view as view
 from playground.ui.boot import ensure_navigation
 from playground.ui.jobs import current_job, job_panel, start_job

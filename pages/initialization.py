@@ -1,12 +1,14 @@
 import streamlit as st
 from safetensors.torch import save
 
-from playground import figures, initialization, models, train
-from playground.figures.training_lab import (
+from playground import figures, models
+from playground.figures.training_lab.race import (
     layer_distributions_figure,
     layer_norms_figure,
     norms_over_training_figure,
 )
+from playground.jobs import train
+from playground.training_lab import initialization
 from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart

@@ -1,9 +1,11 @@
 import pandas as pd
 import streamlit as st
 
-from playground import figures, inspect_cnn, train
-from playground.attacks import prediction
-from playground.figures.conv import maps_figure
+from playground import figures
+from playground.cnn_lab import inspect_cnn
+from playground.explain_attack.attacks import prediction
+from playground.figures.cnn_lab.conv import maps_figure
+from playground.jobs import train
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
 from playground.ui.inputs import image_model, input_image, memo, model_changed, model_key

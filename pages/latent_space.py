@@ -1,8 +1,8 @@
 import streamlit as st
 
-from playground import autoencoders as ae
 from playground import figures
-from playground.figures import latent as fig
+from playground.figures.latent_space import autoencoders as fig
+from playground.latent_space import autoencoders as ae
 from playground.ui.autoencoder_job import job_dataset, trained_job
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart

@@ -1,8 +1,8 @@
 import pandas as pd
 import streamlit as st
 
-from playground import neuron
-from playground.figures.basics import (
+from playground.basics import neuron
+from playground.figures.basics.lessons import (
     activation_figure,
     neuron_output_figure,
     number,

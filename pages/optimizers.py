@@ -1,7 +1,7 @@
 import streamlit as st
 
-from playground import optim2d
-from playground.figures.training_lab import race_figure, race_loss_figure
+from playground.figures.training_lab.race import race_figure, race_loss_figure
+from playground.training_lab import optim2d
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
 from playground.ui.inputs import memo

@@ -1,9 +1,9 @@
 import streamlit as st
 
-from playground import playground2d as p2
-from playground import train
+from playground.basics import playground2d as p2
+from playground.basics.tinynet import ACTIVATIONS, LOSSES, OPTIMIZERS
 from playground.data import DATASETS
-from playground.tinynet import ACTIVATIONS, LOSSES, OPTIMIZERS
+from playground.jobs import train
 from playground.ui.boot import ensure_navigation
 from playground.ui.inputs import memo
 from playground.ui.jobs import current_job

@@ -1,8 +1,8 @@
 import pandas as pd
 import streamlit as st
 
-from playground import conv
-from playground.figures.conv import grid_figure
+from playground.cnn_lab import conv
+from playground.figures.cnn_lab.conv import grid_figure
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
 from playground.ui.stepper import step_through

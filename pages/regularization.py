@@ -1,8 +1,9 @@
 import streamlit as st
 
-from playground import dropout, regularization, train
-from playground.figures import training_lab2 as figs
-from playground.regularization import AUGMENTATION_HELP, AUGMENTATIONS, EXPERIMENTS, Variant
+from playground.figures.training_lab.race import variants as figs
+from playground.jobs import train
+from playground.training_lab import dropout, regularization
+from playground.training_lab.regularization import AUGMENTATION_HELP, AUGMENTATIONS, EXPERIMENTS, Variant
 from playground.ui import jobs, session
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart

@@ -1,7 +1,9 @@
 import streamlit as st
 
-from playground import attacks, figures, train
-from playground.runs import RunRecord
+from playground import figures
+from playground.explain_attack import attacks
+from playground.jobs import train
+from playground.jobs.runs import RunRecord
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart

@@ -1,7 +1,9 @@
 import streamlit as st
 
-from playground import explain, figures, train
-from playground.attacks import prediction
+from playground import figures
+from playground.explain_attack import explain
+from playground.explain_attack.attacks import prediction
+from playground.jobs import train
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
 from playground.ui.inputs import image_key, image_model, input_image, memo, model_changed, model_key

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from playground.exercises import Exercise, ExerciseError
+from playground.classroom.exercises import Exercise, ExerciseError
 from playground.ui.boot import ensure_navigation
 from playground.ui.navigation import SECTIONS
 

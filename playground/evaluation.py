@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from playground.supervised import predict
+from playground.jobs.supervised import predict
 
 
 def test_predictions(model: nn.Module, dataset) -> tuple[np.ndarray, np.ndarray]:

@@ -22,10 +22,10 @@ import torch
 from torch import nn
 
 from playground import data as data_lib
+from playground.jobs.train import Config, ConfigError
 from playground.layers import Branches, FlattenLinear, Residual, SpecError, Unflatten
 from playground.models import build, validate
 from playground.optimizers import optimizer_code
-from playground.train import Config, ConfigError
 
 __all__ = ["ExportError", "dataset_task", "module_code", "onnx_bytes", "safetensors_bytes", "script",
            "script_file_name"]

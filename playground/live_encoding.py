@@ -1,7 +1,7 @@
 """What a live board draws, encoded for JSON: pictures as one byte a value, numbers rounded.
 
 Figures (`playground.figures`) describe their live counterparts with these, and live feeds
-(`playground.live`) send them; this module imports neither.
+(`playground.jobs.live`) send them; this module imports neither.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playground import data, models, train  # noqa: E402
-from playground.runs import EXAMPLES_DIR, RunRecord  # noqa: E402
+from playground import data, models  # noqa: E402
+from playground.jobs import train
+from playground.jobs.runs import EXAMPLES_DIR, RunRecord  # noqa: E402
 
 # name, dataset, preset, config
 EXAMPLES = [

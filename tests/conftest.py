@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from playground.pool import WorkerPool
+from playground.jobs.pool import WorkerPool
 from playground.settings import get_settings
 
 

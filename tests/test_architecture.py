@@ -84,13 +84,13 @@ def test_importing_a_submodule_runs_its_package(tmp_path):
         "playground/__init__.py": "",
         "playground/figures/__init__.py": "from playground.figures.training import curves\n",
         "playground/figures/training.py": "from playground.figures.style import x\ndef f():\n"
-                                          "    from playground.live import series\n",
+                                          "    from playground.jobs.live import series\n",
         "playground/figures/style.py": "",
-        "playground/live.py": "def g():\n    from playground.figures.training import curve_series\n",
+        "playground/jobs/live.py": "def g():\n    from playground.figures.training import curve_series\n",
     })
     cycles = check.find_cycles(check.load_project(root))
-    assert ["playground.figures.training", "playground.live", "playground.figures.training"] in cycles
-    assert ["playground.figures", "playground.figures.training", "playground.live", "playground.figures"] in cycles
+    assert ["playground.figures.training", "playground.jobs.live", "playground.figures.training"] in cycles
+    assert ["playground.figures", "playground.figures.training", "playground.jobs.live", "playground.figures"] in cycles
     # A package's own modules importing each other while it loads is no cycle.
     assert not any("playground.figures.style" in c for c in cycles)
 
@@ -98,30 +98,30 @@ def test_importing_a_submodule_runs_its_package(tmp_path):
 def test_each_rule_reports_its_violations(tmp_path):
     root = _tree(tmp_path, {
         "playground/__init__.py": "",
-        "playground/neuron.py": "import streamlit as st\n",
+        "playground/basics/neuron.py": "import streamlit as st\n",
         "playground/ui/__init__.py": "",
         "playground/ui/jobs.py": "import streamlit\nfrom pages import home\n",
         "playground/figures/__init__.py": "",
-        "playground/figures/gan.py": "def f():\n    from playground.live import picture\n",
-        "playground/live.py": "",
-        "playground/train.py": "import importlib\nMODULES = ('playground.gan2d',)\n"
-                               "def f():\n    importlib.import_module('playground.regularization')\n",
-        "playground/gan2d.py": "from playground import train\n",
-        "playground/regularization.py": "",
+        "playground/figures/latent_space/gan2d.py": "def f():\n    from playground.jobs.live import picture\n",
+        "playground/jobs/live.py": "",
+        "playground/jobs/train.py": "import importlib\nMODULES = ('playground.latent_space.gan2d',)\n"
+                               "def f():\n    importlib.import_module('playground.training_lab.regularization')\n",
+        "playground/latent_space/gan2d.py": "from playground import train\n",
+        "playground/training_lab/regularization.py": "",
         "playground/models.py": "from playground.ui import jobs\n",
         "pages/home.py": "from playground import models\n" + "x = 1\n" * 150,
         "pages/short.py": "import playground.ui.jobs\n",
     })
     found = check.violations(root)
-    assert found["a streamlit"] == ["playground/neuron.py:1: playground.neuron imports streamlit "
+    assert found["a streamlit"] == ["playground/basics/neuron.py:1: playground.basics.neuron imports streamlit "
                                     "(Streamlit belongs in playground/ui/)"]
-    assert found["c figures"] == ["playground/figures/gan.py:2: figure module playground.figures.gan imports "
-                                  "job module playground.live"]
+    assert found["c figures"] == ["playground/figures/latent_space/gan2d.py:2: figure module playground.figures.latent_space.gan2d imports "
+                                  "job module playground.jobs.live"]
     assert sorted(found["d jobs"]) == sorted([
-        "playground/train.py:4: job module playground.train imports playground.regularization "
+        "playground/jobs/train.py:4: job module playground.jobs.train imports playground.training_lab.regularization "
         "(training_lab lab module)",
-        "playground/train.py:2: job module playground.train names lab module 'playground.gan2d' (latent)",
-        "playground/train.py:4: job module playground.train names lab module 'playground.regularization' "
+        "playground/jobs/train.py:2: job module playground.jobs.train names lab module 'playground.latent_space.gan2d' (latent)",
+        "playground/jobs/train.py:4: job module playground.jobs.train names lab module 'playground.training_lab.regularization' "
         "(training_lab)"])
     assert found["e pages"] == ["pages/home.py: 151 lines (at most 150)"]
     assert sorted(found["f direction"]) == [
@@ -142,18 +142,18 @@ def test_the_rules_follow_modules_into_their_section_packages(tmp_path):
         "playground/latent/__init__.py": "",
         "playground/latent/gan2d.py": "from playground.jobs import pool\n",
         "playground/figures/__init__.py": "",
-        "playground/figures/gan.py": "from playground.jobs.pool import x\n",
+        "playground/figures/latent_space/gan2d.py": "from playground.jobs.pool import x\n",
     })
     found = check.violations(root)
     assert any("playground.jobs.pool imports playground.latent.gan2d (latent lab module)" in v
                for v in found["d jobs"])
-    assert any("figure module playground.figures.gan imports job module playground.jobs.pool" in v
+    assert any("figure module playground.figures.latent_space.gan2d imports job module playground.jobs.pool" in v
                for v in found["c figures"])
     assert len(found["b cycles"]) == 1
     assert check.lab_section("playground.basics.neuron") == "basics"
-    assert check.lab_section("playground.explain") == "explain"  # today's flat module
+    assert check.lab_section("playground.explain_attack.explain") == "explain"  # today's flat module
     assert check.lab_section("playground.models") is None
-    assert check.is_job("playground.jobs.sweep") and check.is_job("playground.train")
+    assert check.is_job("playground.jobs.sweep") and check.is_job("playground.jobs.train")
 
 
 def test_a_clean_tree_passes_and_the_script_exits_0(tmp_path):

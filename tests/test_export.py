@@ -17,8 +17,8 @@ import torch
 
 from playground import data, export, models, uploads
 from playground.checkpoints import load_checkpoint, read_metadata
+from playground.jobs.train import Config, start
 from playground.presets import PRESETS
-from playground.train import Config, start
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from playground import activations, optimizers, tinynet
+from playground import activations, optimizers
+from playground.basics import tinynet
 from playground.registry import Registry
 
 

@@ -248,8 +248,8 @@ def test_files_that_are_not_zips_and_too_many_images_are_refused(small_limits):
 
 
 def test_a_worker_trains_on_an_uploaded_table_it_cannot_load_by_name(pool):
+    from playground.jobs.train import Config, start
     from playground.models import preset
-    from playground.train import Config, start
 
     # Class 1 inside a circle of radius 1.2 around the origin: a network must bend its boundary.
     rng = np.random.default_rng(0)

@@ -5,7 +5,7 @@ Every function here is pure: it takes arrays, DataFrames or lists of dicts and r
 figure works the same in a notebook.
 """
 
-from playground.figures.explain import (
+from playground.figures.explain_attack.explain import (
     accuracy_curve_figure,
     adversarial_figure,
     amplification_factor,

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground import autoencoders, data
-from playground.figures.latent import autoencoder_curves_figure
-from playground.train import TrainingJob
+from playground import data
+from playground.figures.latent_space.autoencoders import autoencoder_curves_figure
+from playground.jobs.train import TrainingJob
+from playground.latent_space import autoencoders
 from playground.ui import session
 from playground.ui.charts import chart
 from playground.ui.jobs import current_job, job_panel, start_job

@@ -7,8 +7,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from playground import gan2d
-from playground.figures.gan import (
+from playground.figures.latent_space.gan2d import (
     DISTANCE_CHART,
     LIVE_PALETTE,
     LOSSES_CHART,
@@ -17,6 +16,7 @@ from playground.figures.gan import (
     placement_figure,
     plane_scene_frame,
 )
+from playground.latent_space import gan2d
 from playground.ui import live
 from playground.ui.charts import chart
 from playground.ui.inputs import memo

@@ -12,7 +12,7 @@ import torch
 from playground import data
 from playground.figures import format_shape
 from playground.images import ImageError, image_from_bytes, image_from_pixels
-from playground.runs import RunRecord
+from playground.jobs.runs import RunRecord
 from playground.ui import session
 
 _MEMO = "_memo"

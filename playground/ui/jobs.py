@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from playground import train
+from playground.jobs import train
+from playground.jobs.train import ACTIVE, TrainingJob
 from playground.layers import SpecError
-from playground.train import ACTIVE, TrainingJob
 from playground.ui import live as live_boards
 from playground.ui import session
 from playground.ui.charts import chart
@@ -71,7 +71,7 @@ def job_panel(key: str, render: Callable[[TrainingJob], None], *, every: float =
 
 
 def start_variants(key: str, variants: list, dataset, config: train.Config, *, name: str, **options) -> str | None:
-    """Train `variants` (`playground.regularization.Variant`s) side by side in one job kept under `key`
+    """Train `variants` (`playground.training_lab.regularization.Variant`s) side by side in one job kept under `key`
     (the "variants" trainer); `options` go to the trainer too. Returns an error message, or None."""
     st.session_state[f"{key}.variants"] = variants
     return start_job(key, variants[0].spec, dataset, config, trainer="variants", name=name,
@@ -83,8 +83,8 @@ def variants_board(key: str, metrics: Callable[[dict], dict[str, str]], labels: 
     """A `live` for `job_panel` of a variants job under `key`: its status line, the numbers
     `metrics(histories)` gives (`labels`, in order) and every variant's accuracy and loss curves, with
     `caption` under them (None: the page says it itself)."""
-    from playground import regularization
-    from playground.figures.training_lab2 import VARIANT_CHARTS
+    from playground.figures.training_lab.variants import VARIANT_CHARTS
+    from playground.training_lab import regularization
 
     def show(job: TrainingJob) -> None:
         token = live_boards.feed_for(f"{key}.feed", job, lambda: regularization.live_producer(job, metrics))
@@ -100,7 +100,7 @@ def variants_board(key: str, metrics: Callable[[dict], dict[str, str]], labels: 
 
 def variant_models(key: str, kind: str = "last") -> dict:
     """The trained networks of the finished variants job under `key`, by variant name ({} before)."""
-    from playground import regularization
+    from playground.training_lab import regularization
 
     job, variants = current_job(key), st.session_state.get(f"{key}.variants")
     if job is None or not job.finished or not variants:

@@ -1,6 +1,6 @@
 """The live board: a page part that the browser redraws by itself while a job trains.
 
-A page opens a feed for its job (`playground.live.FEEDS`) and mounts `board(...)` with the panels it
+A page opens a feed for its job (`playground.jobs.live.FEEDS`) and mounts `board(...)` with the panels it
 wants; the board's script asks `GET /api/live/<token>` every `interval` seconds (slower when answers
 come slowly) and draws metrics, a status line with a progress bar, line charts and canvas scenes
 (pictures, lines, markers) from each answer, with no Streamlit rerun. When the job stops running the
@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from playground.figures.style import BLUE, ORANGE
-from playground.live import FEEDS
+from playground.jobs.live import FEEDS
 from playground.ui.share import presenting
 
 _JS = (Path(__file__).with_name("live_board.js")).read_text(encoding="utf-8")

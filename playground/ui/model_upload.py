@@ -7,7 +7,7 @@ import json
 
 from playground import models
 from playground.checkpoints import CheckpointError
-from playground.runs import RunRecord
+from playground.jobs.runs import RunRecord
 from playground.ui import session
 
 

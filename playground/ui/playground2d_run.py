@@ -15,10 +15,10 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
-from playground import playground2d as p2
-from playground import train
+from playground.basics import playground2d as p2
 from playground.data import Dataset
-from playground.train import ACTIVE
+from playground.jobs import train
+from playground.jobs.train import ACTIVE
 from playground.ui.inputs import memo
 from playground.ui.jobs import current_job, start_job
 from playground.ui.transport import job_actions

@@ -9,8 +9,8 @@ import dataclasses
 
 import streamlit as st
 
-from playground import playground2d as p2
-from playground.figures.playground2d import (
+from playground.basics import playground2d as p2
+from playground.figures.basics.playground2d import (
     LOSS_CHART,
     PALE_PALETTE,
     loss_curves_figure,

@@ -6,7 +6,7 @@ import streamlit as st
 
 from playground import figures
 from playground.evaluation import test_predictions
-from playground.runs import RunRecord
+from playground.jobs.runs import RunRecord
 from playground.ui.charts import chart
 
 _SAMPLES = 24  # test images in the predictions grid
@@ -114,8 +114,8 @@ def show_runs_table(names: list[str] | None = None) -> None:
 def show_progress(record: RunRecord, dataset, *, key: str) -> None:
     """A run's progress: a live board while it trains (redrawn by the browser from the run's feed),
     then its status line, curves and `show_results`."""
-    from playground import live as live_feeds
     from playground.figures.training import ACCURACY_CHART, LOSS_CHART
+    from playground.jobs import live as live_feeds
     from playground.ui import live, session
 
     job = record.job

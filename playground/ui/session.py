@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from playground import runs as runs_lib
-from playground.runs import RunRecord
+from playground.jobs import runs as runs_lib
+from playground.jobs.runs import RunRecord
 
 _RUNS = "runs"
 _SESSION = "session_id"
@@ -55,7 +55,7 @@ def start_run(spec: dict, dataset, config, **kwargs):
     """`train.start` for this session, its networks kept among the session's runs (once, with the
     page that started them), so Compare runs and every model picker offer them. Returns the job;
     raises what `train.start` raises."""
-    from playground import train
+    from playground.jobs import train
 
     job = train.start(spec, dataset, config, session=session_id(), **kwargs)
     record_job(job, dataset.ref())
@@ -208,7 +208,7 @@ def training_status() -> None:
 def _pool():
     import torch
 
-    from playground.pool import get_pool
+    from playground.jobs.pool import get_pool
     from playground.settings import get_settings
 
     # Explanations and attacks run in this process; one thread each keeps sessions from crowding

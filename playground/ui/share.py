@@ -5,7 +5,7 @@
 - Presentation mode (a sidebar switch, or `?present=1` in a link) makes text and figures larger and
   the sidebar start collapsed, for projecting in class.
 - A teacher turns the page as it is into an exercise: which controls students may not see or
-  change, and an instruction; the result is a link and a small JSON file (`playground.exercises`).
+  change, and an instruction; the result is a link and a small JSON file (`playground.classroom.exercises`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from playground.exercises import PARAM, PRESENT_PARAM, RESERVED_PARAMS, Exercise, ExerciseError
+from playground.classroom.exercises import PARAM, PRESENT_PARAM, RESERVED_PARAMS, Exercise, ExerciseError
 from playground.figures.style import PLAIN, PRESENTATION, Style
 from playground.links import LinkError
 from playground.ui.urlstate import EXERCISE_HERE, GLOBAL_PARAMS, RUN_STATES, UNLINKED

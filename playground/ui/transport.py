@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from playground.train import ACTIVE
+from playground.jobs.train import ACTIVE
 from playground.ui import session
 
 

@@ -45,8 +45,8 @@ def accuracy_texts(tables: dict, *, last: int = 1) -> dict[str, str]:
 def curves_view(chart_key: str, *, last: int | None = None) -> Callable:
     """A `render(job)` for `jobs.job_panel` of a variants job: every variant's accuracy curves, under each
     variant's validation accuracy (the mean of its `last` epochs) when `last` is given."""
-    from playground import regularization
-    from playground.figures.training_lab2 import variant_curves_figure
+    from playground.figures.training_lab.variants import variant_curves_figure
+    from playground.training_lab import regularization
 
     def render(job) -> None:
         tables = regularization.histories(job.series("rows"))

@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 
 from playwright.sync_api import expect
 
-from playground.exercises import Exercise
+from playground.classroom.exercises import Exercise
 from tests.e2e.conftest import assert_no_exception
 
 

@@ -1,0 +1,1 @@
+"""Classroom: exercises a teacher hands out as links."""

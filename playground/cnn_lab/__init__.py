@@ -1,0 +1,1 @@
+"""The CNN lab: convolution and pooling worked out, looking inside a trained CNN, famous architectures."""

@@ -1,0 +1,1 @@
+"""Explain & attack: attribution maps, images a network wants to see, adversarial examples."""

@@ -1,0 +1,1 @@
+"""Figures of the cnn lab section."""

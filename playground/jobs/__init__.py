@@ -1,0 +1,1 @@
+"""The job system: training configs, the trainer registry, jobs, the worker pool, its messages, live feeds and run records."""

@@ -1,0 +1,1 @@
+"""Latent space: autoencoders and their code space, and a GAN on the plane."""
