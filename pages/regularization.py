@@ -1,6 +1,6 @@
 import streamlit as st
 
-from playground.figures.training_lab.race import variants as figs
+from playground.figures.training_lab import variants as figs
 from playground.jobs import train
 from playground.training_lab import dropout, regularization
 from playground.training_lab.regularization import AUGMENTATION_HELP, AUGMENTATIONS, EXPERIMENTS, Variant
