@@ -28,18 +28,17 @@ from pathlib import Path
 
 PAGE_MAX_LINES = 150
 
-# The modules of each section, as flat modules today (playground/<name>.py). Once they move into
-# the section's package (playground/<section>/...), everything under that package counts too.
+# Each navigation section's package (playground/<section>/), and the modules it holds: everything
+# under the package counts as that lab, and so would a flat module of one of these names.
 SECTIONS: dict[str, tuple[str, ...]] = {
     "basics": ("neuron", "backprop", "approximation", "tinynet", "playground2d"),
     "training_lab": ("optim2d", "initialization", "batchnorm", "dropout", "regularization"),
     "cnn_lab": ("conv", "gallery", "inspect_cnn"),
-    "explain": ("explain", "attacks", "visualize"),
-    "latent": ("autoencoders", "gan2d"),
-    "classroom": ("exercises", "uploads", "export"),
+    "explain_attack": ("explain", "attacks", "visualize"),
+    "latent_space": ("autoencoders", "gan2d"),
+    "classroom": ("exercises",),
 }
-# The job system: training jobs, the worker pool, live feeds, run records and sweeps; today flat
-# modules, later the package playground/jobs.
+# The job system: the package playground/jobs (and a flat module of one of these names).
 JOB_PACKAGE = "jobs"
 JOB_MODULES: tuple[str, ...] = ("train", "trainers", "pool", "worker", "messages", "live", "runs", "sweep",
                                 "supervised")

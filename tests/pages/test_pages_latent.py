@@ -91,7 +91,7 @@ def test_the_latent_page_controls_with_a_trained_model_take_every_link_value_and
     exists; here the same checks run with a trained one, so its controls are drawn."""
     from streamlit.testing.v1 import AppTest
 
-    from tests import test_pages_every_control as every
+    from tests.pages import test_pages_every_control as every
 
     at = open_page("pages/latent_space.py")
     at.button(key="lat.train").click().run()
