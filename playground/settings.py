@@ -58,6 +58,14 @@ class Settings:
     # images of 32 × 32 pixels hold about 37 MB of the session's memory.
     upload_max_images: int = 3_000
     upload_image_side: int = 32
+    # Where the run store keeps every browser's runs (one SQLite file, runs.sqlite3), so that they
+    # survive a reload and a restart. Empty: runs live only in each session's memory.
+    run_store_dir: str = str(Path.home() / ".local" / "share" / "neural-playground")
+    # Past this many megabytes of stored runs (weights, curves, settings) the oldest are dropped;
+    # a small network's run takes tens of kilobytes, a CNN's a few hundred.
+    run_store_max_mb: float = 500.0
+    # Runs not written for this many days are dropped.
+    run_store_max_days: float = 30.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

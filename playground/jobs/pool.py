@@ -27,6 +27,7 @@ from playground.settings import Settings, get_settings
 Job = Any
 
 ACTIVE = ("queued", "running", "paused")  # a job's statuses while it holds or waits for a worker
+SHUTDOWN_MESSAGE = "The server stopped while this run was training; train it again to finish it."
 
 
 class JobLimitError(RuntimeError):
@@ -147,12 +148,12 @@ class WorkerPool:
         with self._lock:
             self._closed = True
             for job in list(self._queue):
-                job._finish("stopped")
+                job._finish("interrupted", SHUTDOWN_MESSAGE)
             self._queue.clear()
             workers = list(self.workers)
         for worker in workers:
             for job in list(worker.jobs.values()):
-                job._finish("stopped")
+                job._finish("interrupted", SHUTDOWN_MESSAGE)
             worker.conn.close()
             worker.process.terminate()
         for worker in workers:

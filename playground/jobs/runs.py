@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,6 +39,7 @@ class RunRecord:
     created: float = dataclasses.field(default_factory=time.time)
     page: str = ""  # the title of the page that started it ("" when unknown)
     variant: str | None = None  # for one network of a side-by-side ("variants") job: its name
+    uid: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)  # its key in the run store
     job: TrainingJob | None = dataclasses.field(default=None, repr=False, compare=False)
     _model: tuple[int, nn.Module] | None = dataclasses.field(default=None, repr=False, compare=False)
 

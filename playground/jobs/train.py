@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import hashlib
 import itertools
+import logging
 import math
 import numbers
 import threading
@@ -29,7 +30,8 @@ __all__ = ["ACTIVE", "FINISHED", "HISTORY_COLUMNS", "LOSSES", "OPTIMIZERS", "TRA
            "is_number", "register_trainer", "start"]
 
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "samples_per_s", "seconds"]
-FINISHED = ("done", "stopped", "failed")
+# "interrupted": the server stopped while the job ran (the run store shows such runs after a restart).
+FINISHED = ("done", "stopped", "failed", "interrupted")
 
 OPTIMIZERS = tuple(optimizers.OPTIMIZERS)  # the optimizer registry's names, for widgets
 LOSSES = ("auto", "cross_entropy", "mse")
@@ -169,6 +171,7 @@ class TrainingJob:
         self._model_cache: tuple[int, nn.Module] | None = None
         self._lock = threading.Lock()
         self._finished = threading.Event()
+        self._when_finished: list | None = []  # None once they have been called
         self._pool = None
 
     def __repr__(self) -> str:
@@ -256,6 +259,15 @@ class TrainingJob:
             self._finished.wait(1.0 if left is None else min(1.0, left))
         return self.status
 
+    def when_finished(self, callback) -> None:
+        """Call `callback(job)` once the job has finished (at once if it has), from whichever thread
+        finishes it: the pool's listener, or one that stops or shuts it down. Keep it short."""
+        with self._lock:
+            if self._when_finished is not None:
+                self._when_finished.append(callback)
+                return
+        callback(self)
+
     # -- controlling -----------------------------------------------------------------------------
 
     def pause(self) -> None:
@@ -312,6 +324,13 @@ class TrainingJob:
         self.status = status
         self.queue_position = None
         self.payload = None
+        with self._lock:
+            callbacks, self._when_finished = self._when_finished or [], None
+        for callback in callbacks:  # before the event, so `wait()` returns once they have run
+            try:
+                callback(self)
+            except Exception:  # noqa: BLE001 - a failing callback must not break the pool's thread
+                logging.getLogger(__name__).exception("a when_finished callback of %r failed", self)
         self._finished.set()
 
 
