@@ -222,7 +222,8 @@ def export_zip(store: RunStore) -> bytes:
                            config.get("optimizer"), config.get("lr"), config.get("batch_size"),
                            json.dumps(config, sort_keys=True), " → ".join(layer.get("type", "?") for layer in layers)])
         for i in range(epochs):
-            curves_csv.writerow([who, row["name"], *((history.get(c) or [None] * epochs)[i] for c in HISTORY_COLUMNS)])
+            values = ((history.get(c) or [None] * epochs)[i] for c in HISTORY_COLUMNS)
+            curves_csv.writerow([who, row["name"], *values])
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("runs.csv", runs_out.getvalue())
