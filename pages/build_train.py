@@ -91,7 +91,7 @@ state.select_slider("batch_size", "Batch size", container=c3, help="Examples per
 state.number_input("epochs", "Epochs", container=c4, help="Passes over the training set.")
 config = train.Config(optimizer=state["optimizer"], lr=state["lr"], batch_size=state["batch_size"],
                       epochs=state["epochs"], seed=state["seed"])
-current = session.runs().get(st.session_state.get("bt.current"))
+current = session.runs().get(st.session_state.get("bt.current")) or session.latest_run("Build & Train")
 same_net = (trainable and current is not None and not current.active and current.weights is not None
             and current.spec["layers"] == models.validate(spec)["layers"])
 if same_net:

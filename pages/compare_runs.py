@@ -32,8 +32,8 @@ if state["values"] is None or not set(state["values"]) <= set(SWEEPABLE[state["s
     state["values"] = SWEEPABLE[state["setting"]][:4]
 
 st.title("Compare runs")
-st.caption("Every run you train in this session, on any page, is kept here: lay their curves over each other, "
-           "or sweep one setting over a few values and see how the result depends on it.")
+st.caption("Every run you train in this browser, on any page, is kept here, also after a reload or a restart: lay "
+           "their curves over each other, or sweep one setting over a few values and see how the result depends on it.")
 
 # ---- The session's runs, by the page that trained them ----------------------------------------
 records = dict(sorted(((n, r) for n, r in session.runs().items() if not r.history.empty),

@@ -1,6 +1,7 @@
 import streamlit as st
 
 from playground.classroom.exercises import Exercise, ExerciseError
+from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.navigation import SECTIONS
 
@@ -75,3 +76,16 @@ if exercise is not None:
               on_click=lambda: st.session_state.update({"teach.go": True}))
     if st.session_state.pop("teach.go", False):
         st.switch_page(entry.path, query_params=exercise.query())
+
+st.subheader("The class's runs")
+stored = session.stored_runs()
+if stored is None:
+    st.info("This server keeps runs only while a page is open: no run store is set up (see the README).")
+else:
+    st.markdown(f"The server keeps **{stored:,} runs** of everyone who trained here: each student's own come back "
+                "after a reload or a restart. Download them all as one zip of two tables: **runs.csv** (who, "
+                "by a short code per browser, the page, dataset, settings and final results) and **curves.csv** "
+                "(every epoch of every run).")
+    st.download_button("Download the class's runs", data=session.class_export, file_name="class-runs.zip",
+                       mime="application/zip", key="teach.export", icon=":material/download:", on_click="ignore",
+                       disabled=not stored)

@@ -138,5 +138,7 @@ def show_progress(record: RunRecord, dataset, *, key: str) -> None:
         st.progress(job.progress)
         if record.error:
             (st.error if record.status == "failed" else st.warning)(record.error)
+    elif record.error:  # a run brought back from the run store, e.g. one a restart interrupted
+        st.warning(f"**{record.name}** · {record.status}: {record.error}")
     chart(figures.curves_figure(record.history), key=f"{key}.curves")
     show_results(record, dataset)

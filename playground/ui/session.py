@@ -2,37 +2,127 @@
 
 Runs live in `st.session_state["runs"]` (name -> RunRecord), newest last. The bundled examples are
 offered beside them in every picker, so a page that inspects a model works on first open.
+
+Each browser has a secret token, kept in a cookie (never in the URL, so a shared link does not share
+it). The run store (`playground.jobs.store`) files the browser's runs under it: a new session of the
+same browser (a reload, a second tab, a visit after a restart) finds them again, and follows those
+still training live.
 """
 
 from __future__ import annotations
 
-import uuid
+import logging
+import re
+import secrets
+import sqlite3
+import time
 from collections.abc import Callable
 
 import streamlit as st
 
 from playground.jobs import runs as runs_lib
+from playground.jobs import store as store_lib
 from playground.jobs.runs import RunRecord
 
 _RUNS = "runs"
-_SESSION = "session_id"
+_TOKEN = "browser_token"
+COOKIE = "np_token"
+_COOKIE_MAX_AGE_S = 400 * 86400  # the longest a browser keeps a cookie
+_SAVE_EVERY_S = 5.0  # how often a training run's curves and weights are written while a page watches it
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{20,100}")  # what `secrets.token_urlsafe` makes
+
+
+def browser_token() -> str:
+    """This browser's secret token: the one in its cookie, or a new one (`remember_browser` puts it
+    in the cookie). A test may set `st.session_state["browser_token"]` before the first run."""
+    if _TOKEN not in st.session_state:
+        try:
+            cookie = st.context.cookies.get(COOKIE, "")
+        except Exception:  # noqa: BLE001 - no browser behind this session (a test, a script)
+            cookie = ""
+        valid = isinstance(cookie, str) and _TOKEN_SHAPE.fullmatch(cookie)
+        st.session_state[_TOKEN] = cookie if valid else secrets.token_urlsafe(24)
+    return st.session_state[_TOKEN]
 
 
 def session_id() -> str:
-    """A random id for this browser session; the worker pool counts jobs per session with it."""
-    if _SESSION not in st.session_state:
-        st.session_state[_SESSION] = uuid.uuid4().hex
-    return st.session_state[_SESSION]
+    """The id of this browser's runs (the hash of its token): the worker pool counts jobs per browser
+    with it, and the run store files runs under it. Every tab and reload of one browser shares it, so a
+    session that ends must leave its jobs running: the next session of the browser takes them over."""
+    return store_lib.owner_key(browser_token())
+
+
+def remember_browser() -> None:
+    """Put the browser's token in its cookie (SameSite=Strict, kept 400 days), unless it is there."""
+    token = browser_token()
+    try:
+        if st.context.cookies.get(COOKIE) == token:
+            return
+    except Exception:  # noqa: BLE001 - no browser behind this session
+        pass
+    if not _TOKEN_SHAPE.fullmatch(token):  # only our own tokens are written into the script
+        return
+    st.html(f"""<script>document.cookie = "{COOKIE}={token}; Max-Age={_COOKIE_MAX_AGE_S}; Path=/; "
+            + "SameSite=Strict" + (location.protocol === "https:" ? "; Secure" : "");</script>""",
+            unsafe_allow_javascript=True)
 
 
 def runs() -> dict[str, RunRecord]:
-    """This session's runs by name, oldest first, refreshed from their jobs."""
+    """This session's runs by name, oldest first, refreshed from their jobs. The first call brings
+    back the browser's runs from the run store, following those still training."""
     if _RUNS not in st.session_state:
         st.session_state[_RUNS] = {}
+        _restore(st.session_state[_RUNS])
     records = st.session_state[_RUNS]
+    saved = st.session_state.setdefault("_saved_at", {})
     for record in records.values():
         record.refresh()
+        if record.active and time.monotonic() - saved.get(record.uid, 0) >= _SAVE_EVERY_S:
+            saved[record.uid] = time.monotonic()
+            _save(session_id(), record)
     return records
+
+
+def _restore(records: dict[str, RunRecord]) -> None:
+    """Put the browser's stored runs in `records`; a run whose job still trains follows that job."""
+    store = store_lib.get_store()
+    if store is None:
+        return
+    owner = session_id()
+    try:
+        stored = store.load(owner)
+    except sqlite3.Error as e:
+        logging.getLogger(__name__).warning("could not read the run store: %s", e)
+        return
+    live = {job.id: job for job in _pool().jobs(session=owner)} if any(s.job_id for s in stored) else {}
+    recorded = st.session_state.setdefault("_recorded_jobs", {})
+    for item in stored:
+        record, job = item.record, live.get(item.job_id)
+        if job is not None:
+            variant = next((v for v in job.options.get("variants", ()) if v["name"] == record.variant), None)
+            follow = RunRecord.from_job(job, record.dataset, page=record.page, variant=variant, name=record.name)
+            follow.uid, follow.created, follow.source = record.uid, record.created, record.source
+            record = follow
+        elif record.active:  # its job has gone without saying how it ended
+            record.status, record.error = store_lib.INTERRUPTED, store_lib.INTERRUPTED_MESSAGE
+        name, k = record.name, 2
+        while name in records:
+            name, k = f"{record.name} ({k})", k + 1
+        record.name = name
+        records[name] = record
+        if job is not None:
+            recorded.setdefault(job.id, []).append(name)
+
+
+def _save(owner: str, record: RunRecord) -> None:
+    """Write `record` to the run store, if there is one (also from the pool's thread: no Streamlit)."""
+    store = store_lib.get_store()
+    if store is None:
+        return
+    try:
+        store.save(owner, record)
+    except (sqlite3.Error, OSError) as e:
+        logging.getLogger(__name__).warning("could not save run %r: %s", record.name, e)
 
 
 def unique_name(base: str) -> str:
@@ -48,6 +138,7 @@ def add_run(record: RunRecord) -> RunRecord:
     """Keep `record` in the session (renamed if its name is taken) and return it."""
     record.name = unique_name(record.name)
     runs()[record.name] = record
+    _save(session_id(), record)
     return record
 
 
@@ -72,9 +163,39 @@ def record_job(job, dataset_ref: dict) -> list[RunRecord]:
         old = runs().get(record.name)
         if old is not None and not old.active and old.weights is None:
             del runs()[record.name]  # a failed run of the same name: the new one takes its place
+            _forget(old)
         records.append(add_run(record))
     recorded[job.id] = [r.name for r in records]
+    owner = session_id()
+    # Its final state is saved when it ends, also if no page watches it then (a reload, a closed tab).
+    job.when_finished(lambda _job: [_save(owner, r.refresh()) for r in records])
     return records
+
+
+def _forget(record: RunRecord) -> None:
+    store = store_lib.get_store()
+    if store is not None:
+        try:
+            store.delete(session_id(), record.uid)
+        except sqlite3.Error as e:
+            logging.getLogger(__name__).warning("could not forget run %r: %s", record.name, e)
+
+
+def stored_runs() -> int | None:
+    """How many runs the server's run store holds (every browser's), or None without a store."""
+    store = store_lib.get_store()
+    return None if store is None else store.count()
+
+
+def class_export() -> bytes:
+    """Every stored run of the server as a zip of CSV tables (`playground.jobs.store.export_zip`)."""
+    store = store_lib.get_store()
+    return store_lib.export_zip(store) if store is not None else b""
+
+
+def latest_run(page: str) -> RunRecord | None:
+    """The newest run started on `page` (a page title), or None: what a page shows after a reload."""
+    return next((r for r in reversed(list(runs().values())) if r.page == page and r.source == "session"), None)
 
 
 def current_page() -> str:
@@ -184,6 +305,7 @@ def training_status() -> None:
     On pages that do not poll their runs themselves it refreshes every few seconds, which also
     tells the pool the session still watches its jobs (unwatched jobs are stopped).
     """
+    remember_browser()
     page_polls_itself = st.session_state.pop("_page_polls", False)
     if not active_runs() or page_polls_itself:
         return
