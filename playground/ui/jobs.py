@@ -1,11 +1,14 @@
 """A page's own background job (a visualization, an attack lab run): start it, and watch it live.
 
 A page keeps at most one such job under a session-state key, and shows it with `job_panel`, the
-page's one timed fragment (two timed fragments on a page starve each other).
+page's one timed fragment (two timed fragments on a page starve each other). While it runs, the job
+is also known by the browser and the key, so a reload (a new session of the same browser) finds it
+and shows it live again.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import streamlit as st
@@ -17,9 +20,39 @@ from playground.ui import live as live_boards
 from playground.ui import session
 from playground.ui.charts import chart
 
+# Running page jobs by (browser, key), with the session-state values a page keeps beside each one;
+# an entry goes when its job finishes.
+_RUNNING: dict[tuple[str, str], tuple[TrainingJob, dict]] = {}
+_RUNNING_LOCK = threading.Lock()
+
 
 def current_job(key: str) -> TrainingJob | None:
-    return st.session_state.get(key)
+    """The page's job under `key`; in a new session of the browser, the one it left running there."""
+    job = st.session_state.get(key)
+    if job is None:
+        with _RUNNING_LOCK:
+            job, kept = _RUNNING.get((session.session_id(), key), (None, {}))
+        if job is not None and job.status in ACTIVE:
+            st.session_state.update(kept)
+            st.session_state[key] = job
+        else:
+            job = None
+    return job
+
+
+def _remember_running(key: str, job: TrainingJob) -> None:
+    """Keep `job` findable by the browser and `key` until it finishes (see `current_job`)."""
+    where = (session.session_id(), key)
+    kept = {name: st.session_state[name] for name in (f"{key}.variants",) if name in st.session_state}
+    with _RUNNING_LOCK:
+        _RUNNING[where] = (job, kept)
+
+    def forget(_job: TrainingJob) -> None:
+        with _RUNNING_LOCK:
+            if _RUNNING.get(where, (None,))[0] is job:
+                del _RUNNING[where]
+
+    job.when_finished(forget)
 
 
 def start_job(key: str, spec: dict, dataset, config: train.Config, **kwargs) -> str | None:
@@ -34,6 +67,7 @@ def start_job(key: str, spec: dict, dataset, config: train.Config, **kwargs) -> 
     except (SpecError, train.ConfigError, train.JobLimitError) as e:
         return str(e)
     st.session_state[key] = job
+    _remember_running(key, job)
     return None
 
 

@@ -171,10 +171,11 @@ def test_the_class_export_holds_every_run_with_its_final_numbers_and_curves(tmp_
     runs = list(csv.DictReader(io.StringIO(archive.read("runs.csv").decode())))
     curves = list(csv.DictReader(io.StringIO(archive.read("curves.csv").decode())))
     assert [(r["who"], r["run"], r["epochs"], r["val_acc"], r["lr"]) for r in runs] == [
-        (owner_key("anna")[:8], "anna's net", "3", "3.0", "0.01"), (owner_key("ben")[:8], "ben's net", "2", "2.0", "0.01")]
+        (owner_key("anna")[:8], "anna's net", "3", "3.0", "0.01"),
+        (owner_key("ben")[:8], "ben's net", "2", "2.0", "0.01")]
     assert runs[0]["page"] == "Build & Train" and runs[0]["dataset"] == "circle" and runs[0]["layers"] == "linear"
-    assert [(c["run"], c["epoch"]) for c in curves] == [("anna's net", "1.0"), ("anna's net", "2.0"),
-                                                         ("anna's net", "3.0"), ("ben's net", "1.0"), ("ben's net", "2.0")]
+    assert [(c["run"], c["epoch"]) for c in curves] == [
+        ("anna's net", "1.0"), ("anna's net", "2.0"), ("anna's net", "3.0"), ("ben's net", "1.0"), ("ben's net", "2.0")]
 
 
 def test_the_server_store_lives_where_the_settings_say(tmp_path, monkeypatch):

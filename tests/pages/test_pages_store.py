@@ -135,3 +135,22 @@ def test_for_teachers_exports_every_run_of_the_class(run_store):
     assert [(r["who"], r["run"]) for r in rows] == [(owner_key("anna")[:8], "mlp on circle"),
                                                      (owner_key("ben")[:8], "lenet5 on digits")]
     assert all(float(r["val_acc"]) > 0.9 for r in rows)
+
+
+def test_a_page_of_its_own_job_finds_it_again_after_a_reload(run_store):
+    token = secrets.token_urlsafe(24)
+    first = open_page("pages/dropout.py", token)
+    first.select_slider(key="do.epochs").set_value(150).run()
+    first.button(key="do.train").click().run()
+    job = first.session_state["do.job"]
+    try:
+        assert job.status in ("queued", "running")
+        again = open_page("pages/dropout.py", token)  # the reload
+        assert again.session_state["do.job"] is job  # the page's job, followed again
+        assert [v.name for v in again.session_state["do.job.variants"]] == ["without dropout", "with dropout"]
+        assert sorted(again.session_state["runs"]) == sorted(first.session_state["runs"])
+        assert "do.job" not in open_page("pages/dropout.py").session_state  # not another browser's
+    finally:
+        job.stop()
+    assert job.wait(30) == "stopped"
+    assert "do.job" not in open_page("pages/dropout.py", token).session_state  # a finished job is not taken up
