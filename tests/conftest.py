@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import tempfile
 
 import pytest
+
+# The tests' runs (and the servers the browser tests start, which inherit this) go to a store of
+# their own, never the user's.
+os.environ.setdefault("PLAYGROUND_RUN_STORE_DIR", tempfile.mkdtemp(prefix="playground-test-store-"))
 
 from playground.jobs.pool import WorkerPool
 from playground.settings import get_settings
