@@ -24,7 +24,7 @@ state = PageState("bt", {
     "batch_size": choice(32, BATCH_SIZES),
     "epochs": number(10, 1, 500),
     "seed": number(0, 0, 2**31 - 1),
-    "layers": json_field(None, check=lambda v: isinstance(v, list)),
+    "layers": json_field(None, check=layer_table.check_link_layers),
 })
 for problem in state.restore():
     st.warning(problem)

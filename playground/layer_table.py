@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from playground.layers import LAYERS, REQUIRED, SpecError
-from playground.models import summarize
+from playground.models import MAX_LAYERS, summarize
 
 _TEMPLATE_VALUES = {"out_features": 16, "out_channels": 8, "kernel_size": 3, "shape": [1, 8, 8],
                     "layers": [{"type": "relu"}], "branches": [[{"type": "identity"}]]}
@@ -98,8 +98,15 @@ def check_rows(input_shape: list[int], rows: list[dict]) -> tuple[dict | None, l
     """`(spec, table)`: the spec when every row is valid (else None) and one status row per layer.
 
     Each table row has `index`, `type`, `output_shape`, `params`, `detail` and `error` (a message,
-    or "waiting for layer k" for rows after a bad one, or None).
+    or "waiting for layer k" for rows after a bad one, or None). Rows past `MAX_LAYERS` are not
+    checked: each says that a network may have no more.
     """
+    if len(rows) > MAX_LAYERS:
+        _, table = check_rows(input_shape, rows[:MAX_LAYERS])
+        past = f"a network may have at most {MAX_LAYERS} layers: delete this one and those after it"
+        return None, table + [{"index": i, "type": row.get("type"), "output_shape": None, "params": None,
+                               "detail": "", "error": f"Layer {i}: {past}" if i == MAX_LAYERS else past}
+                              for i, row in enumerate(rows[MAX_LAYERS:], MAX_LAYERS)]
     layers, table = [], []
     for i, row in enumerate(rows):
         try:
@@ -111,13 +118,30 @@ def check_rows(input_shape: list[int], rows: list[dict]) -> tuple[dict | None, l
             return None, head + [bad] + _waiting(rows[i + 1:], i + 1, i)
     if not layers:
         return None, []
-    table = _top_rows(input_shape, layers)
+    try:
+        table = _top_rows(input_shape, layers)
+    except SpecError as e:  # the spec as a whole (e.g. its input shape), not one layer
+        return None, [{"index": 0, "type": rows[0].get("type"), "output_shape": None, "params": None, "detail": "",
+                       "error": str(e)}] + _waiting(rows[1:], 1, 0)
     bad = next((r["index"] for r in table if r["error"]), None)
     if bad is not None:
         for r in table:
             if r["index"] > bad:
                 r["error"] = f"waiting for layer {bad}"
     return (None if bad is not None else {"input_shape": list(input_shape), "layers": layers}), table
+
+
+def check_link_layers(value: Any) -> bool:
+    """True when a link's layers can fill the table: a list of at most `MAX_LAYERS` objects, each
+    with a text `type`; ValueError saying what is wrong otherwise (the link's warning shows it)."""
+    if not isinstance(value, list):
+        raise ValueError("it is not a list of layers")
+    if len(value) > MAX_LAYERS:
+        raise ValueError(f"a network may have at most {MAX_LAYERS} layers, this one has {len(value):,}")
+    for i, layer in enumerate(value):
+        if not isinstance(layer, dict) or not isinstance(layer.get("type", ""), str):
+            raise ValueError(f"layer {i} is not an object with a 'type' (e.g. {{\"type\": \"relu\"}})")
+    return True
 
 
 def _top_rows(input_shape: list[int], layers: list[dict]) -> list[dict]:

@@ -31,11 +31,11 @@ from playground.presets import PRESETS, preset
 from playground.settings import get_settings
 
 # Checkpoints (`playground.checkpoints`) build networks with this module, so it never imports them.
-__all__ = ["SpecError", "Network", "validate", "summarize", "build", "count_params", "output_shape", "preset",
+__all__ = ["SpecError", "MAX_LAYERS", "Network", "validate", "summarize", "build", "count_params", "output_shape", "preset",
            "PRESETS", "LAYERS"]
 
 _MAX_DEPTH = 4  # blocks inside blocks inside ...; deeper nesting is almost surely a mistake
-_MAX_LAYERS = 200
+MAX_LAYERS = 200  # top-level layers of a spec (a block's own layers count inside it)
 _MAX_INPUT_SIDE = 1024
 _MAX_INPUT_CHANNELS = 1024  # feature maps deep inside a network, e.g. an inception block's 192
 
@@ -226,8 +226,8 @@ def _check_top(spec: Any) -> tuple[Shape, list]:
     layers = spec["layers"]
     if not isinstance(layers, list) or not layers:
         raise SpecError("'layers' must be a non-empty list: a network needs at least one layer", key="layers")
-    if len(layers) > _MAX_LAYERS:
-        raise SpecError(f"A spec may have at most {_MAX_LAYERS} layers, this one has {len(layers)}", key="layers")
+    if len(layers) > MAX_LAYERS:
+        raise SpecError(f"A spec may have at most {MAX_LAYERS} layers, this one has {len(layers):,}", key="layers")
     return tuple(shape), layers
 
 

@@ -211,3 +211,48 @@ def test_missing_weights_are_refused(trained):
     data = safetensors_save(state, metadata={"format": FORMAT, "spec": json.dumps(trained.spec)})
     with pytest.raises(CheckpointError, match="Missing key"):
         load_checkpoint(data)
+
+
+# -- hand-made metadata: every field the playground reads is checked before it is used --------------
+
+def _with_metadata(network, **fields) -> bytes:
+    """A checkpoint of `network` whose metadata holds `fields` (JSON text, written as given)."""
+    metadata = {"format": FORMAT, "spec": json.dumps(network.spec), **fields}
+    return safetensors_save(dict(network.state_dict()), metadata=metadata)
+
+
+@pytest.mark.parametrize("field, text, message", [
+    ("spec", json.dumps([1, 2]), "'spec' is not an object"),
+    ("dataset", json.dumps(["digits"]), "'dataset' is not an object"),
+    ("dataset", json.dumps({"name": 5}), "'dataset' has a name that is not text"),
+    ("dataset", json.dumps({"name": "digits", "seed": -1}), "'dataset' has a seed that is not a whole number"),
+    ("dataset", json.dumps({"name": "digits", "params": [1]}), "'dataset' has params that are not an object"),
+    ("config", json.dumps("adam"), "'config' is not an object"),
+    ("name", json.dumps({"a": 1}), "'name' is not text"),
+    ("history", json.dumps(3.5), "'history' is not a list of rows or an object of columns"),
+    ("history", json.dumps({"epoch": [1, 2], "val_loss": ["low", "lower"]}), "not an object of columns of numbers"),
+    ("history", json.dumps([{"epoch": 1, "val_loss": "low"}]), "not a list of rows of numbers"),
+    ("history", json.dumps({"epoch": [1, 2], "val_loss": [0.5]}), "columns of different lengths"),
+    ("history", json.dumps({"epoch": 7}), "not an object of columns of numbers"),
+    ("history", '{"epoch": [1e999]}', "an epoch that is not a whole number"),
+    ("history", '{"epoch": [1], "val_loss": [1' + "0" * 400 + "]}", "not an object of columns of numbers"),
+    ("dataset", '{"name": ' + "[" * 10_000 + "]" * 10_000 + "}", "'dataset' nests 10,001 levels deep"),
+    ("spec", "[" * 10_000 + "]" * 10_000, "'spec' nests 10,000 levels deep"),
+])
+def test_metadata_of_the_wrong_shape_is_refused_with_a_message_naming_the_field(trained, field, text, message):
+    with pytest.raises(CheckpointError, match=message):
+        read_metadata(_with_metadata(trained, **{field: text}))
+
+
+def test_a_header_nested_ten_thousand_deep_is_refused_as_not_a_checkpoint():
+    header = ("[" * 10_000 + "]" * 10_000).encode()
+    with pytest.raises(CheckpointError, match="not a safetensors checkpoint"):
+        read_metadata(struct.pack("<Q", len(header)) + header)
+
+
+def test_metadata_of_the_right_shapes_is_read_back_as_saved(trained):
+    history = {"epoch": [1.0, 2.0], "train_acc": [None, None], "val_loss": [0.75, 0.5]}  # None: NaN saved
+    data = _with_metadata(trained, history=json.dumps(history), dataset=json.dumps({"name": "wine.csv"}),
+                          note=json.dumps([1, "x"]))
+    meta = read_metadata(data)
+    assert meta["history"] == history and meta["dataset"] == {"name": "wine.csv"} and meta["note"] == [1, "x"]

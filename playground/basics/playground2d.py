@@ -99,6 +99,17 @@ def customdata_ints(data, n: int) -> tuple[int, ...] | None:
 # ----------------------------------------------------------------------------------------------
 # Points and features
 
+MAX_EDITS = 2000  # points a link may add or remove: far more than anyone clicks, little to train on
+MAX_TARGET = 100  # an added point's label (0 or 1) or target (the regression sets' lie near [-2, 2])
+
+
+def _numbers(values, n: int) -> bool:
+    """Whether `values` is a list of `n` JSON numbers a float can hold (not booleans, not 10**400)."""
+    return (isinstance(values, list | tuple) and len(values) == n
+            and all(isinstance(v, float) or (isinstance(v, int) and not isinstance(v, bool) and abs(v) < 2**53)
+                    for v in values))
+
+
 
 @dataclasses.dataclass(frozen=True)
 class PointEdits:
@@ -113,14 +124,25 @@ class PointEdits:
 
     @classmethod
     def from_dict(cls, values: dict) -> PointEdits:
-        """From `to_dict`'s output; ValueError for anything malformed."""
-        added = tuple((float(a), float(b), float(c)) for a, b, c in values.get("added", []))
-        removed = tuple((int(part), int(i)) for part, i in values.get("removed", []))
-        if any(not all(math.isfinite(v) for v in p) or max(abs(p[0]), abs(p[1])) > TOY_EXTENT for p in added):
+        """From `to_dict`'s output; ValueError saying what is malformed (shapes, kinds, bounds)."""
+        if not isinstance(values, dict) or set(values) - {"added", "removed"}:
+            raise ValueError('the point edits must be an object {"added": [...], "removed": [...]}')
+        added, removed = values.get("added", []), values.get("removed", [])
+        if not isinstance(added, list) or not isinstance(removed, list):
+            raise ValueError("'added' and 'removed' must be lists")
+        if len(added) > MAX_EDITS or len(removed) > MAX_EDITS:
+            raise ValueError(f"at most {MAX_EDITS:,} points may be added and {MAX_EDITS:,} removed")
+        if not all(_numbers(p, 3) and all(math.isfinite(v) for v in p) for p in added):
+            raise ValueError("each added point is [x1, x2, label or target], three finite numbers")
+        if any(max(abs(p[0]), abs(p[1])) > TOY_EXTENT for p in added):
             raise ValueError("added points must lie inside the plot")
-        if any(part not in (0, 1) or i < 0 for part, i in removed):
-            raise ValueError("a removed point is named by part 0 or 1 and an index")
-        return cls(added, removed)
+        if any(abs(p[2]) > MAX_TARGET for p in added):
+            raise ValueError(f"an added point's label or target must lie between -{MAX_TARGET} and {MAX_TARGET}")
+        if not all(_numbers(r, 2) and r[0] in (0, 1) and float(r[1]).is_integer() and 0 <= r[1] < N_POINTS
+                   for r in removed):
+            raise ValueError(f"a removed point is named by part 0 or 1 and an index from 0 to {N_POINTS - 1}")
+        return cls(tuple((float(a), float(b), float(c)) for a, b, c in added),
+                   tuple((int(part), int(i)) for part, i in removed))
 
     def adding(self, x1: float, x2: float, value: float) -> PointEdits:
         """These edits plus a training point at (x1, x2) with label (0 or 1) or target `value`."""

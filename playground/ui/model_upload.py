@@ -8,6 +8,7 @@ import json
 from playground import models
 from playground.checkpoints import CheckpointError
 from playground.jobs.runs import RunRecord
+from playground.links import LinkError, loads_bounded
 from playground.ui import session
 
 
@@ -23,24 +24,31 @@ class Upload:
 
 
 def read_model_file(name: str, raw: bytes, input_shape: list[int], dataset_name: str) -> Upload:
-    """Read an uploaded spec or checkpoint; a checkpoint's run joins the session's runs."""
+    """Read an uploaded spec or checkpoint. A checkpoint's run joins the session's runs only when it
+    can be shown: its own dataset is at hand (the page switches to it), or the current one has the
+    inputs it expects; otherwise the message says why and nothing is added."""
     try:
         if name.endswith(".json"):
-            uploaded, record = models.validate(json.loads(raw)), None
+            uploaded, record = models.validate(loads_bounded(raw, what="This file")), None
         else:
-            record = session.add_run(RunRecord.from_checkpoint(raw, name=name.rsplit(".", 1)[0]))
+            record = RunRecord.from_checkpoint(raw, name=name.rsplit(".", 1)[0] or None)
             uploaded = record.spec
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return Upload(error="This file is not valid JSON.")
-    except (models.SpecError, CheckpointError) as e:
+    except (LinkError, models.SpecError, CheckpointError) as e:
         return Upload(error=str(e))
-    result = Upload(layers=uploaded["layers"], record=record)
+    result = Upload(layers=uploaded["layers"])
     trained_on = record.dataset.get("name") if record else None
-    if trained_on is not None and session.has_dataset(trained_on):
+    if trained_on and session.has_dataset(trained_on):
         result.dataset = trained_on
     elif list(uploaded["input_shape"]) != list(input_shape):
         result.error = (f"This network expects inputs of shape {uploaded['input_shape']}, but {dataset_name} has "
                         f"{list(input_shape)}: choose a dataset with that shape.")
+        if record is not None:
+            where = f"on {trained_on}, which this session does not have" if trained_on else "on unknown data"
+            result.error += (f" The trained model was not added to this session's runs: it was trained {where}. "
+                             "Load it again once its data is here (the Your data page adds your own).")
+            return result
+    if record is not None:
+        result.record = session.add_run(record)
     return result
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from playground import figures
@@ -22,18 +24,53 @@ def _predictions(record: RunRecord, dataset):
     return memo[key]
 
 
+def misfit(record: RunRecord, dataset) -> str | None:
+    """Why `record`'s network cannot be run on `dataset` (other inputs or outputs), or None."""
+    from playground import models
+
+    try:
+        inputs, outputs = list(record.spec["input_shape"]), models.output_shape(record.spec)
+    except (models.SpecError, KeyError, TypeError) as e:
+        return f"The network of {record.name} cannot be built ({e})."
+    trained_on = record.dataset.get("name") or "other data"
+    if inputs != list(dataset.input_shape):
+        return (f"{record.name} was trained on {trained_on}: its network takes inputs of shape {inputs}, "
+                f"{dataset.name} has {list(dataset.input_shape)}. Choose {trained_on} to see its results.")
+    if outputs != [dataset.num_outputs]:
+        return (f"{record.name} was trained on {trained_on}: its network gives {outputs[0] if outputs else 0} "
+                f"outputs, {dataset.name} needs {dataset.num_outputs}. Choose {trained_on} to see its results.")
+    return None
+
+
+def _whole(value) -> str:
+    """An epoch count as text: "–" for a missing (NaN) or endless one."""
+    return f"{int(value):,}" if isinstance(value, int | float) and math.isfinite(value) else "–"
+
+
+def _ratio(value) -> str:
+    return f"{value:.1%}" if isinstance(value, int | float) and math.isfinite(value) else "–"
+
+
+def _fixed(value, digits: int) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, int | float) and math.isfinite(value) else "–"
+
+
 def show_results(record: RunRecord, dataset) -> None:
-    """Final metrics, and for classifiers the confusion matrix and a grid of test predictions."""
+    """Final metrics, and for classifiers the confusion matrix and a grid of test predictions; a
+    message instead when the run's network does not fit `dataset` (a run of other data)."""
     if record.model() is None or record.history.empty:
+        return
+    if (why := misfit(record, dataset)) is not None:
+        st.info(why)
         return
     last = record.final
     st.subheader("Results")
     m1, m2, m3, m4 = st.columns(4)
     if dataset.task == "classification":
-        m1.metric("Test accuracy", f"{last['val_acc']:.1%}")
-        m2.metric("Training accuracy", f"{last['train_acc']:.1%}" if last["train_acc"] == last["train_acc"] else "–")
-    m3.metric("Test loss", f"{last['val_loss']:.4f}")
-    m4.metric("Epochs · time", f"{int(last['epoch'])} · {last['seconds']:.1f} s")
+        m1.metric("Test accuracy", _ratio(last.get("val_acc")))
+        m2.metric("Training accuracy", _ratio(last.get("train_acc")))
+    m3.metric("Test loss", _fixed(last.get("val_loss"), 4))
+    m4.metric("Epochs · time", f"{_whole(last.get('epoch'))} · {_fixed(last.get('seconds'), 1)} s")
     if dataset.task != "classification":
         return
     labels, confidence = _predictions(record, dataset)

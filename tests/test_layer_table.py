@@ -1,0 +1,45 @@
+"""Tests for playground.layer_table: a table of any length, or a link's layers, gives messages, not errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from playground.layer_table import check_link_layers, check_rows, layers_to_rows
+from playground.models import MAX_LAYERS, SpecError, validate
+
+
+def test_rows_past_the_bound_are_marked_and_the_rest_still_checked():
+    rows = layers_to_rows([{"type": "flatten"}] + [{"type": "relu"}] * (MAX_LAYERS + 1))
+    with pytest.raises(SpecError, match=f"at most {MAX_LAYERS} layers, this one has {MAX_LAYERS + 2}"):
+        validate({"input_shape": [4], "layers": [{"type": "relu"}] * (MAX_LAYERS + 2)})
+    spec, table = check_rows([1, 8, 8], rows)
+    assert spec is None and len(table) == len(rows) == MAX_LAYERS + 2
+    assert all(t["error"] is None and t["output_shape"] == [64] for t in table[:MAX_LAYERS])
+    assert table[MAX_LAYERS]["error"] == (f"Layer {MAX_LAYERS}: a network may have at most {MAX_LAYERS} layers: "
+                                          "delete this one and those after it")
+    assert table[-1]["error"].startswith(f"a network may have at most {MAX_LAYERS} layers")
+    spec, table = check_rows([1, 8, 8], rows[:MAX_LAYERS])
+    assert spec is not None and len(spec["layers"]) == MAX_LAYERS
+
+
+def test_a_bad_input_shape_is_a_row_message_not_an_exception():
+    spec, table = check_rows([0, 8, 8], layers_to_rows([{"type": "flatten"}, {"type": "relu"}]))
+    assert spec is None
+    assert "input_shape must be [features] or [C, H, W]" in table[0]["error"]
+    assert table[1]["error"] == "waiting for layer 0"
+
+
+@pytest.mark.parametrize("value, message", [
+    ({"type": "relu"}, "not a list of layers"),
+    ([{"type": "relu"}] * 20_002, f"at most {MAX_LAYERS} layers, this one has 20,002"),
+    ([{"type": "relu"}, 5], "layer 1 is not an object with a 'type'"),
+    ([{"type": ["relu"]}], "layer 0 is not an object with a 'type'"),
+])
+def test_link_layers_that_cannot_fill_the_table_say_why(value, message):
+    with pytest.raises(ValueError, match=message):
+        check_link_layers(value)
+
+
+def test_link_layers_of_any_known_or_unknown_type_fill_the_table():
+    assert check_link_layers([{"type": "relu"}, {"type": "no-such-layer", "x": [1]}, {}])
+    assert check_link_layers([{"type": "relu"}] * MAX_LAYERS)
