@@ -31,8 +31,8 @@ from playground.presets import PRESETS, preset
 from playground.settings import get_settings
 
 # Checkpoints (`playground.checkpoints`) build networks with this module, so it never imports them.
-__all__ = ["SpecError", "MAX_LAYERS", "Network", "validate", "summarize", "build", "count_params", "output_shape", "preset",
-           "PRESETS", "LAYERS"]
+__all__ = ["SpecError", "MAX_LAYERS", "Network", "validate", "summarize", "build", "count_params", "output_shape",
+           "preset", "PRESETS", "LAYERS"]
 
 _MAX_DEPTH = 4  # blocks inside blocks inside ...; deeper nesting is almost surely a mistake
 MAX_LAYERS = 200  # top-level layers of a spec (a block's own layers count inside it)
