@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from playground.layers import LAYERS, REQUIRED, SpecError
+from playground.links import MAX_JSON_DEPTH, json_depth
 from playground.models import MAX_LAYERS, summarize
 
 _TEMPLATE_VALUES = {"out_features": 16, "out_channels": 8, "kernel_size": 3, "shape": [1, 8, 8],
@@ -59,6 +60,8 @@ def parse_settings(text: str) -> dict[str, Any]:
             raise ValueError(f"cannot read {part!r}: write settings as key=value, separated by commas")
         if key in settings:
             raise ValueError(f"{key!r} is given twice")
+        if (depth := json_depth(raw)) > MAX_JSON_DEPTH:  # deeper would overflow Python's parser
+            raise ValueError(f"the value of {key!r} nests {depth:,} levels deep; at most {MAX_JSON_DEPTH} are allowed")
         try:
             settings[key] = json.loads(raw)
         except json.JSONDecodeError:

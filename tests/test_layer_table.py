@@ -43,3 +43,11 @@ def test_link_layers_that_cannot_fill_the_table_say_why(value, message):
 def test_link_layers_of_any_known_or_unknown_type_fill_the_table():
     assert check_link_layers([{"type": "relu"}, {"type": "no-such-layer", "x": [1]}, {}])
     assert check_link_layers([{"type": "relu"}] * MAX_LAYERS)
+
+
+def test_a_setting_nested_ten_thousand_deep_is_a_row_message_not_a_recursion_error():
+    rows = [{"type": "linear", "settings": "out_features=" + "[" * 10_000 + "]" * 10_000}]
+    spec, table = check_rows([4], rows)
+    assert spec is None
+    assert table[0]["error"] == ("Layer 0: the value of 'out_features' nests 10,000 levels deep; "
+                                 "at most 64 are allowed")
