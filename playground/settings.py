@@ -58,6 +58,24 @@ class Settings:
     # images of 32 × 32 pixels hold about 37 MB of the session's memory.
     upload_max_images: int = 3_000
     upload_image_side: int = 32
+    # Bounds on the work one upload can cause, each checked before that work starts, so that reading
+    # any file a form accepts takes at most a second or two of one core (figures in the README):
+    # columns and cells (rows × columns) of a CSV table; 1,000 columns fit a CSV of 28 × 28 digits.
+    upload_max_columns: int = 1_000
+    upload_max_cells: int = 5_000_000
+    # Entries of an image zip (pictures, folders and other files together), and the megabytes they
+    # unpack to (pictures hardly compress, so this is well above the upload limit).
+    upload_max_zip_entries: int = 10_000
+    upload_max_unpacked_mb: float = 60.0
+    # Pixels of one picture (larger ones are refused from their header, before decoding: picture
+    # bombs), and pixels decoded for all the pictures of a zip together (a JPEG counts at the
+    # reduced scale it is decoded at); decoding runs at about 70 million pixels a second.
+    upload_max_pixels: int = 20_000_000
+    upload_max_zip_pixels: int = 100_000_000
+    # The datasets made from names (built-in sets, with their parameters) are kept server-wide for
+    # every session to share: at most this many, and at most this many megabytes together.
+    dataset_cache_entries: int = 8
+    dataset_cache_mb: float = 1_500.0
     # Where the run store keeps every browser's runs (one SQLite file, runs.sqlite3), so that they
     # survive a reload and a restart. Empty: runs live only in each session's memory.
     run_store_dir: str = str(Path.home() / ".local" / "share" / "neural-playground")

@@ -1,8 +1,10 @@
 """A user's own data: a CSV table or a zip of images in one folder per class, turned into a `Dataset`.
 
 Uploads arrive as bytes and are only ever parsed: the CSV by pandas, each image by Pillow. Nothing
-is unpickled or executed, nothing is written to disk, and every limit (`Settings.upload_*`) is
-checked before the work it guards. A problem a user can fix raises `UploadError` (a
+is unpickled or executed, nothing is written to disk, and every limit (`Settings.upload_*`: size,
+rows, columns, cells, zip entries, unpacked megabytes, pixels) is checked before the work it guards,
+by checks that take time in proportion to the file, so no file a form accepts keeps a core busy for
+more than a second or two. A problem a user can fix raises `UploadError` (a
 `DatasetError`) with a message that names the file, column or folder at fault.
 
 Reading (`read_table`, `table_arrays`, `read_image_zip`) gives `UploadedArrays`, which
@@ -38,7 +40,6 @@ _SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
 # Images compress only a little more in a zip; an entry that unpacks to this many times its
 # packed size is a zip bomb, not a picture.
 _MAX_RATIO = 100
-_UNPACKED_FACTOR = 10  # everything unpacked may be this many times the upload limit
 
 
 class UploadError(DatasetError):
@@ -131,6 +132,7 @@ def read_table(raw: bytes, *, filename: str = "data.csv") -> pd.DataFrame:
         separator = dialect.delimiter
     except csv.Error:
         separator = ","
+    _check_shape(text, separator, filename)
     limit = get_settings().upload_max_rows
     try:
         frame = pd.read_csv(io.StringIO(text), sep=separator, nrows=limit + 1)
@@ -151,6 +153,29 @@ def read_table(raw: bytes, *, filename: str = "data.csv") -> pd.DataFrame:
     return frame
 
 
+def _check_shape(text: str, separator: str, filename: str) -> None:
+    """Refuse a table with more columns or cells than the settings allow, before pandas parses it.
+
+    Columns are counted in the header line; cells as lines × columns (a quoted value spanning lines
+    counts a line more, so the estimate errs on the side of refusing). Time linear in the text.
+    """
+    settings = get_settings()
+    end = text.find("\n")
+    header = text if end < 0 else text[:end]
+    try:
+        columns = len(next(csv.reader([header], delimiter=separator), []))
+    except csv.Error:
+        columns = header.count(separator) + 1
+    if columns > settings.upload_max_columns:
+        raise UploadError(f"{filename} has {columns:,} columns; a table may have at most "
+                          f"{settings.upload_max_columns:,}. Keep the columns to learn from and the one to predict.")
+    lines = text.count("\n") + (0 if text.endswith("\n") else 1) - 1  # lines after the header
+    rows = min(lines, settings.upload_max_rows)
+    if rows * columns > settings.upload_max_cells:
+        raise UploadError(f"{filename} has {rows:,} rows × {columns:,} columns = {rows * columns:,} cells; a table may "
+                          f"have at most {settings.upload_max_cells:,}. Upload fewer rows or fewer columns.")
+
+
 def _decode(raw: bytes) -> str:
     """UTF-8 text (a byte-order mark dropped), or Latin-1, which reads any bytes, for older exports."""
     try:
@@ -160,8 +185,8 @@ def _decode(raw: bytes) -> str:
 
 
 def numeric_columns(frame: pd.DataFrame) -> list[str]:
-    """Columns holding only numbers (true/false counts as 1/0), in table order."""
-    return [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    """Columns holding only numbers (true/false counts as 1/0), in table order (one pass over the types)."""
+    return [c for c, dtype in frame.dtypes.items() if pd.api.types.is_numeric_dtype(dtype)]
 
 
 def suggest_task(frame: pd.DataFrame, label: str) -> str:
@@ -180,33 +205,44 @@ def table_arrays(frame: pd.DataFrame, *, label: str, features: list[str] | None 
     `task` "auto" follows `suggest_task`. Classes are the label's distinct values in sorted order.
     UploadError names the column at fault: a missing or non-numeric feature, empty cells, a
     label with a single class or too many classes, or a non-numeric regression target.
+    Every check takes time linear in the table (one pass over the columns' types, one over the cells).
     """
     if label not in frame.columns:
         raise UploadError(f"{filename} has no column '{label}'.")
     features = [c for c in frame.columns if c != label] if features is None else list(features)
-    missing = [c for c in features if c not in frame.columns]
+    limit = get_settings().upload_max_columns
+    if len(features) > limit:
+        raise UploadError(f"{len(features):,} feature columns are chosen; at most {limit:,} may be.")
+    present = set(frame.columns)
+    missing = [c for c in features if c not in present]
     if missing:
         raise UploadError(f"{filename} has no column '{missing[0]}'.")
     if label in features:
         raise UploadError(f"'{label}' is the column to predict, so it cannot also be a feature.")
     if not features:
         raise UploadError("Choose at least one feature column to predict from.")
-    text = [c for c in features if c not in numeric_columns(frame)]
+    if len(set(features)) < len(features):
+        twice = next(c for c, n in collections.Counter(features).items() if n > 1)
+        raise UploadError(f"Column '{twice}' is chosen twice as a feature.")
+    numeric = set(numeric_columns(frame))
+    text = [c for c in features if c not in numeric]
     if text:
         raise UploadError(f"{_columns(text)} {'holds' if len(text) == 1 else 'hold'} text, not numbers, so "
                           f"{'it' if len(text) == 1 else 'they'} cannot be a feature. Leave "
                           f"{'it' if len(text) == 1 else 'them'} out, or turn categories into number columns "
                           "(one 0/1 column per category) before uploading.")
     used = [*features, label]
-    empty = {c: int(frame[c].isna().sum()) for c in used if frame[c].isna().any()}
+    counts = frame[used].isna().sum()  # one vectorized pass over the cells
+    empty = {c: int(n) for c, n in counts.items() if n}
     if empty:
-        listed = ", ".join(f"'{c}' ({n})" for c, n in empty.items())
+        listed = ", ".join(f"'{c}' ({n})" for c, n in list(empty.items())[:5])
+        listed += f" and {len(empty) - 5:,} more columns" if len(empty) > 5 else ""
         raise UploadError(f"Some cells are empty in {listed}. Fill them in, or delete those rows, before "
                           "uploading.")
     task = suggest_task(frame, label) if task == "auto" else task
     x = frame[features].to_numpy(dtype=np.float64)
     if not np.isfinite(x).all():
-        bad = [c for c in features if not np.isfinite(frame[c].to_numpy(dtype=np.float64)).all()]
+        bad = [c for c, finite in zip(features, np.isfinite(x).all(axis=0)) if not finite]
         raise UploadError(f"{_columns(bad)} {'holds' if len(bad) == 1 else 'hold'} infinite values.")
     params = {"source": "csv", "file": filename, "label": label, "features": features, "task": task,
               "rows": len(frame)}
@@ -224,7 +260,7 @@ def table_arrays(frame: pd.DataFrame, *, label: str, features: list[str] | None 
         names = [_class_name(v) for v in classes]
         params["classes"] = names
     elif task == "regression":
-        if label not in numeric_columns(frame):
+        if label not in numeric:
             raise UploadError(f"'{label}' holds text, so it cannot be a number to predict: choose classification.")
         y, names = frame[label].to_numpy(dtype=np.float64), []
     else:
@@ -281,13 +317,14 @@ def _image_entries(archive: zipfile.ZipFile, filename: str) -> tuple[list[tuple[
     Images sit in `class/picture.png`, or in `top/class/picture.png` when one folder was zipped.
     """
     settings = get_settings()
+    if len(archive.infolist()) > settings.upload_max_zip_entries:
+        raise UploadError(f"{filename} holds {len(archive.infolist()):,} files and folders; a zip may hold at most "
+                          f"{settings.upload_max_zip_entries:,}. Upload a sample of each class.")
     infos = [i for i in archive.infolist() if not i.is_dir()]
-    if len(infos) > 2 * settings.upload_max_images + 100:
-        raise UploadError(f"{filename} holds {len(infos):,} files; at most {settings.upload_max_images:,} "
-                          "images may be uploaded.")
-    unpacked_limit = settings.upload_max_mb * _UNPACKED_FACTOR * 2**20
+    unpacked_limit = settings.upload_max_unpacked_mb * 2**20
     if sum(i.file_size for i in infos) > unpacked_limit:
-        raise UploadError(f"{filename} unpacks to more than {unpacked_limit / 2**20:,.0f} MB, too much to read.")
+        raise UploadError(f"{filename} unpacks to {sum(i.file_size for i in infos) / 2**20:,.0f} MB; a zip may "
+                          f"unpack to at most {settings.upload_max_unpacked_mb:,g} MB.")
     images, skipped = [], []
     for info in infos:
         parts = _entry_parts(info.filename, filename)
@@ -321,6 +358,19 @@ def _image_entries(archive: zipfile.ZipFile, filename: str) -> tuple[list[tuple[
     return placed, skipped
 
 
+def _check_entry_count(raw: bytes, filename: str) -> None:
+    """Refuse a zip whose end record counts more entries than the settings allow, before `zipfile`
+    reads its whole directory. Zip64 archives and unreadable records are left to `zipfile`."""
+    limit = get_settings().upload_max_zip_entries
+    end = raw.rfind(b"PK\x05\x06", max(0, len(raw) - 65_557))  # the end record: 22 bytes and a comment
+    if end < 0 or len(raw) < end + 22:
+        return
+    count = int.from_bytes(raw[end + 10:end + 12], "little")  # entries in the whole archive
+    if limit < count < 0xFFFF:
+        raise UploadError(f"{filename} holds {count:,} files and folders; a zip may hold at most {limit:,}. "
+                          "Upload a sample of each class.")
+
+
 def _read_entry(archive: zipfile.ZipFile, info: zipfile.ZipInfo, filename: str) -> bytes:
     """An entry's bytes, read no further than its declared size (a lying header cannot flood memory)."""
     try:
@@ -346,27 +396,36 @@ def read_image_zip(raw: bytes, *, filename: str = "images.zip") -> UploadedArray
     """
     from PIL import Image, UnidentifiedImageError
 
-    from playground.images import MAX_PIXELS, ImageError, image_from_bytes
+    from playground.images import ImageError, image_from_bytes, max_pixels, reduce_jpeg
 
     _check_size(raw, filename)
+    settings = get_settings()
+    _check_entry_count(raw, filename)
     try:
         archive = zipfile.ZipFile(io.BytesIO(raw))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError):
         raise UploadError(f"{filename} is not a zip file. Zip one folder per class and upload the zip.") from None
+    side = settings.upload_image_side
     with archive:
         entries, skipped = _image_entries(archive, filename)
-        headers, unreadable = [], []
+        headers, unreadable, decoded = [], [], 0
         for info, folder in entries:
             data = _read_entry(archive, info, filename)
             try:
                 with Image.open(io.BytesIO(data)) as picture:  # reads the header only
                     size, mode = picture.size, picture.mode
+                    if size[0] * size[1] <= max_pixels():
+                        reduce_jpeg(picture, (side, side))  # the most a picture is decoded at
+                        decoded += picture.size[0] * picture.size[1]
             except (UnidentifiedImageError, OSError, ValueError):
                 unreadable.append(info.filename)
                 continue
-            if size[0] * size[1] > MAX_PIXELS:
+            if size[0] * size[1] > max_pixels():
                 unreadable.append(info.filename)
                 continue
+            if decoded > settings.upload_max_zip_pixels:
+                raise UploadError(f"The pictures in {filename} hold more than {settings.upload_max_zip_pixels:,} pixels "
+                                  "together, more than an upload may. Upload smaller pictures, or fewer.")
             headers.append((data, folder, size, mode, info.filename))
     if not headers:
         raise UploadError(f"None of the images in {filename} could be read.")
@@ -374,18 +433,22 @@ def read_image_zip(raw: bytes, *, filename: str = "images.zip") -> UploadedArray
     if len(classes) < 2:
         raise UploadError(f"{filename} has only one class folder ('{classes[0]}'): a classifier needs at least two "
                           "folders of pictures to tell apart.")
+    if len(classes) > MAX_CLASSES:
+        raise UploadError(f"{filename} has {len(classes):,} class folders; at most {MAX_CLASSES} classes may be "
+                          "told apart. Put the pictures of each class in one folder named after it.")
     sizes = collections.Counter(size for _, _, size, _, _ in headers)
-    width, height = _fit(sizes.most_common(1)[0][0], get_settings().upload_image_side)
+    width, height = _fit(sizes.most_common(1)[0][0], side)
     channels = 1 if all(mode in _GREY_MODES for _, _, _, mode, _ in headers) else 3
+    index = {folder: i for i, folder in enumerate(classes)}
     pictures, labels = [], []
     for data, folder, _, _, name in headers:
         try:
-            x, _ = image_from_bytes(data, (channels, height, width))
+            x, _ = image_from_bytes(data, (channels, height, width), reduce=True)
         except (ImageError, OSError, ValueError):
             unreadable.append(name)
             continue
         pictures.append(x.numpy())
-        labels.append(classes.index(folder))
+        labels.append(index[folder])
     counts = collections.Counter(labels)
     if len(counts) < 2:
         raise UploadError(f"Only one class of {filename} has readable images: a classifier needs two.")
