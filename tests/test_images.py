@@ -45,3 +45,18 @@ def test_a_picture_just_under_the_limit_is_read_and_resized():
     x, note = image_from_bytes(buffer.getvalue(), (1, 8, 8))
     assert x.shape == (1, 8, 8) and float(x.min()) == 1.0
     assert note == "Resized from 20×40 to 8×8."
+
+
+def test_the_pixel_limit_comes_from_the_settings(monkeypatch):
+    import dataclasses
+
+    from playground import settings as settings_module
+
+    monkeypatch.setattr(settings_module, "_settings",
+                        dataclasses.replace(settings_module.get_settings(), upload_max_pixels=800))
+    buffer = io.BytesIO()
+    Image.fromarray(np.zeros((20, 40), dtype=np.uint8)).save(buffer, format="PNG")
+    x, note = image_from_bytes(buffer.getvalue(), (1, 8, 8))  # 800 pixels: at the limit
+    assert x.shape == (1, 8, 8) and note == "Resized from 40×20 to 8×8."
+    with pytest.raises(ImageError, match="too large to open \\(41×20 pixels\\); pictures of up to 800 pixels"):
+        image_from_bytes(png_header(41, 20), (1, 8, 8))

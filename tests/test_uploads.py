@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import time
 import zipfile
 
 import numpy as np
@@ -241,6 +242,116 @@ def test_files_that_are_not_zips_and_too_many_images_are_refused(small_limits):
     small_limits(upload_max_images=7)
     with pytest.raises(UploadError, match="holds 10 images; at most 7"):
         read_image_zip(_class_zip(per_class=5))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bounds: every upload's reading is limited in time and memory, with a message past each limit
+
+
+def _wide_csv(rows: int, columns: int) -> bytes:
+    """A header c0..c{columns-1} and `rows` lines of ones, the last column counting 0, 1, 2, 0, …"""
+    header = ",".join(f"c{i}" for i in range(columns))
+    return ("\n".join([header] + [",".join(["1"] * (columns - 1) + [str(r % 3)]) for r in range(rows)])).encode()
+
+
+def test_a_csv_of_20_rows_and_10000_columns_is_refused_at_once():
+    # The file that once kept a server core busy for tens of minutes: 4 MB, 20 × 10,000 ones.
+    raw = _wide_csv(20, 10_000)
+    start = time.perf_counter()
+    with pytest.raises(UploadError) as caught:
+        read_table(raw, filename="wide.csv")
+    assert time.perf_counter() - start < 1.0
+    assert str(caught.value).startswith("wide.csv has 10,000 columns; a table may have at most 1,000.")
+
+
+def test_a_table_at_the_column_limit_is_checked_in_linear_time():
+    # 1,000 columns once took 26 s in table_arrays (a scan of every column for each feature).
+    raw = _wide_csv(20, 1_000)
+    start = time.perf_counter()
+    arrays = uploads.table_arrays(read_table(raw), label="c999")
+    assert time.perf_counter() - start < 1.0
+    assert arrays.x.shape == (20, 999) and arrays.classes == ["0", "1", "2"]
+    assert arrays.y.tolist() == [r % 3 for r in range(20)]
+
+
+def test_a_frame_with_more_feature_columns_than_allowed_is_refused(small_limits):
+    import pandas as pd
+
+    small_limits(upload_max_columns=3)
+    frame = pd.DataFrame({f"c{i}": np.arange(12.0) for i in range(5)})
+    with pytest.raises(UploadError, match="4 feature columns are chosen; at most 3 may be"):
+        uploads.table_arrays(frame, label="c4")
+    with pytest.raises(UploadError, match="Column 'c0' is chosen twice"):
+        uploads.table_arrays(frame, label="c4", features=["c0", "c1", "c0"])
+
+
+def test_columns_and_cells_limits_come_from_the_settings(small_limits):
+    small_limits(upload_max_columns=10, upload_max_cells=100)
+    assert read_table(_wide_csv(10, 10)).shape == (10, 10)  # 100 cells: at the limit
+    with pytest.raises(UploadError, match="has 11 columns; a table may have at most 10"):
+        read_table(_wide_csv(10, 11))
+    with pytest.raises(UploadError, match=r"has 11 rows × 10 columns = 110 cells; a table may have at most 100\."):
+        read_table(_wide_csv(11, 10))
+
+
+def test_many_empty_columns_are_named_a_few_at_a_time():
+    raw = ("\n".join(["a,b,c,d,e,f,g,y"] + [",,,,,,,1" if r == 3 else "1,2,3,4,5,6,7,1" for r in range(12)])).encode()
+    with pytest.raises(UploadError) as caught:
+        csv_dataset(raw, label="y")
+    assert str(caught.value).startswith("Some cells are empty in 'a' (1), 'b' (1), 'c' (1), 'd' (1), 'e' (1) "
+                                        "and 2 more columns.")
+
+
+def test_a_zip_past_the_entry_limit_is_refused_from_its_end_record(small_limits, monkeypatch):
+    small_limits(upload_max_zip_entries=10)
+    at_limit = _class_zip(per_class=5)  # 10 pictures
+    assert len(read_image_zip(at_limit).x) == 10
+    too_many = _zip({f"a/{i}.txt": b"" for i in range(11)})
+
+    def unread(*args, **kwargs):
+        raise AssertionError("the zip's directory was read")
+
+    monkeypatch.setattr(zipfile, "ZipFile", unread)
+    with pytest.raises(UploadError, match="holds 11 files and folders; a zip may hold at most 10"):
+        read_image_zip(too_many)
+
+
+def test_unpacked_size_and_total_pixels_come_from_the_settings(small_limits):
+    raw = _class_zip(sizes=((12, 10),), per_class=5)  # 10 pictures of 120 pixels
+    small_limits(upload_max_zip_pixels=1_200)
+    assert len(read_image_zip(raw).x) == 10
+    small_limits(upload_max_zip_pixels=1_199)
+    with pytest.raises(UploadError, match="hold more than 1,199 pixels together"):
+        read_image_zip(raw)
+    unpacked = sum(len(_png((12, 10), c)) for c in ((255, 0, 0), (0, 0, 255))) * 5
+    small_limits(upload_max_unpacked_mb=(unpacked - 1) / 2**20)
+    with pytest.raises(UploadError, match=f"unpacks to 0 MB; a zip may unpack to at most {(unpacked - 1) / 2**20:,g}"):
+        read_image_zip(raw)
+
+
+def test_a_large_jpeg_counts_and_decodes_at_an_eighth_of_its_side(small_limits):
+    def jpeg(colour) -> bytes:
+        buffer = io.BytesIO()
+        Image.new("RGB", (800, 800), colour).save(buffer, "JPEG")
+        return buffer.getvalue()
+
+    raw = _zip({"red/1.jpg": jpeg((255, 0, 0)), "blue/1.jpg": jpeg((0, 0, 255))})
+    # Shrunk to 32 pixels a side, each is decoded at 100 × 100 (at least twice 32): 10,000 pixels each.
+    small_limits(upload_max_zip_pixels=20_000)
+    arrays = read_image_zip(raw)
+    assert arrays.x.shape == (2, 3, 32, 32)
+    red = arrays.x[arrays.y == arrays.classes.index("red")][0]
+    assert abs(float(red[0].mean()) - 254 / 255) < 0.01 and float(red[2].mean()) < 0.01
+    small_limits(upload_max_zip_pixels=19_999)
+    with pytest.raises(UploadError, match="more than 19,999 pixels"):
+        read_image_zip(raw)
+
+
+def test_a_zip_with_more_class_folders_than_classes_allowed_is_refused():
+    files = {f"k{i}/1.png": _png((4, 4), (i, 0, 0)) for i in range(uploads.MAX_CLASSES + 1)}
+    with pytest.raises(UploadError, match=f"has {uploads.MAX_CLASSES + 1} class folders; at most "
+                                          f"{uploads.MAX_CLASSES} classes"):
+        read_image_zip(_zip(files))
 
 
 # ---------------------------------------------------------------------------------------------------------
