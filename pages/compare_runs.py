@@ -24,7 +24,8 @@ state = PageState("cmp", {
     "dataset": choice("circle", OFFLINE),
     "preset": choice("mlp", PRESETS),
     "setting": choice("lr", SWEEPABLE),
-    "values": json_field(None, check=lambda v: isinstance(v, list)),
+    "values": json_field(None, check=lambda v: isinstance(v, list)  # of numbers or names: set() reads them
+                         and all(isinstance(x, str | int | float) for x in v)),
 })
 for problem in state.restore():
     st.warning(problem)
