@@ -75,7 +75,8 @@ def link_texts(field) -> st.SearchStrategy[str]:
     """Texts for one field's link value."""
     own = [field.format(o) for o in field.options] if field.options else []
     choices = [st.text(max_size=30), st.sampled_from(EXTREME_NUMBERS), json_values.map(_encoded),
-               deep_json.map(_link), long_json.map(_link), st.floats().map(repr), st.integers(-(10**40), 10**40).map(str),
+               deep_json.map(_link), long_json.map(_link), st.floats().map(repr),
+               st.integers(-(10**40), 10**40).map(str),
                st.text(alphabet="[]{}\",:0123456789eE.-+ ", max_size=60)]
     if own:
         choices.append(st.sampled_from(own))
@@ -131,8 +132,8 @@ _STATE = dict(build(_SPEC).state_dict())
 FIELDS = ("spec", "name", "dataset", "config", "history")
 metadata_texts = st.one_of(json_values.map(lambda v: json.dumps(v, default=str)), deep_json,
                            st.text(max_size=40), st.sampled_from(["1e999", "NaN", '{"epoch": [1e999]}', "[]", "{}"]),
-                           st.fixed_dictionaries({"name": json_scalars}, optional={"seed": json_scalars,
-                                                                                  "params": json_values}).map(json.dumps),
+                           st.fixed_dictionaries({"name": json_scalars},
+                                                 optional={"seed": json_scalars, "params": json_values}).map(json.dumps),
                            st.dictionaries(st.sampled_from(["epoch", "val_loss", "val_acc", "train_acc", "x"]),
                                            st.lists(json_scalars, max_size=4), max_size=4).map(json.dumps))
 
