@@ -133,7 +133,8 @@ FIELDS = ("spec", "name", "dataset", "config", "history")
 metadata_texts = st.one_of(json_values.map(lambda v: json.dumps(v, default=str)), deep_json,
                            st.text(max_size=40), st.sampled_from(["1e999", "NaN", '{"epoch": [1e999]}', "[]", "{}"]),
                            st.fixed_dictionaries({"name": json_scalars},
-                                                 optional={"seed": json_scalars, "params": json_values}).map(json.dumps),
+                                                 optional={"seed": json_scalars, "params": json_values}
+                                                 ).map(json.dumps),
                            st.dictionaries(st.sampled_from(["epoch", "val_loss", "val_acc", "train_acc", "x"]),
                                            st.lists(json_scalars, max_size=4), max_size=4).map(json.dumps))
 
