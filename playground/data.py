@@ -11,10 +11,12 @@ float32 shaped (N, 1).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import inspect
 import math
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,9 @@ import torch
 from playground.registry import Registry
 from playground.settings import get_settings
 
-__all__ = ["DATASETS", "MAX_TOY_NOISE", "SHAPE_CLASSES", "TASKS", "TOY_CLASSES", "TOY_EXTENT", "Dataset",
-           "DatasetError", "DatasetInfo", "draw_shapes", "load", "names", "register_dataset"]
+__all__ = ["DATASETS", "MAX_SEED", "MAX_SHAPES", "MAX_SHAPES_PIXELS", "MAX_TEST_IMAGES", "MAX_TOY_NOISE",
+           "MAX_TOY_POINTS", "MAX_TRAIN_IMAGES", "SHAPE_CLASSES", "TASKS", "TOY_CLASSES", "TOY_EXTENT", "Dataset",
+           "DatasetCache", "DatasetError", "DatasetInfo", "draw_shapes", "load", "names", "register_dataset"]
 
 TASKS = ("classification", "regression")
 # Names of the two classes of every 2-D classification set: label 0 is blue, label 1 is orange.
@@ -34,6 +37,19 @@ SHAPE_CLASSES = ["square", "circle", "triangle", "cross"]
 # The 2-D sets live in this square, [-TOY_EXTENT, TOY_EXTENT]², so plots can share one frame.
 TOY_EXTENT = 6.0
 MAX_TOY_NOISE = 0.5
+# Upper bounds on what a builder makes, whoever asks (a page, a link, a checkpoint's metadata), so that
+# no parameter can make the server build and keep a dataset of any size. At the bounds a set takes
+# well under a second to make and at most about 40 MB.
+MAX_SEED = 2**63 - 1  # numpy's generators take any integer; this keeps seeds JSON- and int64-safe
+MAX_TOY_POINTS = 10_000  # 2-D points: far more than a plot shows or a lesson needs
+MAX_SHAPES = 20_000
+# Pixels of all generated shapes together (n × size²): 8 M pixels are 32 MB of float32 images and
+# 8 MB of masks, e.g. 10,000 shapes of 28 × 28 or 1,950 of 64 × 64.
+MAX_SHAPES_PIXELS = 8_000_000
+# torchvision's sets have at most 60,000 training and 10,000 test images: larger subsamples are
+# refused before any file is opened or downloaded.
+MAX_TRAIN_IMAGES = 60_000
+MAX_TEST_IMAGES = 10_000
 
 
 class DatasetError(ValueError):
@@ -75,6 +91,12 @@ class Dataset:
     def ref(self) -> dict:
         """What remakes this dataset: `load(ref["name"], seed=ref["seed"], **ref["params"])`."""
         return {"name": self.name, "seed": self.seed, "params": dict(self.params)}
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by its tensors (inputs, labels and masks of both parts)."""
+        tensors = (self.x_train, self.y_train, self.x_test, self.y_test, self.masks_train, self.masks_test)
+        return sum(t.element_size() * t.nelement() for t in tensors if t is not None)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,8 +161,70 @@ def load(name: str, *, seed: int = 0, **params) -> Dataset:
     if unknown:
         allowed = ", ".join(info.defaults) or "none"
         raise DatasetError(f"Dataset {name!r} has no parameter {unknown[0]!r} (allowed: {allowed})")
-    seed = _check_int("seed", seed, low=0)
+    seed = _check_int("seed", seed, low=0, high=MAX_SEED)
     return info.loader(seed, **{**info.defaults, **params})
+
+
+class DatasetCache:
+    """Datasets kept for reuse, least recently used dropped first, bounded in count and in bytes.
+
+    Safe to share between threads (a server's sessions): each key is made once at a time, and
+    different keys are made in parallel. A dataset larger than `max_bytes` on its own is returned
+    but not kept. Keep the datasets read-only: every holder shares them.
+    """
+
+    def __init__(self, *, max_entries: int, max_bytes: int):
+        self.max_entries, self.max_bytes = max(0, int(max_entries)), max(0, int(max_bytes))
+        self._entries: collections.OrderedDict[Hashable, Dataset] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self._making: dict[Hashable, threading.Lock] = {}
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._entries
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by the kept datasets together."""
+        with self._lock:
+            return sum(d.nbytes for d in self._entries.values())
+
+    def get(self, key: Hashable, make: Callable[[], Dataset]) -> Dataset:
+        """The dataset kept under `key`, or `make()`'s, kept if it fits. Exceptions of `make` pass through."""
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+            making = self._making.setdefault(key, threading.Lock())
+        with making:  # a second caller of the same key waits for the first one's dataset
+            with self._lock:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+                    return self._entries[key]
+            try:
+                dataset = make()
+            finally:
+                with self._lock:
+                    self._making.pop(key, None)
+            self._keep(key, dataset)
+            return dataset
+
+    def _keep(self, key: Hashable, dataset: Dataset) -> None:
+        size = dataset.nbytes
+        if size > self.max_bytes or self.max_entries == 0:
+            return
+        with self._lock:
+            self._entries[key] = dataset
+            total = sum(d.nbytes for d in self._entries.values())
+            while len(self._entries) > self.max_entries or total > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                total -= dropped.nbytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -148,22 +232,34 @@ def load(name: str, *, seed: int = 0, **params) -> Dataset:
 
 
 def _check_int(param: str, value: Any, *, low: int, high: int | None = None) -> int:
-    """`value` as an int in [low, high]; DatasetError otherwise."""
+    """`value` as an int in [low, high]; DatasetError otherwise (also for ints too large for a float)."""
     is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not is_number or not float(value).is_integer():
-        raise DatasetError(f"{param} must be a whole number, got {value!r}")
+    whole = is_number and (isinstance(value, (int, np.integer)) or float(value).is_integer())
+    if not whole:
+        raise DatasetError(f"{param} must be a whole number, got {_short(value)}")
     value = int(value)
     if value < low or (high is not None and value > high):
-        limits = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise DatasetError(f"{param} must be {limits}, got {value}")
+        limits = f"between {low:,} and {high:,}" if high is not None else f"at least {low:,}"
+        raise DatasetError(f"{param} must be {limits}, got {_short(value)}")
     return value
+
+
+def _short(value: Any) -> str:
+    """`repr(value)`, cut short: a hostile value may be millions of characters long."""
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and abs(int(value)) < 10**30:
+        return f"{int(value):,}"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
 
 
 def _check_float(param: str, value: Any, *, low: float, high: float, open_ends: bool = False) -> float:
     """`value` as a float in [low, high], or in (low, high) when `open_ends`; DatasetError otherwise."""
     is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if is_number and isinstance(value, (int, np.integer)) and abs(int(value)) > 2**53:
+        is_number = False  # too large to be a float exactly; far outside every range here anyway
     if not is_number or not math.isfinite(value):
-        raise DatasetError(f"{param} must be a number, got {value!r}")
+        raise DatasetError(f"{param} must be a number, got {_short(value)}")
     value = float(value)
     outside = (value <= low or value >= high) if open_ends else (value < low or value > high)
     if outside:
@@ -172,9 +268,9 @@ def _check_float(param: str, value: Any, *, low: float, high: float, open_ends: 
     return value
 
 
-def _check_optional_count(param: str, value: Any) -> int | None:
-    """None, or a count of at least 1."""
-    return None if value is None else _check_int(param, value, low=1)
+def _check_optional_count(param: str, value: Any, *, high: int) -> int | None:
+    """None, or a count from 1 to `high`."""
+    return None if value is None else _check_int(param, value, low=1, high=high)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -320,7 +416,7 @@ def _register_toy2d(name: str, generate: Callable, *, task: str, description: st
     """Register a 2-D set drawn by `generate(n, noise, rng) -> (points, labels)`."""
 
     def load_toy2d(seed: int, *, n: int = 500, noise: float = 0.0, test_fraction: float = 0.5) -> Dataset:
-        n = _check_int("n", n, low=4)
+        n = _check_int("n", n, low=4, high=MAX_TOY_POINTS)
         noise = _check_float("noise", noise, low=0.0, high=MAX_TOY_NOISE)
         test_fraction = _check_float("test_fraction", test_fraction, low=0.0, high=1.0, open_ends=True)
         rng = np.random.default_rng(seed)
@@ -432,8 +528,12 @@ def draw_shapes(labels: np.ndarray, size: int, rng: np.random.Generator) -> np.n
 def load_shapes(seed: int, *, n: int = 2000, size: int = 28, noise: float = 0.05,
                 test_fraction: float = 0.2) -> Dataset:
     """Generated 1-channel images (N, 1, size, size) in [0, 1], balanced classes, with each shape's mask."""
-    n = _check_int("n", n, low=4)
+    n = _check_int("n", n, low=4, high=MAX_SHAPES)
     size = _check_int("size", size, low=16, high=64)
+    if n * size * size > MAX_SHAPES_PIXELS:
+        raise DatasetError(f"n × size² must be at most {MAX_SHAPES_PIXELS:,} pixels (e.g. n up to "
+                           f"{MAX_SHAPES_PIXELS // (size * size):,} at size {size}), got {n:,} × {size}² = "
+                           f"{n * size * size:,}")
     noise = _check_float("noise", noise, low=0.0, high=1.0)
     test_fraction = _check_float("test_fraction", test_fraction, low=0.0, high=1.0, open_ends=True)
     rng = np.random.default_rng(seed)
@@ -523,8 +623,8 @@ def _register_torchvision(name: str, class_name: str, *, label: str, description
                          data_dir: str | None = None) -> Dataset:
         import torchvision  # imported on use: only these datasets need it
 
-        n_train = _check_optional_count("n_train", n_train)
-        n_test = _check_optional_count("n_test", n_test)
+        n_train = _check_optional_count("n_train", n_train, high=MAX_TRAIN_IMAGES)
+        n_test = _check_optional_count("n_test", n_test, high=MAX_TEST_IMAGES)
         # Keep data_dir as given (usually None), so that a ref made here still works on another machine.
         data_dir = None if data_dir is None else str(data_dir)
         root = Path(data_dir if data_dir is not None else get_settings().data_dir).expanduser()

@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from playground import data
-from playground.data import DATASETS, Dataset, DatasetError, load, names
+from playground.data import DATASETS, Dataset, DatasetCache, DatasetError, load, names
 from playground.settings import Settings
 
 TOY_CLASSIFICATION = ["circle", "xor", "gauss", "spiral"]
@@ -316,7 +316,7 @@ def test_unknown_parameter_names_itself_and_the_allowed_ones():
 
 
 @pytest.mark.parametrize(("name", "params", "words"), [
-    ("circle", {"n": 3}, ["n must be at least 4", "got 3"]),
+    ("circle", {"n": 3}, ["n must be between 4 and 10,000", "got 3"]),
     ("circle", {"n": 10.5}, ["n must be a whole number"]),
     ("circle", {"n": "many"}, ["n must be a whole number", "'many'"]),
     ("circle", {"noise": -0.1}, ["noise must be between 0 and 0.5", "got -0.1"]),
@@ -326,7 +326,7 @@ def test_unknown_parameter_names_itself_and_the_allowed_ones():
     ("digits", {"test_fraction": 1}, ["test_fraction"]),
     ("shapes", {"size": 12}, ["size must be between 16 and 64", "got 12"]),
     ("shapes", {"noise": float("nan")}, ["noise must be a number"]),
-    ("mnist", {"n_train": 0}, ["n_train must be at least 1"]),
+    ("mnist", {"n_train": 0}, ["n_train must be between 1 and 60,000"]),
 ])
 def test_bad_values_are_explained(name, params, words):
     with pytest.raises(DatasetError) as caught:
@@ -336,7 +336,7 @@ def test_bad_values_are_explained(name, params, words):
 
 
 def test_bad_seed_is_refused():
-    with pytest.raises(DatasetError, match="seed must be at least 0"):
+    with pytest.raises(DatasetError, match="seed must be between 0 and "):
         load("xor", seed=-1)
 
 
@@ -466,3 +466,106 @@ def test_a_damaged_file_is_reported_not_raised_raw(tmp_path, monkeypatch):
     with pytest.raises(DatasetError, match="MNIST could not be read") as caught:
         load("mnist", data_dir=str(tmp_path))
     assert str(tmp_path / "MNIST" / "raw") in str(caught.value)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Bounds: no parameter, from a page, a link or a checkpoint, makes a builder build a set of any size
+
+
+@pytest.mark.parametrize(("name", "params", "message"), [
+    ("shapes", {"n": 150_000}, "n must be between 4 and 20,000, got 150,000"),
+    ("shapes", {"n": 20_000, "size": 28}, "n × size² must be at most 8,000,000 pixels (e.g. n up to 10,204 at "
+                                          "size 28), got 20,000 × 28² = 15,680,000"),
+    ("circle", {"n": 10_001}, "n must be between 4 and 10,000, got 10,001"),
+    ("reg_gauss", {"n": 10**12}, "n must be between 4 and 10,000, got 1,000,000,000,000"),
+    ("spiral", {"n": 10**400}, "n must be between 4 and 10,000, got 1000000000000000000000000000000000000..."),
+    ("xor", {"noise": 10**400}, "noise must be a number, got 1000000000000000000000000000000000000..."),
+    ("mnist", {"n_train": 60_001}, "n_train must be between 1 and 60,000, got 60,001"),
+    ("cifar10", {"n_test": 10_001}, "n_test must be between 1 and 10,000, got 10,001"),
+])
+def test_every_builder_refuses_values_past_its_bound_at_once(name, params, message, monkeypatch):
+    # The torchvision sets must refuse before opening (or downloading) anything.
+    monkeypatch.setattr(data, "_open_torchvision", lambda *a, **k: pytest.fail("files were opened"))
+    start = time.perf_counter()
+    with pytest.raises(DatasetError) as caught:
+        load(name, **params)
+    assert time.perf_counter() - start < 0.5
+    assert str(caught.value) == message
+
+
+def test_a_huge_seed_is_refused_with_the_bound():
+    with pytest.raises(DatasetError) as caught:
+        load("xor", seed=2**64)
+    assert str(caught.value) == "seed must be between 0 and 9,223,372,036,854,775,807, got 18,446,744,073,709,551,616"
+    assert load("xor", seed=2**63 - 1, n=8).seed == 2**63 - 1
+
+
+def test_the_largest_sets_allowed_are_quick_and_small():
+    start = time.perf_counter()
+    shapes = load("shapes", n=10_204, size=28)
+    points = load("spiral", n=10_000)
+    assert time.perf_counter() - start < 5.0
+    assert shapes.nbytes == 10_204 * 28 * 28 * (4 + 1) + 10_204 * 8  # float32 pixels, bool masks, int64 labels
+    assert shapes.nbytes < 41 * 2**20
+    assert points.nbytes == 10_000 * (2 * 4 + 8)
+
+
+def _toy(seed: int, n: int = 100):
+    return load("xor", seed=seed, n=n)
+
+
+def test_the_dataset_cache_drops_the_least_recently_used_past_its_count():
+    cache = DatasetCache(max_entries=2, max_bytes=10**9)
+    made = []
+
+    def make(seed):
+        made.append(seed)
+        return _toy(seed)
+
+    first = cache.get(0, lambda: make(0))
+    assert cache.get(0, lambda: make(0)) is first and made == [0]
+    cache.get(1, lambda: make(1))
+    cache.get(0, lambda: make(0))  # 0 is now the most recently used
+    cache.get(2, lambda: make(2))  # drops 1
+    assert 0 in cache and 2 in cache and 1 not in cache and len(cache) == 2
+    assert made == [0, 1, 2]
+
+
+def test_the_dataset_cache_keeps_at_most_its_bytes_and_never_one_larger():
+    one = _toy(0).nbytes  # 100 points: 100 × (2 × 4 + 8) = 1,600 bytes
+    assert one == 1_600
+    cache = DatasetCache(max_entries=100, max_bytes=2 * one + 10)
+    for seed in range(5):
+        cache.get(seed, lambda seed=seed: _toy(seed))
+    assert len(cache) == 2 and cache.nbytes == 2 * one and 3 in cache and 4 in cache
+    big = cache.get("big", lambda: _toy(0, n=1_000))  # 16,000 bytes: returned, not kept
+    assert len(big.x_train) + len(big.x_test) == 1_000 and "big" not in cache and len(cache) == 2
+
+
+def test_the_dataset_cache_makes_a_key_once_for_callers_at_the_same_time():
+    import threading
+
+    cache = DatasetCache(max_entries=4, max_bytes=10**9)
+    calls, results = [], []
+    gate = threading.Event()
+
+    def make():
+        calls.append(1)
+        gate.wait(2)
+        return _toy(0)
+
+    threads = [threading.Thread(target=lambda: results.append(cache.get("k", make))) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(0.1)
+    gate.set()
+    for thread in threads:
+        thread.join(5)
+    assert len(calls) == 1 and len(results) == 4 and all(r is results[0] for r in results)
+
+
+def test_a_failed_make_is_not_kept_and_its_error_passes_through():
+    cache = DatasetCache(max_entries=4, max_bytes=10**9)
+    with pytest.raises(DatasetError, match="n must be between"):
+        cache.get("bad", lambda: load("xor", n=10**6))
+    assert len(cache) == 0 and cache.get("bad", lambda: _toy(1)).seed == 1
