@@ -424,8 +424,8 @@ def read_image_zip(raw: bytes, *, filename: str = "images.zip") -> UploadedArray
                 unreadable.append(info.filename)
                 continue
             if decoded > settings.upload_max_zip_pixels:
-                raise UploadError(f"The pictures in {filename} hold more than {settings.upload_max_zip_pixels:,} pixels "
-                                  "together, more than an upload may. Upload smaller pictures, or fewer.")
+                raise UploadError(f"The pictures in {filename} hold more than {settings.upload_max_zip_pixels:,} "
+                                  "pixels together, more than an upload may. Upload smaller pictures, or fewer.")
             headers.append((data, folder, size, mode, info.filename))
     if not headers:
         raise UploadError(f"None of the images in {filename} could be read.")

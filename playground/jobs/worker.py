@@ -17,7 +17,6 @@ import os
 import sys
 import time
 import traceback
-from collections import OrderedDict
 from multiprocessing.connection import Connection
 
 import torch
@@ -117,11 +116,14 @@ def _state_bytes(module: torch.nn.Module) -> bytes:
 
 
 class _Datasets:
-    """A small cache of datasets made from references, so repeated runs skip regeneration."""
+    """A small cache of datasets made from references, so repeated runs skip regeneration; bounded in
+    count and in bytes (`Settings.dataset_cache_mb`), as the server's own."""
 
     def __init__(self, size: int = 4):
-        self._cache: OrderedDict = OrderedDict()
-        self._size = size
+        from playground.data import DatasetCache
+        from playground.settings import get_settings
+
+        self._cache = DatasetCache(max_entries=size, max_bytes=int(get_settings().dataset_cache_mb * 2**20))
 
     def get(self, payload: dict):
         if "dataset" in payload:
@@ -129,13 +131,7 @@ class _Datasets:
         from playground.data import load
 
         ref = payload["ref"]
-        key = repr(ref)
-        if key not in self._cache:
-            self._cache[key] = load(ref["name"], seed=ref["seed"], **ref["params"])
-            while len(self._cache) > self._size:
-                self._cache.popitem(last=False)
-        self._cache.move_to_end(key)
-        return self._cache[key]
+        return self._cache.get(repr(ref), lambda: load(ref["name"], seed=ref["seed"], **ref["params"]))
 
 
 def _pick_device(name: str) -> torch.device:

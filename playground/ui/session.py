@@ -344,13 +344,30 @@ def warm_pool():
     return _pool()
 
 
-@st.cache_resource(show_spinner="Preparing the data…", max_entries=8)
+@st.cache_resource(show_spinner=False)
+def _dataset_cache():
+    """The server's datasets made from names, bounded in count and in megabytes (`Settings.dataset_cache_*`)."""
+    from playground.data import DatasetCache
+    from playground.settings import get_settings
+
+    settings = get_settings()
+    return DatasetCache(max_entries=settings.dataset_cache_entries,
+                        max_bytes=int(settings.dataset_cache_mb * 2**20))
+
+
 def _dataset(name: str, seed: int, params_json: str):
     import json
 
     from playground.data import load
 
-    return load(name, seed=seed, **json.loads(params_json))
+    def make():
+        return load(name, seed=seed, **json.loads(params_json))
+
+    cache, key = _dataset_cache(), (name, seed, params_json)
+    if key in cache:
+        return cache.get(key, make)
+    with st.spinner("Preparing the data…"):
+        return cache.get(key, make)
 
 
 def dataset(name: str, *, seed: int = 0, params: dict | None = None):
