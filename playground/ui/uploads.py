@@ -134,7 +134,7 @@ def table_form(frame, name: str) -> UploadedArrays | None:
     c2.radio("Task", TASKS, key="yd.task", horizontal=True,
              help="Classification: the column names a class (a word, or a few whole numbers). "
                   "Regression: it is a number to predict.")
-    numeric = lib.numeric_columns(frame)
+    numeric = set(lib.numeric_columns(frame))  # a set: tables may have up to `upload_max_columns` columns
     candidates = [c for c in columns if c != label]
     features = st.multiselect("Learn from these columns", candidates, default=[c for c in candidates if c in numeric],
                               key=f"yd.features.{label}", help="Only columns of numbers can be fed to a network.")
