@@ -95,3 +95,16 @@ def test_results_of_a_history_without_epochs_show_dashes():
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Test accuracy"] == "25.0%" and metrics["Test loss"] == "0.5000"
     assert metrics["Epochs · time"] == "– · – s" and metrics["Training accuracy"] == "–"
+
+
+def test_on_build_train_a_wine_checkpoint_in_a_session_on_digits_shows_the_message_and_no_traceback():
+    from tests.pages.test_pages_every_control import open_page
+
+    at = open_page("pages/build_train.py")
+    at.file_uploader(key="bt.upload").set_value(("wine_model.safetensors", _checkpoint([13], 3, "wine.csv"), "")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("expects inputs of shape [13], but digits has [1, 8, 8]" in e.value for e in at.error)
+    at.run()  # a later rerun, where the added run used to be shown and fail
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["bt.dataset"] == "digits" and "bt.current" not in at.session_state
+    assert "wine_model" not in " ".join(m.value for m in at.markdown)
