@@ -125,6 +125,15 @@ class WorkerPool:
                 job.status = "stopped"  # shown at once; the worker confirms with its last weights
             worker.send(("stop", job.id))
 
+    def stop_session(self, session: str, reason: str) -> list[Job]:
+        """Stop every queued, running or paused job of `session`, with `reason` as its message
+        (its browser has gone); return those jobs."""
+        stopped = [job for job in self.jobs(session=session) if job.status in ACTIVE]
+        for job in stopped:
+            job.error = reason
+            self.stop(job)
+        return stopped
+
     def jobs(self, session: str | None = None) -> list[Job]:
         """Jobs known to the pool (all, or one session's), oldest first."""
         with self._lock:

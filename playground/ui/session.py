@@ -340,7 +340,12 @@ def _pool():
 
 
 def warm_pool():
-    """Start the worker pool with the server's first page view, so the first Train is quick."""
+    """Start the worker pool with the server's first page view, so the first Train is quick; and
+    register the session (every script run, before the page), so that its datasets, runs and jobs
+    are let go when it ends (`playground.ui.lifecycle`)."""
+    from playground.ui import lifecycle
+
+    lifecycle.watch(session_id())
     return _pool()
 
 
