@@ -228,9 +228,8 @@ def _sweep_forever(sweeper: SessionSweeper) -> None:
 def watch(owner: str) -> None:
     """Register the session of this script run (`owner`: its browser's id), so that its datasets,
     runs and jobs are let go when it ends. Does nothing outside a served app."""
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
     from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
     ctx = get_script_run_ctx(suppress_warning=True)
     sweeper = _server_sweeper() if ctx is not None else None

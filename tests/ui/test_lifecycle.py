@@ -93,7 +93,7 @@ def test_another_session_of_the_same_browser_is_reported():
 
 
 def test_a_failing_release_does_not_stop_the_sweep():
-    connected, clock = set(), _Clock()
+    clock = _Clock()
     seen = []
 
     def release(sid, watched, others):
