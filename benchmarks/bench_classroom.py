@@ -157,7 +157,11 @@ def _browser_processes() -> list[psutil.Process]:
     return found
 
 
-def run(scenario: Scenario, server: Server, browser) -> None:
+def run(scenario: Scenario, server: Server, browser, *, sessions: int = SESSIONS,
+        during: Callable[[float], None] = time.sleep) -> None:
+    """`sessions` sessions train `scenario`; `during(seconds)` fills the measured window (another
+    benchmark's load on the server, e.g. `bench_hostile.py`'s uploads)."""
+    SESSIONS = sessions  # noqa: N806 - the module's default, for this call
     process = psutil.Process(server.process.pid)
     print(f"\n=== {scenario.name}: {SESSIONS} sessions, {WINDOW_S:.0f} s window ===")
     pages, contexts = [], []
@@ -190,7 +194,7 @@ def run(scenario: Scenario, server: Server, browser) -> None:
         watched = [process, *_workers(process)]
         browser_processes, drivers = _browser_processes(), _driver_processes()
         cpu_before, wall_before = _cpu_seconds(watched + browser_processes + drivers), time.perf_counter()
-        time.sleep(WINDOW_S)
+        during(WINDOW_S)
         cpu_after, wall = _cpu_seconds(watched + browser_processes + drivers), time.perf_counter() - wall_before
         memory = [(f"server (pid {process.pid})", *_full_mb(process))]
         memory += [(f"worker {i} (pid {w.pid})", *_full_mb(w)) for i, w in enumerate(_workers(process))]
