@@ -22,13 +22,13 @@ import zlib
 
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from safetensors.torch import save as safetensors_save
 
 from playground.checkpoints import FORMAT, CheckpointError
 from playground.links import LinkError, encode_json, loads_bounded
-from playground.models import SpecError, build, validate
+from playground.models import LAYERS, SpecError, build, validate
 from tests.pages.test_pages_every_control import PAGES, open_page, page_fields, raised
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "20"))  # per page
@@ -139,8 +139,26 @@ metadata_texts = st.one_of(json_values.map(lambda v: json.dumps(v, default=str))
                                            st.lists(json_scalars, max_size=4), max_size=4).map(json.dumps))
 
 
+_numbers = st.none() | st.floats() | st.integers(-(10**6), 10**6)
+WELL_SHAPED = {  # each field as the playground writes it, with random contents
+    "spec": st.just(json.dumps(_SPEC)),
+    "name": st.text(max_size=30).map(json.dumps),
+    "dataset": st.fixed_dictionaries({"name": st.sampled_from(["digits", "wine.csv", "circle", ""])
+                                              | st.text(max_size=8)},
+                                     optional={"seed": st.integers(0, 2**40),
+                                               "params": st.dictionaries(st.text(max_size=5), json_scalars, max_size=3)}
+                                     ).map(json.dumps),
+    "config": st.dictionaries(st.sampled_from(["epochs", "lr", "optimizer", "seed", "batch_size"]), json_scalars,
+                              max_size=4).map(json.dumps),
+    "history": st.integers(0, 5).flatmap(lambda n: st.dictionaries(
+        st.sampled_from(["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "seconds", "x"]),
+        st.lists(_numbers, min_size=n, max_size=n), max_size=8)).map(json.dumps),
+}
+metadata_fields = st.fixed_dictionaries({}, optional={f: WELL_SHAPED[f] | metadata_texts for f in FIELDS})
+
+
 @settings(FUZZ, max_examples=EXAMPLES * 10)
-@given(fields=st.dictionaries(st.sampled_from(FIELDS), metadata_texts, max_size=len(FIELDS)))
+@given(fields=metadata_fields)
 def test_random_checkpoint_metadata_is_read_or_refused_with_a_message(fields):
     from playground.jobs.runs import RunRecord
     from playground.ui.results import misfit
@@ -152,6 +170,7 @@ def test_random_checkpoint_metadata_is_read_or_refused_with_a_message(fields):
         record = RunRecord.from_checkpoint(data, name="fuzz")
     except (CheckpointError, SpecError):
         record = None
+    event("refused" if record is None else "read")
     if record is not None:  # what the upload and the results section then read
         assert isinstance(record.dataset, dict) and isinstance(record.config, dict)
         record.final, record.dataset.get("name"), misfit(record, _Digits())
@@ -168,18 +187,18 @@ def _upload_app(raw: bytes) -> None:
 
     from playground.ui import session
     from playground.ui.model_upload import read_model_file
-    from playground.ui.results import show_results
+    from playground.ui.results import show_progress
 
     digits = session.dataset("digits")
     read = read_model_file("fuzz.safetensors", raw, list(digits.input_shape), "digits")
     if read.error:
         st.error(read.error)
-    if read.record is not None:
-        show_results(read.record, digits)
+    if read.record is not None:  # its curves, then `show_results`
+        show_progress(read.record, digits, key="fuzz")
 
 
 @settings(FUZZ, max_examples=EXAMPLES)
-@given(fields=st.dictionaries(st.sampled_from(FIELDS[1:]), metadata_texts, min_size=1, max_size=len(FIELDS) - 1))
+@given(fields=st.fixed_dictionaries({}, optional={f: WELL_SHAPED[f] | metadata_texts for f in FIELDS[1:]}))
 def test_random_checkpoint_metadata_never_raises_on_the_upload_and_results(fields):
     from streamlit.testing.v1 import AppTest
 
@@ -198,8 +217,17 @@ class _Digits:
     name, input_shape, num_outputs = "digits", (1, 8, 8), 10
 
 
+_layers = st.fixed_dictionaries({"type": st.sampled_from(list(LAYERS))}, optional={
+    "out_features": st.integers(-2, 300), "out_channels": st.integers(-2, 40), "kernel_size": st.integers(-1, 9),
+    "stride": st.integers(-1, 4), "padding": st.integers(-1, 4), "p": st.floats(-1, 2), "x": json_scalars})
+_good_layers = st.sampled_from([{"type": "flatten"}, {"type": "relu"}, {"type": "tanh"}, {"type": "identity"},
+                                {"type": "linear", "out_features": 5}, {"type": "dropout"}, {"type": "batchnorm"}])
+_specs = st.fixed_dictionaries({"input_shape": st.sampled_from([[4], [2], [1, 8, 8], [3, 16, 16], [0], [1, 8]]),
+                                "layers": st.lists(_good_layers | _good_layers | _good_layers | _layers, max_size=8)})
+
+
 @settings(FUZZ, max_examples=EXAMPLES * 10)
-@given(text=st.one_of(json_values.map(lambda v: json.dumps(v, default=str)), deep_json,
+@given(text=st.one_of(_specs.map(json.dumps), json_values.map(lambda v: json.dumps(v, default=str)), deep_json,
                       st.text(alphabet="[]{}\",:0123456789 ", max_size=200),
                       st.fixed_dictionaries({"input_shape": json_values, "layers": json_values}).map(json.dumps)))
 def test_random_spec_files_are_read_or_refused_with_a_message(text):
@@ -208,6 +236,7 @@ def test_random_spec_files_are_read_or_refused_with_a_message(text):
         spec = validate(loads_bounded(text.encode(), what="This file"))
     except (LinkError, SpecError):
         spec = None
+    event("refused" if spec is None else "built")
     if spec is not None:
         assert isinstance(build(spec), torch.nn.Module)
     assert time.process_time() - start < MAX_CPU_S
