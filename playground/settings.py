@@ -84,6 +84,10 @@ class Settings:
     run_store_max_mb: float = 500.0
     # Runs not written for this many days are dropped.
     run_store_max_days: float = 30.0
+    # The secret that signs exercise links and files (HMAC-SHA256), so a student cannot edit what an
+    # exercise locks. Empty: a random one is made once and kept in `exercise-secret` in the run
+    # store's folder (or `data_dir` where that is empty). Changing it invalidates every link made before.
+    exercise_secret: str = dataclasses.field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

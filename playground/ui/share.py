@@ -14,13 +14,22 @@ from urllib.parse import urlencode
 
 import streamlit as st
 
-from playground.classroom.exercises import PARAM, PRESENT_PARAM, RESERVED_PARAMS, Exercise, ExerciseError
+from playground.classroom.exercises import (
+    PARAM,
+    PRESENT_PARAM,
+    RESERVED_PARAMS,
+    Exercise,
+    ExerciseChanged,
+    ExerciseError,
+    instruction_markdown,
+)
 from playground.figures.style import PLAIN, PRESENTATION, Style
 from playground.links import LinkError
 from playground.ui.urlstate import EXERCISE_HERE, GLOBAL_PARAMS, RUN_STATES, UNLINKED
 
 EXERCISE = "_exercise"  # the session's exercise, kept when the student visits other pages
 PRESENT = "present"  # the presentation switch's key
+NOTE = "_exercise_note"  # (page, message, icon) about the link's exercise, shown on the page it opened
 
 
 def presenting() -> bool:
@@ -88,11 +97,9 @@ def before_page(page) -> None:
     code = st.query_params.get(PARAM)
     if code is not None and code != st.session_state.get("_exercise_code"):
         st.session_state["_exercise_code"] = code
-        try:
-            st.session_state[EXERCISE] = Exercise.from_query(st.query_params.to_dict())
-        except ExerciseError as e:
-            st.session_state.pop(EXERCISE, None)
-            st.warning(f"{e} The page opens as usual.")
+        st.session_state[NOTE] = (page.url_path, *_read_exercise())
+    if (note := st.session_state.get(NOTE)) and note[0] == page.url_path and note[1]:
+        st.warning(note[1], icon=note[2])  # on every run of the page the link opened, not only the first
     exercise = st.session_state.get(EXERCISE)
     here = exercise if exercise is not None and exercise.page == page.url_path else None
     st.session_state[EXERCISE_HERE] = here
@@ -100,9 +107,26 @@ def before_page(page) -> None:
     keep = {PRESENT_PARAM: "1"} if presenting() else {}
     if here is not None:
         keep[PARAM] = st.session_state["_exercise_code"] if code is None else code
-        st.info(f"**Exercise.** {here.text}" if here.text else "**Exercise.** Some controls are set for you.",
+        st.info(f"**Exercise.** {instruction_markdown(here.text)}" if here.text
+                else "**Exercise.** Some controls are set for you.",
                 icon=":material/school:")
     st.session_state[GLOBAL_PARAMS] = keep
+
+
+def _read_exercise() -> tuple[str, str]:
+    """Read the link's exercise into the session; return a note for the student (empty if none) and its icon."""
+    try:
+        st.session_state[EXERCISE] = exercise = Exercise.from_query(st.query_params.to_dict())
+    except ExerciseChanged as e:  # edited by hand: the page opens as usual, without the exercise
+        st.session_state.pop(EXERCISE, None)
+        return str(e), ":material/gpp_bad:"
+    except ExerciseError as e:
+        st.session_state.pop(EXERCISE, None)
+        return f"{e} The page opens as usual.", ":material/info:"
+    if changed := exercise.changed_values(st.query_params.to_dict()):
+        return (f"This exercise link was changed: {', '.join(changed)} {'is' if len(changed) == 1 else 'are'} set "
+                "by the exercise, so the exercise's values are used.", ":material/gpp_maybe:")
+    return "", ""
 
 
 def _field_keys(names: tuple[str, ...]) -> list[str]:
@@ -172,7 +196,7 @@ def after_page(page) -> None:
 
 
 def _leave_exercise() -> None:
-    for key in (EXERCISE, "_exercise_code", EXERCISE_HERE):
+    for key in (EXERCISE, "_exercise_code", EXERCISE_HERE, NOTE):
         st.session_state.pop(key, None)
     if PARAM in st.query_params:
         del st.query_params[PARAM]

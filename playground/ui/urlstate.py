@@ -144,6 +144,16 @@ class PageState:
             raise KeyError(name)
         return f"{self.prefix}.{name}"
 
+    def locked(self, name: str) -> bool:
+        """Whether this page's exercise fixes field `name` (locked or hidden): its value is the exercise's."""
+        exercise = st.session_state.get(EXERCISE_HERE)
+        return exercise is not None and name in self.fields and exercise.locked(name)
+
+    def hidden(self, name: str) -> bool:
+        """Whether this page's exercise hides field `name` (a page draws nothing for it)."""
+        exercise = st.session_state.get(EXERCISE_HERE)
+        return exercise is not None and name in self.fields and exercise.hidden(name)
+
     def _kept(self, name: str) -> str:
         return f"_kept.{self.prefix}.{name}"
 

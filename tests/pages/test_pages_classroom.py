@@ -8,7 +8,7 @@ def test_an_exercise_file_opens_its_page_locked_and_a_bad_file_says_why():
     at = open_page("pages/teachers.py")
     assert at.title[0].value == "For teachers"
     at.file_uploader(key="teach.file").set_value(("notes.json", b"{not json", "application/json")).run()
-    assert "not JSON" in at.error[0].value
+    assert "not valid JSON" in at.error[0].value
 
     ex = Exercise(page="initialization", params={"depth": "3"}, lock=("depth",), text="Count the layers.")
     at.file_uploader(key="teach.file").set_value(("ex.json", ex.to_json().encode(), "application/json")).run()

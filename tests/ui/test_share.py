@@ -70,13 +70,22 @@ def test_any_exercise_survives_its_link(text, names):
     assert len("".join(ex.query().values())) < 2000
 
 
+def _signed(content: dict) -> str:
+    """An exercise file with this content, signed by this server as `to_json` signs."""
+    from playground.classroom.exercises import _signature, signing_key
+
+    return json.dumps({**content, "signature": _signature(content, signing_key())})
+
+
 @pytest.mark.parametrize("content, message", [
-    (b"\x89PNG not json", "not JSON"),
+    (b"\x89PNG not json", "not text"),
+    ("{not json", "not valid JSON"),
     (json.dumps({"page": "x"}), "not an exercise of this app"),
-    (json.dumps({"format": "neural-playground-exercise", "page": "../etc"}), "not a page"),
-    (json.dumps({"format": "neural-playground-exercise", "page": "x", "hide": "seed"}), "'hide' list"),
-    (json.dumps({"format": "neural-playground-exercise", "page": "x", "params": {"exercise": "1"}}), "cannot be part"),
-    (json.dumps({"format": "neural-playground-exercise", "page": "x", "text": "a" * 1001}), "under 1,000"),
+    (_signed({"format": "neural-playground-exercise", "page": "../etc"}), "not a page"),
+    (_signed({"format": "neural-playground-exercise", "page": "x", "hide": "seed"}), "'hide' list"),
+    (_signed({"format": "neural-playground-exercise", "page": "x", "params": {"exercise": "1"}}), "cannot be part"),
+    (_signed({"format": "neural-playground-exercise", "page": "x", "text": "a" * 1001}), "under 1,000"),
+    (json.dumps({"format": "neural-playground-exercise", "page": "x"}), "file was changed"),
     ("x" * 70_000, "too large"),
 ])
 def test_a_bad_exercise_file_says_what_is_wrong(content, message):
@@ -86,6 +95,8 @@ def test_a_bad_exercise_file_says_what_is_wrong(content, message):
 
 def test_a_damaged_exercise_link_says_so():
     with pytest.raises(ExerciseError, match="damaged"):
+        Exercise.from_query({"exercise": "nonsense!." + "A" * 43})
+    with pytest.raises(ExerciseError, match="link was changed"):  # no signature at all
         Exercise.from_query({"exercise": "nonsense"})
 
 
@@ -212,3 +223,76 @@ def test_compare_runs_keeps_its_sweep_in_the_link():
     again = open_with("pages/compare_runs.py", link)
     assert again.selectbox(key="cmp.setting").value == "batch_size"
     assert again.multiselect(key="cmp.values").value == [16, 64]
+
+
+# ---- exercises that students cannot edit ----------------------------------------------------
+
+TEACHER = {"lr": "0.01", "depth": "3", "seed": "7", "data": "spiral", "optimizer": "adam"}
+STUDENT = {"lr": "1", "depth": "6", "seed": "1", "data": "xor", "optimizer": "sgd"}
+PG_VALUES = {"lr": 0.01, "depth": 3, "seed": 7, "data": "spiral", "optimizer": "adam"}
+
+
+def _warnings(at: AppTest) -> str:
+    return "\n".join(w.value for w in at.warning)
+
+
+def open_link(path: str, params: dict[str, str]) -> AppTest:
+    """A fresh session whose first run is `path` with `params`, as a browser opening a link."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.switch_page(path).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("edit", ["replace", "append"])
+def test_a_playground_exercise_keeps_its_locked_values_whatever_the_address_says(edit):
+    """The issue's link: replacing `lr=0.01&depth=3&seed=7&data=spiral&optimizer=adam` with other
+    values, or appending `&lr=1.0`, once opened the page with the student's values shown as locked."""
+    ex = Exercise(page="playground2d", params=TEACHER, lock=tuple(TEACHER), text="Reach 90 %.")
+    query = {**ex.query(), **(STUDENT if edit == "replace" else {"lr": "1.0"})}
+    at = open_link("pages/playground2d.py", query)
+    assert {name: at.session_state[f"pg.{name}"] for name in PG_VALUES} == PG_VALUES
+    assert at.select_slider(key="pg.lr").value == 0.01 and at.selectbox(key="pg.data").value == "spiral"
+    changed = "lr, depth, seed, data, optimizer are" if edit == "replace" else "lr is"
+    assert f"This exercise link was changed: {changed} set by the exercise" in _warnings(at)
+    assert any("Reach 90 %." in i.value for i in at.info)
+    at.select_slider(key="pg.lr").set_value(3.0).run()
+    assert at.session_state["pg.lr"] == 0.01
+    assert "This exercise link was changed" in _warnings(at)  # still said after a rerun
+    assert param(at, "lr") == "0.01" and param(at, "data") == "spiral"  # the link now says the teacher's
+
+
+def test_an_exercise_link_with_an_edited_exercise_opens_unlocked_and_says_so():
+    ex = Exercise(page="playground2d", params=TEACHER, lock=tuple(TEACHER), text="Reach 90 %.")
+    payload, signature = ex.query()["exercise"].rsplit(".", 1)
+    content = decode_json(payload)
+    content["params"] = STUDENT
+    at = open_link("pages/playground2d.py", {**STUDENT, "exercise": f"{encode_json(content)}.{signature}"})
+    assert "This exercise link was changed after it was made" in _warnings(at)
+    assert not at.info  # no instruction: the exercise is not applied
+    assert at.session_state["pg.lr"] == 1.0 and at.session_state["pg.data"] == "xor"  # the page as usual
+    at.select_slider(key="pg.lr").set_value(0.3).run()
+    assert at.session_state["pg.lr"] == 0.3
+    assert "exercise" not in at.query_params
+
+
+def test_json_nested_10000_deep_in_an_exercise_link_gives_a_message_not_a_traceback():
+    import base64
+    import zlib
+
+    deep = base64.urlsafe_b64encode(zlib.compress(b"[" * 10_000 + b"]" * 10_000)).decode().rstrip("=")
+    for value in (deep, deep + "." + "A" * 43):
+        at = open_link("pages/playground2d.py", {"exercise": value})
+        assert "changed" in _warnings(at) or "nests 10,000 levels deep" in _warnings(at)
+        assert at.title[0].value == "2-D Playground"
+
+
+def test_an_instruction_shows_its_text_but_loads_no_image():
+    ex = Exercise(page="initialization", params={}, lock=("depth",),
+                  text="**Look** ![x](http://tracker.example/p.png) <img src=http://tracker.example/q.png>")
+    at = open_link("pages/initialization.py", ex.query())
+    body = next(i.value for i in at.info if "Look" in i.value)
+    assert body == ("**Exercise.** **Look** !\\[x](http://tracker.example/p.png) "
+                    "\\<img src=http://tracker.example/q.png>")
