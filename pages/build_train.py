@@ -41,7 +41,7 @@ def on_choice_change():
     editor.set_layers(state["layers"])
 
 
-if editor.key not in st.session_state:
+if editor.key not in st.session_state or state.locked("layers"):  # a locked table holds the exercise's layers
     editor.set_layers(state["layers"] or preset_layers(state["preset"], state["dataset"], seed=state["seed"]))
 
 st.title("Build & Train")
@@ -66,7 +66,7 @@ st.caption(f"**{dataset.name}**: {dataset.description} · {len(dataset.x_train):
            f"{len(dataset.x_test):,} test examples · input {figures.format_shape(dataset.input_shape)}")
 
 st.subheader("Layers")
-spec, table = editor.render(list(dataset.input_shape))
+spec, table = editor.render(list(dataset.input_shape), locked=state.locked("layers"), hidden=state.hidden("layers"))
 with st.expander("What each layer type does"):
     st.markdown(layer_help())
 too_big = layer_table.cap_message(table, get_settings().max_params)
@@ -77,7 +77,8 @@ if table:
                 f"{'classes' if dataset.task == 'classification' else 'target'}")
     if too_big:
         st.error(too_big, icon="⚠️")
-    chart(figures.network_figure(table, input_shape=list(dataset.input_shape)), key="bt.diagram")
+    if not state.hidden("layers"):
+        chart(figures.network_figure(table, input_shape=list(dataset.input_shape)), key="bt.diagram")
 if spec is not None:
     state["layers"] = spec["layers"]
 trainable = spec is not None and not too_big

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from playground.classroom.exercises import Exercise, ExerciseError
+from playground.classroom.exercises import Exercise, ExerciseError, instruction_markdown
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.navigation import SECTIONS
@@ -36,7 +36,9 @@ with right:
         "3. Copy the link, or download the exercise as a small file to keep or share.\n\n"
         "Students who open the link see your instruction above the page. Locked values hold whatever they "
         "click; **Leave the exercise** in the sidebar unlocks the page again. It is a guide for the lesson, "
-        "not an exam lock: a student who opens the page without the link can change everything.")
+        "not an exam lock: a student who opens the page without the link can change everything.\n\n"
+        "Links and files are signed by this server: one edited by hand (a locked value changed in the "
+        "address, say) opens the page without the exercise and says the link was changed.")
 
 st.subheader("Open an exercise file")
 
@@ -64,7 +66,8 @@ if st.session_state.get("teach.error"):
 exercise: Exercise | None = st.session_state.get("teach.opened")
 if exercise is not None:
     entry = PAGES[exercise.page]
-    st.markdown(f"An exercise on **{entry.title}**" + (f": *{exercise.text}*" if exercise.text else "."))
+    st.markdown(f"An exercise on **{entry.title}**" + (f": {instruction_markdown(exercise.text)}" if exercise.text
+                                                        else "."))
     details = []
     if exercise.hide:
         details.append("hidden: " + ", ".join(exercise.hide))

@@ -60,9 +60,18 @@ class LayerEditor:
             st.session_state[self.key] = rows
             self._bump()
 
-    def render(self, input_shape: list[int]) -> tuple[dict | None, list[dict]]:
-        """Draw the table and the move controls; return `(spec or None, status rows)`."""
+    def render(self, input_shape: list[int], *, locked: bool = False,
+               hidden: bool = False) -> tuple[dict | None, list[dict]]:
+        """Draw the table and the move controls; return `(spec or None, status rows)`.
+
+        `locked`: an exercise fixes the layers (the page has put them in the rows): the table is shown
+        read-only, without move controls. `hidden`: nothing is drawn but a note."""
         spec, table = layer_table.check_rows(input_shape, self.rows)
+        if hidden:
+            st.caption(":material/lock: The exercise sets the network's layers; they are not shown.")
+            return spec, table
+        if locked:
+            st.caption(":material/lock: **Locked by the exercise**: these layers are the ones that train.")
         frame = pd.DataFrame({
             "type": [r["type"] for r in self.rows],
             "settings": [r["settings"] for r in self.rows],
@@ -71,9 +80,10 @@ class LayerEditor:
             "check": [("⚠ " + t["error"]) if t["error"] else "✓" for t in table],
         })
         st.data_editor(
-            frame, key=self._editor_key(), on_change=self._apply_edits, num_rows="dynamic",
-            hide_index=False, width="stretch", height=min(35 * (len(frame) + 2) + 3, 800),
-            disabled=["output shape", "params", "check"],
+            frame, key=self._editor_key(), on_change=None if locked else self._apply_edits,
+            num_rows="fixed" if locked else "dynamic", hide_index=False, width="stretch",
+            height=min(35 * (len(frame) + 2) + 3, 800),
+            disabled=True if locked else ["output shape", "params", "check"],
             column_config={
                 "type": st.column_config.SelectboxColumn("type", options=list(LAYERS), required=True, width="small",
                                                          help="The kind of layer"),
@@ -90,7 +100,8 @@ class LayerEditor:
         for t in table:
             if t["error"] and not t["error"].startswith("waiting"):
                 st.error(t["error"], icon="⚠️")
-        self._move_controls()
+        if not locked:
+            self._move_controls()
         return spec, table
 
     def _move_controls(self) -> None:
