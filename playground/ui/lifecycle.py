@@ -16,14 +16,16 @@ ended, and `release` lets its things go:
 - the live feeds kept in its state are closed, and then every key of its state is deleted;
 - its running jobs are stopped, unless another session of the same browser is still there (a reload
   or a second tab follows them: see `playground.ui.session.session_id`);
-- its uploaded files leave Streamlit's upload manager, and the session is closed on the runtime's
-  event loop (as `Runtime.close_session` requires), so Streamlit drops it too;
+- its uploaded files leave Streamlit's upload manager; on the runtime's event loop the session is
+  taken out of the store of resumable sessions and shut down (`AppSession.shutdown`, which also
+  lets go of its media and data frames), so nothing holds it any more;
 - the garbage collector runs, and glibc's `malloc_trim` hands freed heap pages back to the system
   (without it, freed memory stays in the process for reuse and RSS does not fall).
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import dataclasses
 import gc
@@ -47,6 +49,7 @@ class Watched:
     owner: str
     state: Callable[[], MutableMapping | None]  # None once the state has been collected
     inactive_since: float | None = None
+    app_session: Callable[[], object | None] = lambda: None  # Streamlit's AppSession, while it lives
 
 
 class SessionSweeper:
@@ -67,14 +70,12 @@ class SessionSweeper:
         self._watched: dict[str, Watched] = {}
         self._lock = threading.Lock()
 
-    def watch(self, session_id: str, owner: str, state: MutableMapping) -> None:
-        """Register (or refresh) session `session_id` of browser `owner` with its state mapping."""
-        try:
-            ref = weakref.ref(state)
-        except TypeError:  # a mapping that cannot be weakly referenced (a plain dict in a test)
-            ref = _strong(state)
+    def watch(self, session_id: str, owner: str, state: MutableMapping, app_session=None) -> None:
+        """Register (or refresh) session `session_id` of browser `owner` with its state mapping (and
+        Streamlit's AppSession object, if there is one)."""
+        watched = Watched(owner, _weak(state), app_session=_weak(app_session))
         with self._lock:
-            self._watched[session_id] = Watched(owner, ref)
+            self._watched[session_id] = watched
 
     def __len__(self) -> int:
         with self._lock:
@@ -107,8 +108,12 @@ class SessionSweeper:
         return [session_id for session_id, _ in ended]
 
 
-def _strong(value):
-    return lambda: value
+def _weak(value) -> Callable[[], object | None]:
+    """A weak reference to `value`, or a strong one to what cannot be referenced weakly (a dict)."""
+    try:
+        return weakref.ref(value)
+    except TypeError:
+        return lambda: value
 
 
 # ---- Letting one session's things go (no Streamlit here: tests call these with plain objects) ----
@@ -141,6 +146,8 @@ def free_state(state: MutableMapping, *, stop_jobs: bool, feeds=None) -> list:
             del state[key]
         except KeyError:
             pass
+    if callable(getattr(state, "clear", None)):
+        state.clear()  # Streamlit's state: also the values of widgets without a key
     return stopped
 
 
@@ -175,21 +182,51 @@ def release(session_id: str, watched: Watched, others: bool, *, pool=None, runti
             pool = get_pool()
         pool.stop_session(watched.owner, GONE_MESSAGE)
     if runtime is not None:
-        _close_in_streamlit(runtime, session_id)
+        _close_in_streamlit(runtime, session_id, watched.app_session())
     trim_memory()
 
 
-def _close_in_streamlit(runtime, session_id: str) -> None:
-    """Drop the session's uploaded files, and close it on the runtime's event loop."""
+def _close_in_streamlit(runtime, session_id: str, app_session, *, wait_s: float = 5.0) -> None:
+    """Drop the session's uploaded files; then, on the runtime's event loop (where sessions are
+    connected and disconnected), take it out of the store of resumable sessions and shut it down."""
     try:
         runtime.uploaded_file_mgr.remove_session_files(session_id)
     except Exception:  # noqa: BLE001 - another upload manager: it cleans up after itself
         pass
+    done = threading.Event()
+
+    def drop() -> None:
+        try:
+            if not runtime.is_active_session(session_id):  # not resumed at the last moment
+                _forget_stored(runtime, session_id)
+                if app_session is not None:
+                    app_session.shutdown()
+        finally:
+            done.set()
+
     try:
-        loop = runtime._get_async_objs().eventloop  # not public: the loop `close_session` must run on
-        loop.call_soon_threadsafe(runtime.close_session, session_id)
+        loop = runtime._get_async_objs().eventloop  # not public: the loop sessions live on
+        loop.call_soon_threadsafe(drop)
     except Exception:  # noqa: BLE001 - the runtime is stopping, or has changed shape
-        pass
+        return
+    done.wait(wait_s)
+
+
+def _forget_stored(runtime, session_id: str) -> None:
+    """Remove an expired session from the runtime's store of disconnected sessions.
+
+    The store (a TTL cache) drops expired entries only when another entry is written, so without
+    this an ended session, and everything its state and widgets hold, stays until the next tab
+    closes. Reached through private attributes: Streamlit 1.67 offers no public way."""
+    manager = getattr(runtime, "_session_mgr", None)
+    storage = getattr(manager, "_session_storage", None)
+    if storage is None:
+        return
+    with getattr(manager, "_storage_lock", None) or contextlib.nullcontext():
+        try:
+            storage.delete(session_id)
+        except KeyError:  # expired entries are removed, then reported missing
+            pass
 
 
 # ---- The server's one sweeper ------------------------------------------------------------------
@@ -238,4 +275,4 @@ def watch(owner: str) -> None:
     # The session's own state, not the wrapper a script run sees (each run may get a new wrapper).
     app_session = Runtime.instance().get_app_session(ctx.session_id)
     if app_session is not None:
-        sweeper.watch(ctx.session_id, owner, app_session.session_state)
+        sweeper.watch(ctx.session_id, owner, app_session.session_state, app_session)

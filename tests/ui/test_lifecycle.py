@@ -234,3 +234,75 @@ def test_stop_session_stops_every_job_of_that_browser_only(pool, digits):
     finally:
         for job in jobs:
             job.stop()
+
+
+# ---- Streamlit's side: the stored session is dropped and shut down ---------------------------------
+
+class _FakeAppSession:
+    def __init__(self, session_id):
+        self.id = session_id
+        self.shutdowns = 0
+
+    def shutdown(self):
+        self.shutdowns += 1
+
+
+class _FakeRuntime:
+    """What `release` uses of Streamlit's Runtime: its upload manager, its event loop, whether a
+    session is connected, and its session manager's store of disconnected sessions."""
+
+    def __init__(self, storage, connected=()):
+        from types import SimpleNamespace
+
+        self.removed_files = []
+        self.connected = set(connected)
+        self.uploaded_file_mgr = SimpleNamespace(remove_session_files=self.removed_files.append)
+        loop = SimpleNamespace(call_soon_threadsafe=lambda f, *args: f(*args))
+        self._get_async_objs = lambda: SimpleNamespace(eventloop=loop)
+        self._session_mgr = SimpleNamespace(_session_storage=storage)
+
+    def is_active_session(self, session_id):
+        return session_id in self.connected
+
+
+def _storage(clock):
+    """Streamlit's own store of disconnected sessions, on a fake clock."""
+    from streamlit.runtime.caching.ttl_cache import TTLCache
+    from streamlit.runtime.memory_session_storage import MemorySessionStorage
+
+    storage = MemorySessionStorage(ttl_seconds=120)
+    storage._cache = TTLCache(maxsize=128, ttl=120, timer=clock)
+    return storage
+
+
+def test_an_expired_session_leaves_streamlits_store_and_is_shut_down(pool):
+    """Streamlit's store drops an expired session only when another is written, and never shuts it
+    down: its uploaded files and widgets' values stayed for as long as no other tab closed."""
+    from streamlit.runtime.session_manager import SessionInfo
+
+    clock = _Clock()
+    storage = _storage(clock)
+    app = _FakeAppSession("s1")
+    storage.save(SessionInfo(client=None, session=app))
+    clock.now += 121  # expired: no longer offered, but still held
+    assert storage.get("s1") is None and len(storage._cache._data) == 1
+    runtime = _FakeRuntime(storage)
+    state = _State(big=np.zeros(1000))
+    watched = Watched("browser-z", weakref.ref(state), app_session=weakref.ref(app))
+    lifecycle.release("s1", watched, False, pool=pool, runtime=runtime)
+    assert len(storage._cache._data) == 0
+    assert app.shutdowns == 1
+    assert runtime.removed_files == ["s1"]
+    assert dict(state) == {}
+
+
+def test_a_session_resumed_at_the_last_moment_is_left_alone(pool):
+    from streamlit.runtime.session_manager import SessionInfo
+
+    clock = _Clock()
+    storage = _storage(clock)
+    app = _FakeAppSession("s1")
+    storage.save(SessionInfo(client=None, session=app))
+    runtime = _FakeRuntime(storage, connected={"s1"})
+    lifecycle._close_in_streamlit(runtime, "s1", app)
+    assert app.shutdowns == 0 and storage.get("s1") is not None
