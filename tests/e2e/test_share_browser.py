@@ -108,3 +108,37 @@ def test_presentation_mode_grows_every_text_and_cuts_no_metric_label(browser, ap
     narrow = _text_sizes(browser, app_url + "/initialization?present=1", width=900)
     assert narrow_plain["cut_labels"]  # plain Streamlit cuts "Gradient norm, first layer ÷ output layer"
     assert narrow["cut_labels"] == [] and narrow["label_lines"] >= 2
+
+
+def test_an_instruction_with_an_image_and_html_fetches_nothing(page, app_url):
+    """Markdown `![x](http://…)` in an instruction was fetched by every student's browser."""
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url) if "tracker" in request.url else None)
+    ex = Exercise(page="initialization", lock=("depth",),
+                  text="**Watch** ![x](http://tracker.example/p.png) <img src=http://tracker.example/q.png>")
+    page.goto(f"{app_url}/initialization?{urlencode(ex.query())}")
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text="Watch")
+    alert.wait_for()
+    page.get_by_text("Gradient norm of each layer").first.wait_for()
+    assert alert.locator("img").count() == 0
+    assert alert.locator("strong", has_text="Watch").count() == 1  # formatting still works
+    assert "![x](http://tracker.example/p.png)" in alert.inner_text()  # shown as typed
+    assert fetched == []
+    assert_no_exception(page)
+
+
+def test_an_exercise_link_edited_in_the_address_bar_keeps_the_teachers_values(page, app_url):
+    teacher = {"lr": "0.01", "depth": "3", "seed": "7", "data": "spiral", "optimizer": "adam"}
+    ex = Exercise(page="playground2d", params=teacher, lock=tuple(teacher), text="Reach 90 %.")
+    link = f"{app_url}/playground2d?{urlencode(ex.query())}"
+    page.goto(link.replace("seed=7", "seed=3") + "&lr=1.0")  # one value replaced, one appended
+    page.get_by_text("This exercise link was changed: lr, seed are set by the exercise").wait_for(timeout=60_000)
+    expect(page.locator(".st-key-pg-lr")).to_contain_text("0.01")
+    expect(page.locator(".st-key-pg-seed input")).to_have_value("7")
+    assert_no_exception(page)
+
+    payload, signature = ex.query()["exercise"].rsplit(".", 1)
+    page.goto(link.replace(signature, "A" * 43))
+    page.get_by_text("This exercise link was changed after it was made").wait_for(timeout=60_000)
+    expect(page.get_by_text("Reach 90 %.")).to_have_count(0)
+    assert_no_exception(page)
