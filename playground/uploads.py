@@ -417,8 +417,8 @@ def read_image_zip(raw: bytes, *, filename: str = "images.zip") -> UploadedArray
                     if size[0] * size[1] <= max_pixels():
                         reduce_jpeg(picture, (side, side))  # the most a picture is decoded at
                         decoded += picture.size[0] * picture.size[1]
-            except (UnidentifiedImageError, OSError, ValueError):
-                unreadable.append(info.filename)
+            except (UnidentifiedImageError, Image.DecompressionBombError, OSError, ValueError):
+                unreadable.append(info.filename)  # a header past Pillow's own bomb bound is refused at open
                 continue
             if size[0] * size[1] > max_pixels():
                 unreadable.append(info.filename)

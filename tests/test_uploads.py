@@ -375,3 +375,19 @@ def test_a_worker_trains_on_an_uploaded_table_it_cannot_load_by_name(pool):
         history = job.history
         majority = max(np.mean([r[2] for r in rows]), 1 - np.mean([r[2] for r in rows]))  # about 0.72
         assert history["val_acc"].iloc[-1] >= 0.9 > majority + 0.1, history["val_acc"].tolist()
+
+
+def test_a_zip_holding_a_picture_header_of_900_million_pixels_names_it_unreadable():
+    from tests.test_images import png_header
+
+    small = io.BytesIO()
+    Image.fromarray(np.zeros((8, 8), dtype=np.uint8)).save(small, format="PNG")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("cats/huge.png", png_header(30000, 30000))  # past Pillow's own bomb bound
+        for k in range(3):
+            archive.writestr(f"cats/{k}.png", small.getvalue())
+            archive.writestr(f"dogs/{k}.png", small.getvalue())
+    arrays = uploads.read_image_zip(buffer.getvalue(), filename="bomb.zip")
+    assert len(arrays.x) == 6
+    assert "huge.png" in " ".join(arrays.notes)
