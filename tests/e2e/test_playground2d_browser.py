@@ -23,16 +23,28 @@ def output_picture(page):
     return page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".heatmaplayer")).first
 
 
+def snapshot(page, find) -> bytes:
+    """A screenshot of the element `find(page)` locates, found again if a rerun replaced it meanwhile."""
+    from playwright.sync_api import Error
+
+    for _ in range(20):
+        try:
+            return find(page).screenshot(timeout=5000)
+        except Error:  # detached by a rerun between finding and drawing it
+            page.wait_for_timeout(300)
+    return find(page).screenshot()
+
+
 def test_spiral_trains_live_and_the_boundary_changes(page, app_url):
     page.goto(app_url + SPIRAL)
     page.get_by_text("Test loss").first.wait_for()
     page.locator(".heatmaplayer").first.wait_for()
     first_loss = float(metric(page, "Test loss"))
-    before = output_picture(page).screenshot()
+    before = snapshot(page, output_picture)
     page.get_by_role("button", name="Play", exact=False).click()
     page.get_by_role("button", name="Pause", exact=False).wait_for()
     live_output(page).wait_for()
-    early = live_output(page).screenshot()
+    early = snapshot(page, live_output)
     deadline = time.time() + 60
     while float(metric(page, "Test loss")) > first_loss - 0.2:
         assert time.time() < deadline, metric(page, "Test loss")
@@ -41,14 +53,14 @@ def test_spiral_trains_live_and_the_boundary_changes(page, app_url):
     # The browser redraws the boundary as it moves (on a busy machine only every few seconds: pictures
     # wait ten round trips of the feed between redraws).
     deadline = time.time() + 30
-    while live_output(page).screenshot() == early:
+    while snapshot(page, live_output) == early:
         assert time.time() < deadline, "the live output picture was not redrawn while training"
         page.wait_for_timeout(500)
     page.get_by_role("button", name="Pause", exact=False).click()
     page.get_by_role("button", name="Play", exact=False).wait_for()
     # The paused page draws its figure again (on a busy machine that can take a few seconds).
     deadline = time.time() + 20
-    while output_picture(page).screenshot() == before:
+    while snapshot(page, output_picture) == before:
         assert time.time() < deadline, "the output figure after the pause is the untrained one"
         page.wait_for_timeout(500)
     assert_no_exception(page)
