@@ -51,7 +51,8 @@ with left:
         state.slider("steps", "Steps")
         state.select_slider("step", "Step size", format_func=lambda v: "auto (2.5·ε / steps)" if v == 0 else str(v))
         state.selectbox("target", "Aim", options=[-1, *range(len(names))],
-                        format_func=lambda c: "away from the true class (untargeted)" if c < 0 else f"towards {names[c]}")
+                        format_func=lambda c: ("away from the true class (untargeted)" if c < 0
+                                               else f"towards {names[c]}"))
 target = None if not pgd or state["target"] < 0 else state["target"]
 epsilon = state["epsilon"]
 

@@ -26,7 +26,8 @@ state = PageState("in", {
     "top_layer": number(0, 0),
     "top_channel": number(0, 0),
     "off_layer": number(0, 0),
-    "off_channels": Field([], parse=lambda t: [int(c) for c in t.split(",") if c], format=lambda v: ",".join(map(str, v)),
+    "off_channels": Field([], parse=lambda t: [int(c) for c in t.split(",") if c],
+                          format=lambda v: ",".join(map(str, v)),
                           check=lambda v: isinstance(v, list) and all(isinstance(c, int) and c >= 0 for c in v)),
     "train_data": choice("digits", ("digits", "shapes")),
 })

@@ -29,8 +29,9 @@ left.markdown("**A table (.csv)**: one row per example, column names in the firs
 right.markdown("**Pictures (.zip)**: one folder per class, named after it (`cats/`, `dogs/`, …), zipped "
                "together. Pictures of different sizes are resized to one size.")
 st.caption(f"Up to {limits.upload_max_mb:g} MB: {limits.upload_max_rows:,} rows and {limits.upload_max_columns:,} "
-           f"columns, or {limits.upload_max_images:,} pictures. Your file stays in this browser tab's session, in memory only: it is never saved on the "
-           "server, nobody else can see it, and it is gone when you close the tab.")
+           f"columns, or {limits.upload_max_images:,} pictures. Your file stays in this browser tab's session, "
+           "in memory only: it is never saved on the server, nobody else can see it, and it is gone when you close "
+           "the tab.")
 upload = st.file_uploader("Upload a CSV table or a zip of class folders", type=["csv", "zip"], key="yd.file",
                           max_upload_size=max(1, int(limits.upload_max_mb + 0.999)))
 

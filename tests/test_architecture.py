@@ -125,9 +125,10 @@ def test_each_rule_reports_its_violations(tmp_path):
         "(training_lab lab module)",
         "playground/jobs/train.py:4: job module playground.jobs.train imports playground.training_lab.regularization "
         "(training_lab lab module)",
-        "playground/jobs/train.py:2: job module playground.jobs.train names lab module 'playground.latent_space.gan2d' (latent_space)",
-        "playground/jobs/train.py:4: job module playground.jobs.train names lab module 'playground.training_lab.regularization' "
-        "(training_lab)"])
+        "playground/jobs/train.py:2: job module playground.jobs.train names lab module "
+        "'playground.latent_space.gan2d' (latent_space)",
+        "playground/jobs/train.py:4: job module playground.jobs.train names lab module "
+        "'playground.training_lab.regularization' (training_lab)"])
     assert found["e pages"] == ["pages/home.py: 151 lines (at most 150)"]
     assert sorted(found["f direction"]) == [
         "playground/models.py:1: library module playground.models imports playground.ui",

@@ -27,9 +27,9 @@ from playground.jobs.supervised import predict, supervised_loop
 from playground.jobs.train import TrainingError, register_trainer
 from playground.registry import Registry
 
-__all__ = ["ATTACKS", "AdversarialOptions", "CURVE_EPSILONS", "NORMS", "TRAINING_EPSILONS", "accuracy_curve", "attack_image", "auto_step_size",
-           "change_size", "fgsm", "fool_linear", "linear_direction", "pgd", "predict", "prediction",
-           "register_attack"]
+__all__ = ["ATTACKS", "AdversarialOptions", "CURVE_EPSILONS", "NORMS", "TRAINING_EPSILONS", "accuracy_curve",
+           "attack_image", "auto_step_size", "change_size", "fgsm", "fool_linear", "linear_direction", "pgd", "predict",
+           "prediction", "register_attack"]
 
 NORMS = ("Linf", "L2")
 CURVE_EPSILONS = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3)  # the ε of an accuracy-against-ε curve, 0 = clean

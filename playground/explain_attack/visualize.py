@@ -36,7 +36,8 @@ __all__ = ["ClassImageOptions", "FoolingOptions", "channel_images_step", "class_
 GOALS = ("classes", "channel", "fool")  # what the page can make pictures for
 STEP_SIZES = (0.01, 0.03, 0.05, 0.1, 0.3, 1.0)  # the page's choices of ascent step
 L2_PENALTIES = (0.0, 0.001, 0.01, 0.1)
-PAGE_LIMITS = {"steps": (10, 1000), "jitter": (0, 4), "blur": (0.0, 1.0)}  # what the page offers (the trainer takes more)
+# What the page offers (the trainer takes more).
+PAGE_LIMITS = {"steps": (10, 1000), "jitter": (0, 4), "blur": (0.0, 1.0)}
 _REPORT_EVERY = 10  # steps between pictures sent to the caller
 
 

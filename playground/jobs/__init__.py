@@ -1,1 +1,2 @@
-"""The job system: training configs, the trainer registry, jobs, the worker pool, its messages, live feeds and run records."""
+"""The job system: training configs, the trainer registry, jobs, the worker pool, its messages, live feeds,
+run records and their store."""

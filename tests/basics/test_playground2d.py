@@ -1,4 +1,4 @@
-"""Tests for playground.basics.playground2d (points, features, the `playground2d` trainer in the pool) and its figures."""
+"""Tests for playground.basics.playground2d (points, features, the `playground2d` trainer) and its figures."""
 
 from __future__ import annotations
 

@@ -357,4 +357,5 @@ def test_attack_image_by_name_matches_the_attacks_themselves(lenet):
     auto = attacks.attack_image(model, x, y, "pgd", 0.2, steps=10, norm="L2")
     by_hand = attacks.pgd(model, x, torch.tensor([y]), 0.2, 10, step_size=2.5 * 0.2 / 10, norm="L2")
     assert torch.equal(auto, by_hand)
-    assert attacks.prediction(model, x) == (int(attacks.predict(model, x)[0][0]), float(attacks.predict(model, x)[1][0]))
+    label, confidence = attacks.predict(model, x)
+    assert attacks.prediction(model, x) == (int(label[0]), float(confidence[0]))

@@ -1,4 +1,4 @@
-"""Tests for playground.explain_attack.explain: hand-checked maps, completeness, localization against baselines, errors."""
+"""Tests for playground.explain_attack.explain: hand-checked maps, completeness, localization, errors."""
 
 from __future__ import annotations
 

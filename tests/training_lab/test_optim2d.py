@@ -1,4 +1,4 @@
-"""Tests for playground.training_lab.optim2d: hand-written Adam against torch.optim.Adam, races, surfaces, the network slice."""
+"""Tests for playground.training_lab.optim2d: hand-written Adam against torch.optim.Adam, races, surfaces, slices."""
 
 from __future__ import annotations
 

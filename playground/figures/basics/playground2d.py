@@ -244,7 +244,8 @@ def output_figure(grid: np.ndarray, train_points: np.ndarray, train_values: np.n
     step = 2 * EXTENT / (resolution - 1)
     # The background has its own pale scale; the points and the colour bar keep the full colours.
     fig.add_trace(dict(type="heatmap", z=grid, x0=-EXTENT, dx=step, y0=-EXTENT, dy=step, colorscale=PALE_BLUE_ORANGE,
-                       zmin=-1, zmax=1, showscale=False, hovertemplate="x₁ %{x:.1f}, x₂ %{y:.1f}: output %{z:.2f}<extra></extra>"))
+                       zmin=-1, zmax=1, showscale=False,
+                       hovertemplate="x₁ %{x:.1f}, x₂ %{y:.1f}: output %{z:.2f}<extra></extra>"))
     if clickable:
         axis = np.linspace(-EXTENT + 0.25, EXTENT - 0.25, clickable)
         a, b = np.meshgrid(axis, axis)
