@@ -85,7 +85,8 @@ stored = session.stored_runs()
 if stored is None:
     st.info("This server keeps runs only while a page is open: no run store is set up (see the README).")
 else:
-    st.markdown(f"The server keeps **{stored:,} runs** of everyone who trained here: each student's own come back "
+    st.markdown(f"The server keeps **{stored:,} run{'' if stored == 1 else 's'}** of everyone who trained here: "
+                "each student's own come back "
                 "after a reload or a restart. Download them all as one zip of two tables: **runs.csv** (who, "
                 "by a short code per browser, the page, dataset, settings and final results) and **curves.csv** "
                 "(every epoch of every run).")
