@@ -148,7 +148,23 @@ def free_state(state: MutableMapping, *, stop_jobs: bool, feeds=None) -> list:
             pass
     if callable(getattr(state, "clear", None)):
         state.clear()  # Streamlit's state: also the values of widgets without a key
+    _forget_widgets(state)
     return stopped
+
+
+def _forget_widgets(state) -> None:
+    """Drop what Streamlit's state keeps about its widgets besides their values.
+
+    `SessionState.clear` leaves each widget's metadata, and with it the widget's callback and its
+    `args` (Your data's Add button holds the parsed upload that way), so a state that is still
+    referred to after its session ended kept its uploads alive. One is: Streamlit's runtime loop
+    keeps the last session it flushed in a local variable until another session is flushed.
+    """
+    widgets = getattr(state, "_new_widget_state", None)  # not public: Streamlit 1.67's WStates
+    for name in ("widget_metadata", "states"):
+        held = getattr(widgets, name, None)
+        if isinstance(held, dict):
+            held.clear()
 
 
 def _jobs_in(value) -> list:

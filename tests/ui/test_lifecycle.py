@@ -146,6 +146,27 @@ def test_the_ended_sessions_datasets_are_freed_and_collected():
     assert alive() is None
 
 
+def test_a_freed_streamlit_state_lets_go_of_what_its_widgets_callbacks_hold():
+    """Your data's Add button keeps the parsed upload as its callback's argument, in the widget's
+    metadata, which `SessionState.clear` leaves; Streamlit's runtime loop still refers to the last
+    session it flushed, so before the widgets were forgotten that session's upload stayed."""
+    from streamlit.runtime.state.common import WidgetMetadata
+    from streamlit.runtime.state.session_state import SessionState
+
+    state = SessionState()
+    arrays = _upload()
+    state["uploaded_datasets"] = {"mine.csv": arrays}
+    state._set_widget_metadata(WidgetMetadata(
+        id="$$ID-0-yd.add", deserializer=lambda v: v, serializer=lambda v: v, value_type="trigger_value",
+        callback=lambda a: None, callback_args=(arrays,)))
+    alive = weakref.ref(arrays.x)
+    del arrays
+    free_state(state, stop_jobs=False, feeds=Feeds())
+    gc.collect()
+    assert alive() is None  # `state` itself is still referred to, as the runtime loop does
+    assert state._new_widget_state.widget_metadata == {} and list(state) == []
+
+
 def test_a_collected_state_is_skipped():
     state = _State(a=np.zeros(10))
     watched = Watched("browser-a", weakref.ref(state))
