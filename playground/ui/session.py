@@ -386,7 +386,10 @@ def dataset(name: str, *, seed: int = 0, params: dict | None = None):
 
     if uploads.is_uploaded(name):
         return uploads.dataset(name, seed)
-    return _dataset(name, seed, json.dumps(params or {}, sort_keys=True))
+    # A folder to read or download into is the server's own (PLAYGROUND_DATA_DIR): one named by a
+    # checkpoint's metadata or a link is not followed.
+    params = {key: value for key, value in (params or {}).items() if key != "data_dir"}
+    return _dataset(name, seed, json.dumps(params, sort_keys=True))
 
 
 def dataset_names(kind: str | None = None) -> list[str]:
