@@ -251,17 +251,26 @@ def run(scenario: Scenario, server: Server, browser, *, sessions: int = SESSIONS
     ])
 
 
-def main() -> None:
-    names = sys.argv[1:] or list(SCENARIOS)
-    unknown = [n for n in names if n not in SCENARIOS]
+def start(parts: dict, kind: str = "scenario") -> list[str] | None:
+    """The parts named on the command line (all by default), after checking for Chromium and printing
+    the machine's state; None (after printing a FAIL) when Chromium is missing."""
+    names = sys.argv[1:] or list(parts)
+    unknown = [n for n in names if n not in parts]
     if unknown:
-        sys.exit(f"unknown scenario {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+        sys.exit(f"unknown {kind} {', '.join(unknown)}; known: {', '.join(parts)}")
     if not Path(CHROMIUM).exists():
         print(f"Chromium is not installed at {CHROMIUM}\nRESULT: FAIL")
-        return
+        return None
     os.environ.setdefault("PLAYGROUND_WORKERS", "2")
-    began = time.perf_counter()
     print(f"{os.environ['PLAYGROUND_WORKERS']} workers; {psutil.cpu_count()} cores; load average {load()}")
+    return names
+
+
+def main() -> None:
+    began = time.perf_counter()
+    names = start(SCENARIOS)
+    if names is None:
+        return
     for name in names:
         log = Path(tempfile.mkdtemp(prefix=f"bench_classroom_{name}_")) / "streamlit.log"
         server = Server(log)

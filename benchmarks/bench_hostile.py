@@ -44,7 +44,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 from benchmarks import bench_classroom  # noqa: E402
 from benchmarks.bench_server import _end_leftover, _rss_mb, seen_workers  # noqa: E402
-from benchmarks.report import finish, load, table, verdict  # noqa: E402
+from benchmarks.report import finish, table, verdict  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server  # noqa: E402
 
 MEMORY_SESSIONS = int(os.environ.get("PLAYGROUND_MEMORY_SESSIONS", 8))
@@ -219,16 +219,10 @@ PARTS = {"memory": memory, "hostile": hostile}
 
 
 def main() -> None:
-    names = sys.argv[1:] or list(PARTS)
-    unknown = [n for n in names if n not in PARTS]
-    if unknown:
-        sys.exit(f"unknown part {', '.join(unknown)}; known: {', '.join(PARTS)}")
-    if not Path(CHROMIUM).exists():
-        print(f"Chromium is not installed at {CHROMIUM}\nRESULT: FAIL")
-        return
-    os.environ.setdefault("PLAYGROUND_WORKERS", "2")
     began = time.perf_counter()
-    print(f"{os.environ['PLAYGROUND_WORKERS']} workers; {psutil.cpu_count()} cores; load average {load()}")
+    names = bench_classroom.start(PARTS, kind="part")
+    if names is None:
+        return
     folder = Path(tempfile.mkdtemp(prefix="bench_hostile_"))
     server = Server(folder / "streamlit.log")
     try:
