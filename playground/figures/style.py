@@ -284,6 +284,15 @@ def add_message(
     return fig
 
 
+def message_figure(text: str, *, large: bool = False, height: int = 160) -> go.Figure:
+    """A figure with no axes that only says `text`: the empty state of a picture figure."""
+    fig = go.Figure()
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    add_message(fig, text, large=large)
+    return apply_style(fig, height=height, large=large)
+
+
 def to_rgb_bytes(images: np.ndarray) -> np.ndarray:
     """(N, C, H, W) floats in [0, 1], C = 1 or 3 -> (N, H, W, 3) uint8 for `go.Image`."""
     x = np.asarray(images, dtype=float)

@@ -18,6 +18,7 @@ from playground.figures.style import (
     add_message,
     apply_style,
     line_width,
+    message_figure,
     small_font_size,
     to_rgb_bytes,
 )
@@ -311,11 +312,7 @@ def predictions_figure(
     predicted = np.asarray(predicted).ravel()
     n = len(true)
     if n == 0:
-        fig = go.Figure()
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
-        add_message(fig, _NO_SAMPLES, large=large)
-        return apply_style(fig, height=160, large=large)
+        return message_figure(_NO_SAMPLES, large=large)
     pixels = to_rgb_bytes(images)
     if len(pixels) != n or len(predicted) != n:
         raise ValueError(f"got {len(pixels)} images, {n} true labels and {len(predicted)} predictions")

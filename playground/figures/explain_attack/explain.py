@@ -26,6 +26,7 @@ from playground.figures.style import (
     add_message,
     apply_style,
     line_width,
+    message_figure,
     small_font_size,
     to_rgb_bytes,
 )
@@ -506,11 +507,7 @@ def image_grid_figure(images: np.ndarray, titles: Sequence[str], *, columns: int
     titles = [str(t) for t in titles]
     n = len(images)
     if n == 0:
-        fig = go.Figure()
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
-        add_message(fig, _NO_IMAGES, large=large)
-        return apply_style(fig, height=160, large=large)
+        return message_figure(_NO_IMAGES, large=large)
     pixels = to_rgb_bytes(np.stack([_as_image(image) for image in images]))
     if len(titles) != n:
         raise ValueError(f"got {n} images but {len(titles)} titles")
