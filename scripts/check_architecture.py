@@ -37,6 +37,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "explain_attack": ("explain", "attacks", "visualize"),
     "latent_space": ("autoencoders", "gan2d"),
     "classroom": ("exercises",),
+    "sequences": ("bptt", "memory", "charlm", "word2vec", "word_corpus"),
 }
 # The job system: the package playground/jobs (and a flat module of one of these names).
 JOB_PACKAGE = "jobs"
