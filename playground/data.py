@@ -27,7 +27,9 @@ from playground.registry import Registry
 from playground.settings import get_settings
 
 __all__ = ["DATASETS", "MAX_SEED", "MAX_SHAPES", "MAX_SHAPES_PIXELS", "MAX_TEST_IMAGES", "MAX_TOY_NOISE",
-           "MAX_TOY_POINTS", "MAX_TRAIN_IMAGES", "SHAPE_CLASSES", "TASKS", "TOY_CLASSES", "TOY_EXTENT", "Dataset",
+           "MAX_SEQUENCE_LENGTH", "MAX_SEQUENCE_VALUES",
+           "MAX_TOY_POINTS", "MAX_TRAIN_IMAGES", "RECALL_SYMBOLS", "SHAPE_CLASSES", "TASKS", "TOY_CLASSES",
+           "TOY_EXTENT", "Dataset",
            "DatasetCache", "DatasetError", "DatasetInfo", "draw_shapes", "load", "names", "register_dataset"]
 
 TASKS = ("classification", "regression")
@@ -109,7 +111,7 @@ class DatasetInfo:
     name: str
     loader: Callable[..., Dataset]
     task: str
-    kind: str  # "toy2d" or "image"
+    kind: str  # "toy2d", "image" or "sequence"
     description: str
     defaults: dict[str, Any]
     offline: bool = True  # False when the files may have to be downloaded
@@ -657,3 +659,87 @@ _register_torchvision("fashion_mnist", "FashionMNIST", label="Fashion-MNIST",
 _register_torchvision("cifar10", "CIFAR10", label="CIFAR-10",
                       description="60,000 small colour photos, 32 × 32 pixels, of planes, cars, birds, "
                                   "cats and six other kinds of thing.")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sequences: inputs (N, T, F), T time steps of F features (batch first), for recurrent layers.
+
+MAX_SEQUENCE_LENGTH = 500
+MAX_SEQUENCE_VALUES = 4_000_000  # n × length × features: 16 MB of float32
+RECALL_SYMBOLS = ["A", "B", "C", "D"]
+
+
+def _check_sequence_size(n: int, length: int, features: int) -> None:
+    if n * length * features > MAX_SEQUENCE_VALUES:
+        raise DatasetError(f"n × length × features must be at most {MAX_SEQUENCE_VALUES:,} numbers, got "
+                           f"{n:,} × {length:,} × {features} = {n * length * features:,}")
+
+
+@register_dataset("sine", task="regression", kind="sequence",
+                  description="Forecasting: the last `length` values of a noisy sum of two sine waves; the "
+                              "target is the value one step after the window.")
+def load_sine(seed: int, *, n: int = 2000, length: int = 30, noise: float = 0.05,
+              test_fraction: float = 0.2) -> Dataset:
+    """Windows (N, length, 1) of s(t) = sin(ωt) + ½ sin(2.7ωt + φ) + noise, each at a random start."""
+    n = _check_int("n", n, low=4, high=20_000)
+    length = _check_int("length", length, low=2, high=MAX_SEQUENCE_LENGTH)
+    _check_sequence_size(n, length, 1)
+    noise = _check_float("noise", noise, low=0.0, high=MAX_TOY_NOISE)
+    test_fraction = _check_float("test_fraction", test_fraction, low=0.0, high=1.0, open_ends=True)
+    rng = np.random.default_rng(seed)
+    omega, phase = 2 * math.pi / 25, rng.uniform(0, 2 * math.pi)
+    starts = rng.uniform(0, 1000, n)
+    t = starts[:, None] + np.arange(length + 1)[None, :]
+    signal = np.sin(omega * t) + 0.5 * np.sin(2.7 * omega * t + phase)
+    signal += noise * rng.standard_normal(signal.shape)
+    train, test = _shuffle_split(n, test_fraction, rng)
+    return _split_dataset("sine", signal[:, :length, None], signal[:, length], train, test, classes=[],
+                          task="regression", seed=seed, description=DATASETS["sine"].description,
+                          params={"n": n, "length": length, "noise": noise, "test_fraction": test_fraction})
+
+
+@register_dataset("adding", task="regression", kind="sequence",
+                  description="The adding problem (Hochreiter & Schmidhuber, 1997): each step holds a random "
+                              "number and a marker; the target is the sum of the two marked numbers, one in "
+                              "each half of the sequence. Predicting the mean scores an MSE of about 0.167.")
+def load_adding(seed: int, *, n: int = 4000, length: int = 50, test_fraction: float = 0.2) -> Dataset:
+    """Inputs (N, length, 2): [value in [0, 1), marker 0/1]; targets the sum of the two marked values."""
+    n = _check_int("n", n, low=4, high=20_000)
+    length = _check_int("length", length, low=2, high=MAX_SEQUENCE_LENGTH)
+    _check_sequence_size(n, length, 2)
+    test_fraction = _check_float("test_fraction", test_fraction, low=0.0, high=1.0, open_ends=True)
+    rng = np.random.default_rng(seed)
+    values = rng.uniform(0.0, 1.0, (n, length))
+    half = length // 2
+    first = rng.integers(0, half, n)
+    second = rng.integers(half, length, n)
+    markers = np.zeros((n, length))
+    rows = np.arange(n)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    targets = values[rows, first] + values[rows, second]
+    train, test = _shuffle_split(n, test_fraction, rng)
+    return _split_dataset("adding", np.stack([values, markers], axis=2), targets, train, test, classes=[],
+                          task="regression", seed=seed, description=DATASETS["adding"].description,
+                          params={"n": n, "length": length, "test_fraction": test_fraction})
+
+
+@register_dataset("recall", task="classification", kind="sequence",
+                  description="Recall: a sequence of symbols (A–D, one-hot); the class is the first symbol, "
+                              "which must be remembered past every later one. Guessing scores 25 %.")
+def load_recall(seed: int, *, n: int = 4000, length: int = 20, test_fraction: float = 0.2) -> Dataset:
+    """Inputs (N, length, 4), one symbol a step; labels the index of the first step's symbol."""
+    n = _check_int("n", n, low=4, high=20_000)
+    length = _check_int("length", length, low=1, high=MAX_SEQUENCE_LENGTH)
+    symbols = len(RECALL_SYMBOLS)
+    _check_sequence_size(n, length, symbols)
+    test_fraction = _check_float("test_fraction", test_fraction, low=0.0, high=1.0, open_ends=True)
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % symbols).astype(np.int64)
+    sequence = rng.integers(0, symbols, (n, length))
+    sequence[:, 0] = labels
+    train, test = _stratified_split(labels, test_fraction, rng)
+    return _split_dataset("recall", np.eye(symbols, dtype=np.float32)[sequence], labels, train, test,
+                          classes=list(RECALL_SYMBOLS), task="classification", seed=seed,
+                          description=DATASETS["recall"].description,
+                          params={"n": n, "length": length, "test_fraction": test_fraction})

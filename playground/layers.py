@@ -378,6 +378,138 @@ def _unflatten_shape(shape, cfg):
 _unflatten_shape.maker(lambda s, c: Unflatten(c["shape"]))
 
 # ----------------------------------------------------------------------------------------------
+# Sequences: a sequence's shape is (T, F), T time steps of F features each (batch first); a sequence
+# of token ids, the input of an embedding layer, is (T,).
+
+
+class Embedding(nn.Embedding):
+    """`nn.Embedding` that takes token ids stored as floats (datasets keep every input float32)."""
+
+    def forward(self, x):
+        ids = x.long()
+        exporting = torch.onnx.is_in_onnx_export() or torch.compiler.is_exporting()
+        if not exporting and ids.numel() and (ids.min() < 0 or ids.max() >= self.num_embeddings):
+            bad = ids.min() if ids.min() < 0 else ids.max()
+            raise ValueError(f"token id {int(bad)} is outside the embedding's {self.num_embeddings} tokens "
+                             f"(0 to {self.num_embeddings - 1}); raise num_embeddings to the vocabulary size")
+        return super().forward(ids)
+
+
+class Recurrent(nn.Module):
+    """An `nn.RNN`, `nn.LSTM` or `nn.GRU` (batch first, at `.rnn`) that returns a tensor only.
+
+    `keep` "all": every step's output, (B, T, D·H). "last": the last layer's final state, (B, D·H);
+    for a bidirectional layer that is the forward direction after the last step joined to the
+    backward direction after the first, so each direction has read the whole sequence.
+    """
+
+    def __init__(self, rnn: nn.RNNBase, keep: str):
+        super().__init__()
+        self.rnn = rnn
+        self.keep = keep
+
+    def forward(self, x):
+        out, state = self.rnn(x)
+        if self.keep == "all":
+            return out
+        h = state[0] if isinstance(state, tuple) else state  # (layers·D, B, H)
+        directions = 2 if self.rnn.bidirectional else 1
+        return h[-directions:].permute(1, 0, 2).reshape(x.shape[0], -1)
+
+
+def _need_sequence(shape: Shape, what: str) -> tuple[int, int]:
+    if len(shape) != 2:
+        raise _Problem(f"{what} needs a sequence input [T, F] (time steps × features) but gets {list(shape)}; "
+                       "for token ids add an 'embedding' layer first")
+    return shape
+
+
+@register_layer(
+    "embedding", family="embedding",
+    settings={"num_embeddings": _int(1, 1_000_000, help="how many different tokens (the vocabulary size)"),
+              "embedding_dim": _int(1, 4096, help="length of each token's learned vector")},
+    count_params=lambda s, c: c["num_embeddings"] * c["embedding_dim"],
+    describe=lambda c: f"{c['num_embeddings']} tokens → {c['embedding_dim']} numbers",
+    help="Looks up a learned vector for each token id: a sequence of ids becomes a sequence of vectors.")
+def _embedding_shape(shape, cfg):
+    if len(shape) != 1:
+        raise _Problem(f"embedding needs a sequence of token ids [T] but gets {list(shape)}")
+    return (shape[0], cfg["embedding_dim"])
+
+
+_embedding_shape.maker(lambda s, c: Embedding(c["num_embeddings"], c["embedding_dim"]))
+
+_GATES = {"rnn": 1, "lstm": 4, "gru": 3}
+_RECURRENT_HELP = {
+    "rnn": "A plain recurrent layer: each step's state is tanh(W·input + U·previous state + b).",
+    "lstm": "A long short-term memory layer: input, forget and output gates guard a cell that can "
+            "keep a number for many steps.",
+    "gru": "A gated recurrent unit: update and reset gates decide how much of the state to keep.",
+}
+
+
+def _recurrent_settings(kind: str) -> dict[str, Setting]:
+    settings = {
+        "hidden_size": _int(1, 4096, help="numbers in the state carried from step to step"),
+        "num_layers": _int(1, 8, 1, help="recurrent layers stacked, each reading the one below"),
+        "bidirectional": Setting("bool", False, help="also read the sequence backwards and join both"),
+        "keep": Setting("choice", "last", choices=("last", "all"),
+                        help="output only the final state (last) or the output at every step (all)"),
+    }
+    if kind == "rnn":
+        settings["nonlinearity"] = Setting("choice", "tanh", choices=("tanh", "relu"),
+                                           help="the activation of the state")
+    return settings
+
+
+def _recurrent_params(kind: str) -> Callable[[Shape, dict], int]:
+    def count(shape, cfg):
+        if len(shape) != 2:
+            return 0
+        gates, hidden = _GATES[kind], cfg["hidden_size"]
+        directions = 2 if cfg["bidirectional"] else 1
+        total, width = 0, shape[1]
+        for _ in range(cfg["num_layers"]):
+            total += directions * gates * hidden * (width + hidden + 2)
+            width = directions * hidden
+        return total
+    return count
+
+
+def _recurrent_shape(kind: str):
+    def rule(shape, cfg):
+        steps, _ = _need_sequence(shape, kind)
+        width = cfg["hidden_size"] * (2 if cfg["bidirectional"] else 1)
+        return (steps, width) if cfg["keep"] == "all" else (width,)
+    return rule
+
+
+def _recurrent_maker(kind: str):
+    def make(shape, cfg):
+        cls = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind]
+        extra = {"nonlinearity": cfg["nonlinearity"]} if kind == "rnn" else {}
+        return Recurrent(cls(shape[1], cfg["hidden_size"], num_layers=cfg["num_layers"], batch_first=True,
+                             bidirectional=cfg["bidirectional"], **extra), cfg["keep"])
+    return make
+
+
+def _describe_recurrent(cfg):
+    text = f"{cfg['hidden_size']} units"
+    if cfg["num_layers"] > 1:
+        text += f" × {cfg['num_layers']} layers"
+    if cfg["bidirectional"]:
+        text += ", both ways"
+    return text + (", every step" if cfg["keep"] == "all" else ", last step")
+
+
+for _kind in _GATES:
+    register_layer(_kind, family="recurrent", settings=_recurrent_settings(_kind),
+                   count_params=_recurrent_params(_kind), describe=_describe_recurrent,
+                   help=_RECURRENT_HELP[_kind])(_recurrent_shape(_kind)).maker(_recurrent_maker(_kind))
+
+RECURRENT = tuple(_GATES)
+
+# ----------------------------------------------------------------------------------------------
 # Activations. Each use gets its own module instance and none is in-place: attribution methods
 # (Guided Backprop, DeepLift) hook every activation separately.
 

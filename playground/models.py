@@ -214,9 +214,10 @@ def _check_top(spec: Any) -> tuple[Shape, list]:
         if key not in spec:
             raise SpecError(f"The spec has no '{key}'", key=key)
     shape = spec["input_shape"]
-    if (not isinstance(shape, (list, tuple)) or len(shape) not in (1, 3)
+    if (not isinstance(shape, (list, tuple)) or len(shape) not in (1, 2, 3)
             or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in shape)):
-        raise SpecError(f"input_shape must be [features] or [C, H, W] with positive whole numbers, got {shape!r}",
+        raise SpecError("input_shape must be [features], [T, F] (time steps × features) or [C, H, W] with "
+                        f"positive whole numbers, got {shape!r}",
                         key="input_shape")
     if len(shape) == 3 and (shape[0] > _MAX_INPUT_CHANNELS or max(shape[1:]) > _MAX_INPUT_SIDE):
         raise SpecError(f"input_shape {list(shape)} is too large (at most {_MAX_INPUT_CHANNELS} channels "

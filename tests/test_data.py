@@ -42,7 +42,8 @@ def _all_points(ds: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
 def test_registry_holds_every_builtin_dataset_by_kind():
     assert names("toy2d") == TOY_CLASSIFICATION + TOY_REGRESSION
     assert names("image") == ["digits", "shapes", "mnist", "fashion_mnist", "cifar10"]
-    assert names() == names("toy2d") + names("image")
+    assert names("sequence") == ["sine", "adding", "recall"]
+    assert names() == names("toy2d") + names("image") + names("sequence")
     assert [name for name in names() if not DATASETS[name].offline] == ["mnist", "fashion_mnist", "cifar10"]
     assert all(DATASETS[name].description for name in names())
 

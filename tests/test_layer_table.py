@@ -25,7 +25,7 @@ def test_rows_past_the_bound_are_marked_and_the_rest_still_checked():
 def test_a_bad_input_shape_is_a_row_message_not_an_exception():
     spec, table = check_rows([0, 8, 8], layers_to_rows([{"type": "flatten"}, {"type": "relu"}]))
     assert spec is None
-    assert "input_shape must be [features] or [C, H, W]" in table[0]["error"]
+    assert "input_shape must be [features], [T, F] (time steps × features) or [C, H, W]" in table[0]["error"]
     assert table[1]["error"] == "waiting for layer 0"
 
 

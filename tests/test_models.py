@@ -78,7 +78,11 @@ def _assert_summary_matches_forward(spec: dict) -> None:
     seen = {}
     for path, module in _modules_by_path(network, network.spec["layers"]).items():
         module.register_forward_hook(lambda m, i, out, path=path: seen.__setitem__(path, list(out.shape)))
-    x = torch.randn(2, *spec["input_shape"])
+    first = spec["layers"][0]
+    if first.get("type") == "embedding":  # token ids
+        x = torch.randint(0, first["num_embeddings"], (2, *spec["input_shape"])).float()
+    else:
+        x = torch.randn(2, *spec["input_shape"])
     with torch.no_grad():
         outputs = network.forward_layers(x)
         assert torch.equal(outputs[-1], network(x))
@@ -473,8 +477,9 @@ def test_blocks_nest_at_most_four_deep():
     ({"input_shape": [2], "layers": {"type": "relu"}}, "'layers' must be a non-empty list", "layers"),
     (_spec([2], *[{"type": "relu"}] * 201), "at most 200 layers, this one has 201", "layers"),
     ({"input_shape": [2], "layers": [{"type": "relu"}], "seed": 1}, "Unknown key 'seed'", "seed"),
-    (_spec([0], {"type": "relu"}), "input_shape must be [features] or [C, H, W]", "input_shape"),
-    (_spec([1, 2], {"type": "relu"}), "input_shape must be", "input_shape"),
+    (_spec([0], {"type": "relu"}), "input_shape must be [features], [T, F] (time steps × features) or [C, H, W]",
+     "input_shape"),
+    (_spec([1, 2, 3, 4], {"type": "relu"}), "input_shape must be", "input_shape"),
     ({"input_shape": "28", "layers": [{"type": "relu"}]}, "input_shape must be", "input_shape"),
     (_spec([True], {"type": "relu"}), "input_shape must be", "input_shape"),
     (_spec([2.0], {"type": "relu"}), "input_shape must be", "input_shape"),
@@ -752,7 +757,11 @@ def _build_and_run(spec) -> str:
                 summarize(spec)
         return "refused"
     network.eval()
-    x = torch.randn(2, *spec["input_shape"])
+    first = spec["layers"][0]
+    if first.get("type") == "embedding":  # token ids
+        x = torch.randint(0, first["num_embeddings"], (2, *spec["input_shape"])).float()
+    else:
+        x = torch.randn(2, *spec["input_shape"])
     with torch.no_grad():
         outputs = network.forward_layers(x)
     top = [row for row in summarize(spec) if row["depth"] == 0]
