@@ -29,7 +29,7 @@ from playground.settings import get_settings
 __all__ = ["DATASETS", "MAX_SEED", "MAX_SHAPES", "MAX_SHAPES_PIXELS", "MAX_TEST_IMAGES", "MAX_TOY_NOISE",
            "MAX_SEQUENCE_LENGTH", "MAX_SEQUENCE_VALUES",
            "MAX_TOY_POINTS", "MAX_TRAIN_IMAGES", "RECALL_SYMBOLS", "SHAPE_CLASSES", "TASKS", "TOY_CLASSES",
-           "TOY_EXTENT", "Dataset",
+           "TOY_EXTENT", "Dataset", "MAX_TEXT_CHARS",
            "DatasetCache", "DatasetError", "DatasetInfo", "draw_shapes", "load", "names", "register_dataset"]
 
 TASKS = ("classification", "regression")
@@ -743,3 +743,44 @@ def load_recall(seed: int, *, n: int = 4000, length: int = 20, test_fraction: fl
                           classes=list(RECALL_SYMBOLS), task="classification", seed=seed,
                           description=DATASETS["recall"].description,
                           params={"n": n, "length": length, "test_fraction": test_fraction})
+
+
+MAX_TEXT_CHARS = 100_000  # characters of the default text a `characters` set is cut from
+
+
+@register_dataset("characters", task="classification", kind="sequence",
+                  description="Next character: windows of `length` characters of the project's own simple "
+                              "English (as ids, one a step; the classes are the characters in sorted order); "
+                              "the class is the character that follows the window.")
+def load_characters(seed: int, *, n: int = 4000, length: int = 32, chars: int = 20_000,
+                    test_fraction: float = 0.2) -> Dataset:
+    """Inputs (N, length): character ids stored as float32; labels the id of the next character.
+
+    The text is `playground.text.default_text(seed, chars)`; the classes are its distinct characters,
+    sorted, so an id is the character's position there. Windows start at random positions.
+    """
+    n = _check_int("n", n, low=4, high=20_000)
+    length = _check_int("length", length, low=1, high=MAX_SEQUENCE_LENGTH)
+    chars = _check_int("chars", chars, low=1_000, high=MAX_TEXT_CHARS)
+    _check_sequence_size(n, length, 1)
+    if length >= chars // 2:
+        raise DatasetError(f"length must be less than half of chars ({chars:,}), got {length:,}")
+    test_fraction = _check_float("test_fraction", test_fraction, low=0.0, high=1.0, open_ends=True)
+    from playground.text import default_text  # the grammar is only needed for this set
+
+    text = default_text(seed, chars)
+    classes = sorted(set(text))
+    ids = np.searchsorted(np.array(classes), np.array(list(text)))
+    rng = np.random.default_rng(seed)
+    # One window ends before an occurrence of each character (a rare capital too), so that every
+    # class is some window's target; the other windows start anywhere.
+    sure = [rng.choice(where) - length for c in range(len(classes))
+            if len(where := np.flatnonzero(ids[length:] == c) + length)]
+    starts = np.concatenate([sure, rng.integers(0, len(text) - length, n)])[:n]
+    starts = rng.permutation(starts)
+    windows = ids[starts[:, None] + np.arange(length + 1)[None, :]]  # (n, length + 1)
+    train, test = _shuffle_split(n, test_fraction, rng)
+    return _split_dataset("characters", windows[:, :length].astype(np.float32), windows[:, length], train, test,
+                          classes=classes, task="classification", seed=seed,
+                          description=DATASETS["characters"].description,
+                          params={"n": n, "length": length, "chars": chars, "test_fraction": test_fraction})

@@ -42,7 +42,7 @@ def _all_points(ds: Dataset) -> tuple[torch.Tensor, torch.Tensor]:
 def test_registry_holds_every_builtin_dataset_by_kind():
     assert names("toy2d") == TOY_CLASSIFICATION + TOY_REGRESSION
     assert names("image") == ["digits", "shapes", "mnist", "fashion_mnist", "cifar10"]
-    assert names("sequence") == ["sine", "adding", "recall"]
+    assert names("sequence") == ["sine", "adding", "recall", "characters"]
     assert names() == names("toy2d") + names("image") + names("sequence")
     assert [name for name in names() if not DATASETS[name].offline] == ["mnist", "fashion_mnist", "cifar10"]
     assert all(DATASETS[name].description for name in names())
@@ -483,6 +483,11 @@ def test_a_damaged_file_is_reported_not_raised_raw(tmp_path, monkeypatch):
     ("xor", {"noise": 10**400}, "noise must be a number, got 1000000000000000000000000000000000000..."),
     ("mnist", {"n_train": 60_001}, "n_train must be between 1 and 60,000, got 60,001"),
     ("cifar10", {"n_test": 10_001}, "n_test must be between 1 and 10,000, got 10,001"),
+    ("characters", {"chars": 100_001}, "chars must be between 1,000 and 100,000, got 100,001"),
+    ("characters", {"n": 20_000, "length": 201}, "n × length × features must be at most 4,000,000 numbers, "
+                                                 "got 20,000 × 201 × 1 = 4,020,000"),
+    ("characters", {"length": 600, "chars": 1_000}, "length must be between 1 and 500, got 600"),
+    ("characters", {"length": 500, "chars": 1_000}, "length must be less than half of chars (1,000), got 500"),
 ])
 def test_every_builder_refuses_values_past_its_bound_at_once(name, params, message, monkeypatch):
     # The torchvision sets must refuse before opening (or downloading) anything.
@@ -570,3 +575,30 @@ def test_a_failed_make_is_not_kept_and_its_error_passes_through():
     with pytest.raises(DatasetError, match="n must be between"):
         cache.get("bad", lambda: load("xor", n=10**6))
     assert len(cache) == 0 and cache.get("bad", lambda: _toy(1)).seed == 1
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Characters: windows of the default text as ids, the next character as the label
+
+
+def test_characters_targets_are_the_character_after_each_window():
+    from playground.text import default_text
+
+    ds = load("characters", seed=5, n=300, length=12, chars=3_000)
+    text = default_text(5, 3_000)
+    assert ds.classes == sorted(set(text)) and ds.input_shape == (12,)
+    x, y = _all_points(ds)
+    assert x.dtype == torch.float32 and torch.equal(x, x.round())
+    for window, label in zip(x[:50], y[:50]):
+        chars = "".join(ds.classes[int(i)] for i in window)
+        start = text.find(chars + ds.classes[int(label)])
+        assert start >= 0  # the window and its label are a piece of the text, in order
+    # Every character found past the first window is some window's target, a rare capital too.
+    assert {ds.classes[int(i)] for i in y} == set(text[12:])
+
+
+def test_characters_same_seed_same_windows_and_another_seed_other_text():
+    first, again = load("characters", seed=2, n=200), load("characters", seed=2, n=200)
+    _assert_same(first, again)
+    other = load("characters", seed=3, n=200)
+    assert not torch.equal(first.x_train, other.x_train)
