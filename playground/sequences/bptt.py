@@ -298,11 +298,12 @@ def explain_step(rnn: RNN, fwd: Forward, bwd: Backward, position: int) -> str:
         return (f"**Backward, step {T}.** The loss looks at the last output only, so the gradient starts here: "
                 f"∂L/∂h_{T} = W_yᵀ·(y_{T} − target) = W_yᵀ·{number(fwd.y[-1] - rnn.target)}, "
                 f"of length ‖∂L/∂h_{T}‖ = **{number(bwd.norms[-1])}**.")
+    unrolled = (f"J_{T}ᵀ·∂L/∂h_{T}, one Jacobian so far." if t == T - 1
+                else f"J_{t + 1}ᵀ ⋯ J_{T}ᵀ·∂L/∂h_{T}, a product of {T - t} Jacobians.")
     return (f"**Backward, step {t}.** ∂L/∂h_{t} = J_{t + 1}ᵀ·∂L/∂h_{t + 1}, where J_{t + 1} = ∂h_{t + 1}/∂h_{t} = "
             f"diag(act′(a_{t + 1}))·W_h. This step's Jacobian stretches a vector by at most "
             f"‖J_{t + 1}‖ = {number(bwd.jacobian_norms[t])}, so the length went from "
-            f"{number(bwd.norms[t])} to **{number(bwd.norms[t - 1])}**. Unrolled: ∂L/∂h_{t} = "
-            f"J_{t + 1}ᵀ ⋯ J_{T}ᵀ·∂L/∂h_{T}, a product of {T - t} Jacobians.")
+            f"{number(bwd.norms[t])} to **{number(bwd.norms[t - 1])}**. Unrolled: ∂L/∂h_{t} = {unrolled}")
 
 
 def verdict(bwd: Backward) -> str:
@@ -318,11 +319,11 @@ def verdict(bwd: Backward) -> str:
     text = f"‖∂L/∂h_1‖ / ‖∂L/∂h_{T}‖ = {number(ratio)}: "
     if ratio < VANISHED:
         return text + "the gradient has **vanished**; the first inputs get almost no say in learning."
-    if ratio < 0.1:
+    if ratio < 0.5:
         return text + "the gradient **shrinks** going back; early steps learn slowly."
     if ratio > EXPLODED:
         return text + "the gradient has **exploded**; one update step would throw the weights far away."
-    if ratio > 10:
+    if ratio > 2:
         return text + "the gradient **grows** going back; updates become large and erratic."
     return text + "the gradient keeps roughly its size over these steps."
 
