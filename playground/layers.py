@@ -574,6 +574,13 @@ def check_projection(shape: Shape, inner: Shape, *, shortcut: str = "conv") -> i
                        f"to an output of shape {list(inner)}", "layers")
     if len(shape) == 3:
         _projection_stride(shape, inner)
+    if len(shape) == 2:  # sequences (T, F): a linear map of each step's features
+        if shape[0] != inner[0]:
+            raise _Problem(f"the skip connection cannot join {shape[0]} time steps to {inner[0]}", "layers")
+        if shortcut == "conv_bn":
+            raise _Problem("a sequence's skip connection projects with a linear layer: use shortcut 'conv'",
+                           "shortcut")
+        return shape[1] * inner[1] + inner[1]
     return shape[0] * inner[0] + (2 * inner[0] if shortcut == "conv_bn" else inner[0])
 
 
@@ -586,6 +593,8 @@ def make_projection(shape: Shape, inner: Shape, *, shortcut: str = "conv") -> nn
     if shape == inner:
         return nn.Identity()
     with_norm = shortcut == "conv_bn"
+    if len(shape) == 2:  # (T, F) → (T, H): nn.Linear maps the last dimension, step by step
+        return nn.Linear(shape[1], inner[1])
     if len(shape) == 1:
         projection: nn.Module = nn.Linear(shape[0], inner[0], bias=not with_norm)
         norm: nn.Module = nn.BatchNorm1d(inner[0])
