@@ -14,7 +14,8 @@ from playground.links import MAX_JSON_DEPTH, json_depth
 from playground.models import MAX_LAYERS, summarize
 
 _TEMPLATE_VALUES = {"out_features": 16, "out_channels": 8, "kernel_size": 3, "shape": [1, 8, 8],
-                    "layers": [{"type": "relu"}], "branches": [[{"type": "identity"}]]}
+                    "layers": [{"type": "relu"}], "branches": [[{"type": "identity"}]],
+                    "hidden_size": 32, "num_embeddings": 64, "embedding_dim": 16}
 
 
 def format_settings(layer: dict) -> str:

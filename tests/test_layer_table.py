@@ -51,3 +51,33 @@ def test_a_setting_nested_ten_thousand_deep_is_a_row_message_not_a_recursion_err
     assert spec is None
     assert table[0]["error"] == ("Layer 0: the value of 'out_features' nests 10,000 levels deep; "
                                  "at most 64 are allowed")
+
+
+def test_sequence_layers_are_edited_as_text_and_show_steps_by_features_and_torchs_counts():
+    from torch import nn
+
+    from playground.figures import format_shape
+    from playground.layer_table import parse_settings, template
+
+    assert parse_settings(template("lstm")) == {"hidden_size": 32}
+    assert parse_settings(template("embedding")) == {"num_embeddings": 64, "embedding_dim": 16}
+    rows = layers_to_rows([{"type": "embedding", "num_embeddings": 55, "embedding_dim": 8},
+                           {"type": "lstm", "hidden_size": 16, "keep": "all"},
+                           {"type": "gru", "hidden_size": 12, "num_layers": 2, "bidirectional": True},
+                           {"type": "linear", "out_features": 55}])
+    assert rows[1]["settings"] == "hidden_size=16, keep=all"
+    assert rows[2]["settings"] == "hidden_size=12, num_layers=2, bidirectional=true"
+    rows[3]["settings"] = "out_features=55, bias=false"  # an edit in the table
+    spec, table = check_rows([32], rows)
+    assert spec is not None and spec["layers"][2]["bidirectional"] is True
+    assert [format_shape(t["output_shape"]) for t in table] == ["32×8", "32×16", "24", "55"]
+    counts = [55 * 8, sum(p.numel() for p in nn.LSTM(8, 16).parameters()),
+              sum(p.numel() for p in nn.GRU(16, 12, num_layers=2, bidirectional=True).parameters()), 24 * 55]
+    assert [t["params"] for t in table] == counts
+    rows[2]["settings"] = "hidden_size=12, keep=middle"
+    spec, table = check_rows([32], rows)
+    assert spec is None and "keep must be one of last, all; got 'middle'" in table[2]["error"]
+    assert table[3]["error"] == "waiting for layer 2"
+    spec, table = check_rows([32, 3], layers_to_rows([{"type": "embedding", "num_embeddings": 4,
+                                                       "embedding_dim": 2}]))
+    assert spec is None and "embedding needs a sequence of token ids [T] but gets [32, 3]" in table[0]["error"]

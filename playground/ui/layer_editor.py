@@ -91,7 +91,7 @@ class LayerEditor:
                     "settings", width="large",
                     help="key=value pairs separated by commas, e.g. out_channels=6, kernel_size=5, padding=2"),
                 "output shape": st.column_config.TextColumn("output shape", width=110,
-                                                            help="channels×height×width, or features"),
+                                                            help="channels×height×width, steps×features, or features"),
                 "params": st.column_config.NumberColumn("params", format="localized", width="small",
                                                         help="learned weights and biases in this layer"),
                 "check": st.column_config.TextColumn("check", width="medium"),
