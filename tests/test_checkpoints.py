@@ -256,3 +256,30 @@ def test_metadata_of_the_right_shapes_is_read_back_as_saved(trained):
                           note=json.dumps([1, "x"]))
     meta = read_metadata(data)
     assert meta["history"] == history and meta["dataset"] == {"name": "wine.csv"} and meta["note"] == [1, "x"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sequence networks
+
+
+@pytest.mark.parametrize("layers, x", [
+    ([{"type": "lstm", "hidden_size": 6, "num_layers": 2, "bidirectional": True},
+      {"type": "linear", "out_features": 1}], lambda: torch.randn(5, 9, 2)),
+    ([{"type": "gru", "hidden_size": 6, "keep": "all"}, {"type": "rnn", "hidden_size": 4, "nonlinearity": "relu"},
+      {"type": "linear", "out_features": 3}], lambda: torch.randn(5, 9, 2)),
+    ([{"type": "embedding", "num_embeddings": 11, "embedding_dim": 4}, {"type": "lstm", "hidden_size": 5},
+      {"type": "linear", "out_features": 11}], lambda: torch.randint(0, 11, (5, 9)).float()),
+])
+def test_sequence_networks_round_trip_with_equal_outputs(layers, x, tmp_path):
+    torch.manual_seed(1)
+    shape = [9] if layers[0]["type"] == "embedding" else [9, 2]
+    network = build({"input_shape": shape, "layers": layers}).eval()
+    path = tmp_path / "seq.safetensors"
+    save_checkpoint(network, network.spec, path, extra=EXTRA)
+    loaded, spec = load_checkpoint(path)
+    assert spec == network.spec
+    expected, got = network.state_dict(), loaded.state_dict()
+    assert list(got) == list(expected) and all(torch.equal(got[k], expected[k]) for k in expected)
+    inputs = x()
+    with torch.no_grad():
+        assert torch.equal(loaded(inputs), network(inputs))
