@@ -2,7 +2,7 @@
 
 A page opens a feed for its job (`playground.jobs.live.FEEDS`) and mounts `board(...)` with the panels it
 wants; the board's script asks `GET /api/live/<token>` every `interval` seconds (slower when answers
-come slowly) and draws metrics, a status line with a progress bar, line charts and canvas scenes
+come slowly) and draws metrics, a status line with a progress bar, line charts, texts and canvas scenes
 (pictures, lines, markers) from each answer, with no Streamlit rerun. When the job stops running the
 board asks for one rerun (its "ended" trigger), so the page can show the finished state.
 
@@ -44,6 +44,9 @@ _CSS = """
 .np-live .np-row { display: flex; gap: 1rem; }
 .np-live .np-row > * { flex: 1 1 0; min-width: 0; }
 .np-live canvas { display: block; width: 100%; }
+.np-live .np-text { font-size: calc(0.95rem * var(--np-scale, 1)); white-space: pre-wrap; overflow-wrap: anywhere;
+  overflow: hidden; contain: strict; margin: 0.25rem 0; padding: 0.5rem 0.75rem; border-radius: 0.5rem;
+  background: rgba(128, 128, 128, 0.08); }
 """
 # The styles travel with each board (in its data): a component's own `css` is not applied when its
 # styles are not isolated, and they must not be, so that the page's text (what tests read) includes it.
@@ -110,6 +113,12 @@ def scene(scene_id: str, frame: dict, *, height: int | None = None,
     markers). `height` in pixels; without it the height follows the width (equal scales).
     `margin`: left, right, top, bottom in pixels."""
     return {"kind": "scene", "id": scene_id, "frame": frame, "height": height, "margin": list(margin)}
+
+
+def text(text_id: str, *, height: int = 160, empty: str = "") -> dict:
+    """A box of `height` pixels showing the view's `texts[text_id]` as written (line breaks kept, in a
+    fixed-width font); `empty` until there is one."""
+    return {"kind": "text", "id": text_id, "height": height, "empty": empty}
 
 
 def row(*panels: dict) -> dict:

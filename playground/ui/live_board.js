@@ -352,6 +352,13 @@ function build(root, panels, parts) {
       bar.appendChild(part.fill);
       part.bar = bar;
       el.append(part.note, part.line, bar);
+    } else if (panel.kind === "text") {
+      part.box = document.createElement("pre");
+      part.box.className = "np-text";
+      part.box.style.height = `${panel.height}px`;
+      part.box.setAttribute("data-testid", "npLiveText");
+      part.box.textContent = panel.empty;
+      el.appendChild(part.box);
     } else {
       part.canvas = document.createElement("canvas");
       el.appendChild(part.canvas);
@@ -377,6 +384,9 @@ function drawText(parts, view) {
       part.note.textContent = note;
       part.note.className = view.error ? "np-note np-error" : "np-note";
       part.note.style.display = note ? "" : "none";
+    } else if (panel.kind === "text") {
+      const text = (view.texts || {})[panel.id];
+      if (text !== undefined && part.box.textContent !== text) part.box.textContent = text;
     }
   }
 }
