@@ -46,7 +46,7 @@ def unrolled_figure(rnn: RNN, fwd: Forward, bwd: Backward, position: int, *, col
     known_h = t_now if phase == "forward" else T  # forward values computed so far
     known_grad = T + 1 if phase == "forward" else t_now  # ∂L/∂h_t known for t ≥ this
     font = style.small_font_size + 1
-    fig = go.Figure()
+    notes: list[dict] = []  # boxes, arrows and labels, set on the layout at once (add_annotation is slow)
     rows = {"y": 3.0, "h": 2.0, "x": 0.9, "grad": -0.35}
     placed: dict[tuple[str, int], tuple[float, float, float, float]] = {}  # (row, t) -> x, y, half w, half h
 
@@ -54,22 +54,22 @@ def unrolled_figure(rnn: RNN, fwd: Forward, bwd: Backward, position: int, *, col
         lines = [f"<b>{title}</b>"] + (["?"] if values is None else [number(v) for v in np.atleast_1d(values)])
         text = "<br>".join(lines)
         x = t - first + (1 if first == 1 else 0.6)
-        fig.add_annotation(x=x, y=rows[row], text=text, showarrow=False, align="center",
-                           font={"size": font, "color": _UNKNOWN if values is None else BLACK},
-                           bgcolor="white", bordercolor=color if current else (GREY if values is None else BLACK),
-                           borderwidth=4 if current else 1, borderpad=4)
+        notes.append(dict(x=x, y=rows[row], text=text, showarrow=False, align="center",
+                          font={"size": font, "color": _UNKNOWN if values is None else BLACK},
+                          bgcolor="white", bordercolor=color if current else (GREY if values is None else BLACK),
+                          borderwidth=4 if current else 1, borderpad=4))
         placed[(row, t)] = (x, rows[row], *_box_size(text, font))
 
     def arrow(start: tuple[str, int], end: tuple[str, int], *, color: str = BLACK, label: str = "") -> None:
         (x0, y0, w0, h0), (x1, y1, w1, h1) = placed[start], placed[end]
         horizontal = abs(y1 - y0) < 1e-9
-        fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
-                           showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=style.line_width * 0.9,
-                           arrowcolor=color, standoff=w1 if horizontal else h1,
-                           startstandoff=w0 if horizontal else h0)
+        notes.append(dict(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
+                          showarrow=True, arrowhead=2, arrowsize=1.2, arrowwidth=style.line_width * 0.9,
+                          arrowcolor=color, standoff=w1 if horizontal else h1,
+                          startstandoff=w0 if horizontal else h0))
         if label:
-            fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2 + 0.14, text=label, showarrow=False,
-                               font={"size": font, "color": color})
+            notes.append(dict(x=(x0 + x1) / 2, y=(y0 + y1) / 2 + 0.14, text=label, showarrow=False,
+                              font={"size": font, "color": color}))
 
     if first == 1:
         box("h", 0, "h" + _sub(0), fwd.h[0], current=False, color=BLUE)
@@ -91,17 +91,18 @@ def unrolled_figure(rnn: RNN, fwd: Forward, bwd: Backward, position: int, *, col
     x_last = placed[("h", last)][0]
     if last == T:
         loss = number(fwd.loss) if known_h == T else "?"
-        fig.add_annotation(x=x_last + 0.75, y=rows["y"], text=f"<b>L</b><br>{loss}", showarrow=False,
-                           font={"size": font, "color": BLACK if known_h == T else _UNKNOWN}, bgcolor="white",
-                           bordercolor=BLACK, borderwidth=1, borderpad=4)
+        notes.append(dict(x=x_last + 0.75, y=rows["y"], text=f"<b>L</b><br>{loss}", showarrow=False,
+                          font={"size": font, "color": BLACK if known_h == T else _UNKNOWN}, bgcolor="white",
+                          bordercolor=BLACK, borderwidth=1, borderpad=4))
         placed[("loss", T)] = (x_last + 0.75, rows["y"], *_box_size(f"<b>L</b><br>{loss}", font))
         arrow(("y", T), ("loss", T))
     for x, shown in ((placed[("h", first)][0] - 0.55, first > 1), (x_last + 0.5, last < T)):
         if shown:  # more steps outside the window
-            fig.add_annotation(x=x, y=rows["h"], text="⋯", showarrow=False, font={"size": font + 8})
+            notes.append(dict(x=x, y=rows["h"], text="⋯", showarrow=False, font={"size": font + 8}))
     word = "forward" if phase == "forward" else "backward"
-    fig.add_annotation(x=placed[("h", t_now)][0], y=rows["y"] + 0.62, text=f"<b>now: {word}, t = {t_now}</b>",
-                       showarrow=False, font={"size": font + 1, "color": BLUE if phase == "forward" else VERMILLION})
+    notes.append(dict(x=placed[("h", t_now)][0], y=rows["y"] + 0.62, text=f"<b>now: {word}, t = {t_now}</b>",
+                      showarrow=False, font={"size": font + 1, "color": BLUE if phase == "forward" else VERMILLION}))
+    fig = go.Figure(layout={"annotations": notes})
     fig.update_xaxes(visible=False, range=[-0.6 if first == 1 else 0, x_last + (1.25 if last == T else 0.8)])
     fig.update_yaxes(visible=False, range=[-1.2, 3.8])
     height = round((300 + 34 * rnn.hidden_size) * style.height_scale)
