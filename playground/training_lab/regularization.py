@@ -267,7 +267,11 @@ class _VariantContext:
             self._ctx.progress(epoch, fraction)
 
     def publish(self, module, *, force: bool = False) -> None:
-        pass  # each variant's weights are sent once, at its end, as a series
+        # Each variant's weights are sent once, at its end, as a series. A variant named in the job's
+        # "watch" option also offers its latest weights every epoch (job.latest("weights: <name>")), so a
+        # page can look inside it while it trains.
+        if self.variant.name in self._ctx.options.get("watch", ()):
+            self._ctx.latest(f"weights: {self.variant.name}", _state_bytes(module))
 
 
 def _state_bytes(model: nn.Module) -> bytes:
