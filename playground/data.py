@@ -30,6 +30,7 @@ __all__ = ["DATASETS", "MAX_SEED", "MAX_SHAPES", "MAX_SHAPES_PIXELS", "MAX_TEST_
            "MAX_SEQUENCE_LENGTH", "MAX_SEQUENCE_VALUES",
            "MAX_TOY_POINTS", "MAX_TRAIN_IMAGES", "RECALL_SYMBOLS", "SHAPE_CLASSES", "TASKS", "TOY_CLASSES",
            "TOY_EXTENT", "Dataset", "MAX_TEXT_CHARS",
+           "adding_arrays", "character_arrays", "recall_arrays", "sine_arrays",
            "DatasetCache", "DatasetError", "DatasetInfo", "draw_shapes", "load", "names", "register_dataset"]
 
 TASKS = ("classification", "regression")
@@ -675,6 +676,54 @@ def _check_sequence_size(n: int, length: int, features: int) -> None:
                            f"{n:,} × {length:,} × {features} = {n * length * features:,}")
 
 
+def sine_arrays(n: int, length: int, noise: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Windows x (n, length, 1) of s(t) = sin(ωt) + ½ sin(2.7ωt + φ) + noise; y (n,) the value after each."""
+    omega, phase = 2 * math.pi / 25, rng.uniform(0, 2 * math.pi)
+    starts = rng.uniform(0, 1000, n)
+    t = starts[:, None] + np.arange(length + 1)[None, :]
+    signal = np.sin(omega * t) + 0.5 * np.sin(2.7 * omega * t + phase)
+    signal += noise * rng.standard_normal(signal.shape)
+    return signal[:, :length, None], signal[:, length]
+
+
+def adding_arrays(n: int, length: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """x (n, length, 2): [value in [0, 1), marker 0/1], one marker in each half; y (n,) the marked values' sum."""
+    values = rng.uniform(0.0, 1.0, (n, length))
+    half = length // 2
+    first = rng.integers(0, half, n)
+    second = rng.integers(half, length, n)
+    markers = np.zeros((n, length))
+    rows = np.arange(n)
+    markers[rows, first] = 1.0
+    markers[rows, second] = 1.0
+    return np.stack([values, markers], axis=2), values[rows, first] + values[rows, second]
+
+
+def recall_arrays(n: int, length: int, symbols: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """x (n, length, symbols) one-hot symbols; y (n,) int64 the first step's symbol, balanced."""
+    labels = rng.permutation(np.arange(n) % symbols).astype(np.int64)
+    sequence = rng.integers(0, symbols, (n, length))
+    sequence[:, 0] = labels
+    return np.eye(symbols, dtype=np.float32)[sequence], labels
+
+
+def character_arrays(text: str, n: int, length: int,
+                     rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """x (n, length) float32 character ids of windows of `text`; y (n,) the id after each; the classes.
+
+    The classes are the text's distinct characters, sorted: an id is a character's place there.
+    """
+    classes = sorted(set(text))
+    ids = np.searchsorted(np.array(classes), np.array(list(text)))
+    # One window ends before an occurrence of each character (a rare capital too), so that every
+    # class is some window's target; the other windows start anywhere.
+    sure = [rng.choice(where) - length for c in range(len(classes))
+            if len(where := np.flatnonzero(ids[length:] == c) + length)]
+    starts = rng.permutation(np.concatenate([sure, rng.integers(0, len(text) - length, n)])[:n].astype(np.int64))
+    windows = ids[starts[:, None] + np.arange(length + 1)[None, :]]  # (n, length + 1)
+    return windows[:, :length].astype(np.float32), windows[:, length], classes
+
+
 @register_dataset("sine", task="regression", kind="sequence",
                   description="Forecasting: the last `length` values of a noisy sum of two sine waves; the "
                               "target is the value one step after the window.")
@@ -687,13 +736,9 @@ def load_sine(seed: int, *, n: int = 2000, length: int = 30, noise: float = 0.05
     noise = _check_float("noise", noise, low=0.0, high=MAX_TOY_NOISE)
     test_fraction = _check_float("test_fraction", test_fraction, low=0.0, high=1.0, open_ends=True)
     rng = np.random.default_rng(seed)
-    omega, phase = 2 * math.pi / 25, rng.uniform(0, 2 * math.pi)
-    starts = rng.uniform(0, 1000, n)
-    t = starts[:, None] + np.arange(length + 1)[None, :]
-    signal = np.sin(omega * t) + 0.5 * np.sin(2.7 * omega * t + phase)
-    signal += noise * rng.standard_normal(signal.shape)
+    x, y = sine_arrays(n, length, noise, rng)
     train, test = _shuffle_split(n, test_fraction, rng)
-    return _split_dataset("sine", signal[:, :length, None], signal[:, length], train, test, classes=[],
+    return _split_dataset("sine", x, y, train, test, classes=[],
                           task="regression", seed=seed, description=DATASETS["sine"].description,
                           params={"n": n, "length": length, "noise": noise, "test_fraction": test_fraction})
 
@@ -709,17 +754,9 @@ def load_adding(seed: int, *, n: int = 4000, length: int = 50, test_fraction: fl
     _check_sequence_size(n, length, 2)
     test_fraction = _check_float("test_fraction", test_fraction, low=0.0, high=1.0, open_ends=True)
     rng = np.random.default_rng(seed)
-    values = rng.uniform(0.0, 1.0, (n, length))
-    half = length // 2
-    first = rng.integers(0, half, n)
-    second = rng.integers(half, length, n)
-    markers = np.zeros((n, length))
-    rows = np.arange(n)
-    markers[rows, first] = 1.0
-    markers[rows, second] = 1.0
-    targets = values[rows, first] + values[rows, second]
+    x, y = adding_arrays(n, length, rng)
     train, test = _shuffle_split(n, test_fraction, rng)
-    return _split_dataset("adding", np.stack([values, markers], axis=2), targets, train, test, classes=[],
+    return _split_dataset("adding", x, y, train, test, classes=[],
                           task="regression", seed=seed, description=DATASETS["adding"].description,
                           params={"n": n, "length": length, "test_fraction": test_fraction})
 
@@ -735,11 +772,9 @@ def load_recall(seed: int, *, n: int = 4000, length: int = 20, test_fraction: fl
     _check_sequence_size(n, length, symbols)
     test_fraction = _check_float("test_fraction", test_fraction, low=0.0, high=1.0, open_ends=True)
     rng = np.random.default_rng(seed)
-    labels = rng.permutation(np.arange(n) % symbols).astype(np.int64)
-    sequence = rng.integers(0, symbols, (n, length))
-    sequence[:, 0] = labels
+    x, labels = recall_arrays(n, length, symbols, rng)
     train, test = _stratified_split(labels, test_fraction, rng)
-    return _split_dataset("recall", np.eye(symbols, dtype=np.float32)[sequence], labels, train, test,
+    return _split_dataset("recall", x, labels, train, test,
                           classes=list(RECALL_SYMBOLS), task="classification", seed=seed,
                           description=DATASETS["recall"].description,
                           params={"n": n, "length": length, "test_fraction": test_fraction})
@@ -768,19 +803,10 @@ def load_characters(seed: int, *, n: int = 4000, length: int = 32, chars: int = 
     test_fraction = _check_float("test_fraction", test_fraction, low=0.0, high=1.0, open_ends=True)
     from playground.text import default_text  # the grammar is only needed for this set
 
-    text = default_text(seed, chars)
-    classes = sorted(set(text))
-    ids = np.searchsorted(np.array(classes), np.array(list(text)))
     rng = np.random.default_rng(seed)
-    # One window ends before an occurrence of each character (a rare capital too), so that every
-    # class is some window's target; the other windows start anywhere.
-    sure = [rng.choice(where) - length for c in range(len(classes))
-            if len(where := np.flatnonzero(ids[length:] == c) + length)]
-    starts = np.concatenate([sure, rng.integers(0, len(text) - length, n)])[:n]
-    starts = rng.permutation(starts)
-    windows = ids[starts[:, None] + np.arange(length + 1)[None, :]]  # (n, length + 1)
+    x, y, classes = character_arrays(default_text(seed, chars), n, length, rng)
     train, test = _shuffle_split(n, test_fraction, rng)
-    return _split_dataset("characters", windows[:, :length].astype(np.float32), windows[:, length], train, test,
+    return _split_dataset("characters", x, y, train, test,
                           classes=classes, task="classification", seed=seed,
                           description=DATASETS["characters"].description,
                           params={"n": n, "length": length, "chars": chars, "test_fraction": test_fraction})

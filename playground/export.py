@@ -23,7 +23,7 @@ from torch import nn
 
 from playground import data as data_lib
 from playground.jobs.train import Config, ConfigError
-from playground.layers import Branches, FlattenLinear, Residual, SpecError, Unflatten
+from playground.layers import Branches, Embedding, FlattenLinear, Recurrent, Residual, SpecError, Unflatten
 from playground.models import build, validate
 from playground.optimizers import optimizer_code
 
@@ -68,6 +68,8 @@ def _plain_code(m: nn.Module) -> str | None:
         return f"nn.Dropout({m.p})"
     if kind is Unflatten:
         return f"Unflatten({tuple(m.shape)})"
+    if kind is Embedding:
+        return f"Embedding({m.num_embeddings}, {m.embedding_dim})"
     if kind is nn.Softmax:
         return f"nn.Softmax(dim={m.dim})"
     if kind is nn.LeakyReLU:
@@ -92,6 +94,12 @@ def module_code(module: nn.Module, indent: int = 0) -> str:
     if isinstance(module, Residual):
         return (f"Residual(\n{pad}{module_code(module.body, indent + 4)},\n"
                 f"{pad}{module_code(module.shortcut, indent + 4)},\n{' ' * indent})")
+    if isinstance(module, Recurrent):
+        rnn = module.rnn
+        extra = f", nonlinearity={rnn.nonlinearity!r}" if isinstance(rnn, nn.RNN) else ""
+        return (f"Recurrent(nn.{type(rnn).__name__}({rnn.input_size}, {rnn.hidden_size}, "
+                f"num_layers={rnn.num_layers}, batch_first=True, bidirectional={rnn.bidirectional}{extra}), "
+                f"{module.keep!r})")
     if isinstance(module, Branches):
         items = "".join(f"{pad}    {module_code(b, indent + 8)},\n" for b in module.branches)
         return f"Branches([\n{items}{pad}]\n{' ' * indent})"
@@ -136,6 +144,8 @@ class Branches(nn.Module):
     def forward(self, x):
         return torch.cat([branch(x) for branch in self.branches], dim=1)
 ''',
+    Embedding: "\n" + inspect.getsource(Embedding),
+    Recurrent: "\n" + inspect.getsource(Recurrent),
     Unflatten: '''
 class Unflatten(nn.Module):
     """Reshape flat features back to (C, H, W)."""
@@ -348,6 +358,48 @@ def load_data():
 '''
 
 
+# The sequence sets: the generator the playground uses, then the same split.
+_SEQUENCE_DATA = {
+    "sine": (data_lib.sine_arrays, "x, y = sine_arrays(p['n'], p['length'], p['noise'], rng)", "_shuffle_split(p['n']"),
+    "adding": (data_lib.adding_arrays, "x, y = adding_arrays(p['n'], p['length'], rng)", "_shuffle_split(p['n']"),
+    "recall": (data_lib.recall_arrays, f"x, y = recall_arrays(p['n'], p['length'], {len(data_lib.RECALL_SYMBOLS)}, rng)",
+               "_stratified_split(y"),
+    "characters": (data_lib.character_arrays,
+                   "x, y, classes = character_arrays(default_text(SEED, p['chars']), p['n'], p['length'], rng)",
+                   "_shuffle_split(p['n']"),
+}
+
+
+def _text_code() -> str:
+    """The project's text grammar (`playground.text.default_text` and what it uses), as source."""
+    from playground import text
+
+    source = inspect.getsource(text)
+    start = source.index("# ----", source.index("def check_text"))
+    return "import random\n\n" + source[start:]
+
+
+def _sequence_code(ref: dict, info) -> str:
+    if ref["name"] not in _SEQUENCE_DATA:
+        raise ExportError(f"The data set {ref['name']!r} cannot be written as a script yet.")
+    make, call, split = _SEQUENCE_DATA[ref["name"]]
+    params = {**info.defaults, **ref.get("params", {})}
+    grammar = _text_code() if ref["name"] == "characters" else ""
+    return f'''
+{grammar}
+
+{_source(make)}
+
+def load_data():
+    """The sequence set {ref['name']!r}: inputs (N, *input_shape) and targets, split as the playground does."""
+    p = {params!r}
+    rng = np.random.default_rng(SEED)
+    {call}
+    train, test = {split}, p['test_fraction'], rng)
+    return x[train], y[train], x[test], y[test]
+'''
+
+
 def _data_code(ref: dict) -> str:
     """The `load_data()` function (and what it needs) for the dataset `ref` names."""
     name, params = ref.get("name"), ref.get("params", {})
@@ -367,6 +419,8 @@ def _data_code(ref: dict) -> str:
         return _toy_code(ref, info)
     if not info.offline:
         return _torchvision_code(ref, info)
+    if info.kind == "sequence":
+        return _sequence_code(ref, info)
     raise ExportError(f"The data set {name!r} cannot be written as a script yet.")
 
 
@@ -486,7 +540,7 @@ def script(spec: dict, dataset_ref: dict, config: Config | dict, *, title: str =
     except (SpecError, ConfigError) as e:
         raise ExportError(f"No script for this network: {e}") from None
     task = dataset_task(dataset_ref)
-    helpers = "".join(_HELPERS[t] + "\n" for t in (FlattenLinear, Residual, Branches, Unflatten)
+    helpers = "".join(_HELPERS[t] + "\n" for t in (FlattenLinear, Residual, Branches, Unflatten, Embedding, Recurrent)
                       if t in _used_types(module))
     spec_text = "\n".join([f"    input_shape {spec['input_shape']}"]
                           + [f"    {i}: {json.dumps(layer)}" for i, layer in enumerate(spec["layers"])])
@@ -499,6 +553,8 @@ with seed {config.seed}, so it reaches the same accuracy (within the rounding of
 The network's spec, as the playground wrote it:
 {spec_text}
 """
+
+import math
 
 import numpy as np
 import torch
