@@ -45,6 +45,7 @@ HIDDEN_SIZES = (32, 64, 128, 256)
 LEARNING_RATES = (0.001, 0.003, 0.01)
 STEPS = (200, 400, 600, 1000, 2000, 4000)
 HELD_OUT = 0.1  # the share of the text, at its end, kept to measure the loss on
+_PAUSE_GAP_S = 0.1  # a longer wait between two steps means the job was paused: send a sample after the next
 
 
 def bits(nats: float) -> float:
@@ -301,7 +302,8 @@ class CharTrainer:
 def text_dataset(text: str, *, window: int = 64, name: str = "text", seed: int = 0) -> Dataset:
     """The text as a Dataset of character ids: rows of `window` consecutive ids (float32), each
     labelled with the id that follows it; the training part first, the held-out part (`split_text`)
-    as the test set. `classes` are the characters."""
+    as the test set. `classes` are the characters; `params` hold the whole text's length and unigram
+    entropy (the rows leave out a few characters at the end of each part)."""
     vocab = Vocabulary.from_text(text)
     parts = []
     for part in split_text(text):
@@ -309,8 +311,9 @@ def text_dataset(text: str, *, window: int = 64, name: str = "text", seed: int =
         n = max((len(ids) - 1) // window, 0)
         parts.append((ids[: n * window].reshape(n, window).float(), ids[window: n * window + 1: window]))
     (x_train, y_train), (x_test, y_test) = parts
+    params = {"characters": len(text), "unigram_entropy": unigram_entropy(text)}
     return Dataset(name=name, x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test, input_shape=(window,),
-                   classes=list(vocab.chars), task="classification", params={"characters": len(text)}, seed=seed,
+                   classes=list(vocab.chars), task="classification", params=params, seed=seed,
                    description=f"{len(text):,} characters of text, {len(vocab)} different ones")
 
 
@@ -393,7 +396,8 @@ def charlm(ctx):
     train_text = vocab.decode(_ids_of(ctx.dataset.x_train, ctx.dataset.y_train))
     held_out_text = vocab.decode(_ids_of(ctx.dataset.x_test, ctx.dataset.y_test))
     trainer = CharTrainer(options, train_text, held_out_text, seed=ctx.config.seed)
-    ctx.series("baseline", unigram_entropy(train_text + held_out_text))
+    entropy = ctx.dataset.params.get("unigram_entropy") or unigram_entropy(train_text + held_out_text)
+    ctx.series("baseline", float(entropy))
 
     def send_sample() -> None:
         ctx.series("samples", {"step": trainer.steps_done, "text": trainer.write()})
@@ -402,10 +406,9 @@ def charlm(ctx):
     ctx.report(epoch=0, train_loss=None, val_loss=trainer.held_out_loss())
     ctx.progress(1, 0.0)
     ctx.publish(trainer.model, force=True)
-    last_yield = time.monotonic()
     yield "step"
+    paused = False
     for s in range(1, options.steps + 1):
-        paused = time.monotonic() - last_yield > 0.1  # a long wait since the last yield: paused or stepping
         loss = trainer.step()
         last = s == options.steps
         val = trainer.held_out_loss() if s % options.eval_every == 0 or last else None
@@ -414,5 +417,7 @@ def charlm(ctx):
         if s % options.sample_every == 0 or last or paused:
             send_sample()
         ctx.publish(trainer.model, force=last or paused)
-        last_yield = time.monotonic()
+        before = time.monotonic()
+        yield "step"  # a step is both a batch and an "epoch", so Step stops here whichever it counts
         yield "epoch"
+        paused = time.monotonic() - before > _PAUSE_GAP_S  # a long wait at the yields: paused, or stepping
