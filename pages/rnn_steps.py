@@ -5,6 +5,7 @@ from playground.figures.sequences.bptt import gradient_norms_figure, unrolled_fi
 from playground.sequences import bptt
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
+from playground.ui.share import current_style
 from playground.ui.stepper import step_through
 from playground.ui.urlstate import PageState, choice, flag, number
 
@@ -52,15 +53,15 @@ st.caption(f"Positions 1 to {T} run the forward pass, one time step each. Positi
            f"the gradient back, from t = {T} down to t = 1 (backpropagation through time).")
 position = step_through(state, "step", 2 * T, key="rnn", single="")
 phase, t = bptt.where(position, T)
-chart(unrolled_figure(rnn, fwd, bwd, position), key="rnn.fig.unrolled")
+chart(unrolled_figure(rnn, fwd, bwd, position, style=current_style()), key="rnn.fig.unrolled")
 st.info(bptt.explain_step(rnn, fwd, bwd, position))
-left, right = st.columns([3, 2]) if phase == "backward" and t < T else (st.container(), None)
-left.dataframe(pd.DataFrame(bptt.step_rows(rnn, fwd, bwd, ref, position)), hide_index=True, width="stretch",
-               key="rnn.step_table", column_config={"unit": st.column_config.NumberColumn("unit", width="small")})
-if right is not None:
-    right.markdown(f"**J_{t + 1} = diag(act′(a_{t + 1}))·W_h** (row i: how h_{t + 1}'s unit i moves with h_{t})")
-    right.dataframe(pd.DataFrame(bwd.jacobians[t], columns=[f"h_{t}[{j + 1}]" for j in range(rnn.hidden_size)]),
-                    hide_index=True, key="rnn.jacobian")
+st.dataframe(pd.DataFrame(bptt.step_rows(rnn, fwd, bwd, ref, position)), hide_index=True, width="stretch",
+             key="rnn.step_table", column_config={"unit": st.column_config.NumberColumn("unit", width="small")})
+if phase == "backward" and t < T:
+    box = st.columns([2, 3])[0]
+    box.markdown(f"**J_{t + 1} = diag(act′(a_{t + 1}))·W_h** (row i: how h_{t + 1}'s unit i moves with h_{t})")
+    box.dataframe(pd.DataFrame(bwd.jacobians[t], columns=[f"h_{t}[{j + 1}]" for j in range(rnn.hidden_size)]),
+                  hide_index=True, key="rnn.jacobian")
 if phase == "backward":
     st.caption(f"act′(a) for {bptt.activation_label(rnn.activation)} is {bptt.slope_rule(rnn.activation)}. "
                "The column from torch.autograd is the same gradient computed by PyTorch (each h_t kept with "

@@ -27,25 +27,27 @@ def test_the_unrolled_network_shows_what_is_computed_so_far_and_outlines_the_cur
     boxes = _boxes(fig)
     assert set(boxes) == {"h₀", *(f"{k}{s}" for k in ("x", "h", "y", "∂L/∂h") for s in "₁₂₃₄₅"), "L"}
     assert boxes["h₂"].borderwidth == 4 and boxes["x₂"].borderwidth == 4 and boxes["h₁"].borderwidth == 1
-    assert boxes["h₂"].text.split("<br>")[1:] == [bptt.number(v) for v in fwd.h[2]]
+    assert boxes["h₂"].text.split("<br>")[1:] == [f"{v:.3g}".replace("-", "−") for v in fwd.h[2]]
     assert boxes["h₃"].text.endswith("?") and boxes["∂L/∂h₅"].text.endswith("?")
     assert any("now: forward, t = 2" in (a.text or "") for a in fig.layout.annotations)
 
     fig = unrolled_figure(rnn, fwd, bwd, 7)  # backward, t = 4
     boxes = _boxes(fig)
     assert boxes["∂L/∂h₄"].borderwidth == 4 and boxes["h₄"].borderwidth == 4
-    assert boxes["∂L/∂h₄"].text.split("<br>")[1:] == [bptt.number(v) for v in bwd.dh[3]]
-    assert boxes["∂L/∂h₃"].text.endswith("?") and boxes["L"].text.endswith(bptt.number(fwd.loss))
-    assert [a.text for a in fig.layout.annotations if a.text and "J" in a.text] == ["× J₅ᵀ"]
+    assert boxes["∂L/∂h₄"].text.split("<br>")[1:] == [f"{v:.3g}".replace("-", "−") for v in bwd.dh[3]]
+    assert boxes["∂L/∂h₃"].text.endswith("?") and boxes["L"].text.endswith(f"{fwd.loss:.3g}")
+    assert [a.text for a in fig.layout.annotations if a.text and "J" in a.text] == ["J₅ᵀ"]
     assert any("now: backward, t = 4" in (a.text or "") for a in fig.layout.annotations)
 
 
 def test_a_long_sequence_draws_a_window_around_the_current_step():
     rnn, fwd, bwd = _setup(length=30)
-    fig = unrolled_figure(rnn, fwd, bwd, 45, columns=8)  # backward, t = 16
+    fig = unrolled_figure(rnn, fwd, bwd, 45)  # backward, t = 16
     titles = [t for t in _boxes(fig) if t.startswith("h")]
-    assert len(titles) == 8 and "h₁₆" in titles and "h₀" not in titles
+    assert len(titles) == 6 and "h₁₆" in titles and "h₀" not in titles
     assert sum(a.text == "⋯" for a in fig.layout.annotations) == 2
+    fig = unrolled_figure(rnn, fwd, bwd, 1, style=PRESENTATION)  # fewer, larger boxes on a projector
+    assert [t for t in _boxes(fig) if t.startswith("h")] == ["h₀", "h₁", "h₂", "h₃", "h₄"]
 
 
 def test_the_norm_curve_is_on_a_log_axis_with_the_scale_alone_as_reference():

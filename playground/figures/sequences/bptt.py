@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from playground.figures.style import BLACK, BLUE, GREY, PLAIN, VERMILLION, Style, add_message, apply_style
-from playground.sequences.bptt import EXPLODED, RNN, VANISHED, Backward, Forward, number, where
+from playground.sequences.bptt import EXPLODED, RNN, VANISHED, Backward, Forward, where
 
 _SUBSCRIPTS = str.maketrans("0123456789+−-", "₀₁₂₃₄₅₆₇₈₉₊₋₋")
 _UNKNOWN = "#9A9A9A"  # values not computed yet: grey text, and a "?" in place of the numbers
@@ -14,6 +14,12 @@ _UNKNOWN = "#9A9A9A"  # values not computed yet: grey text, and a "?" in place o
 
 def _sub(t: int | str) -> str:
     return str(t).translate(_SUBSCRIPTS)
+
+
+def _short(value: float) -> str:
+    """A value with 3 significant digits (the tables below the figure hold more)."""
+    text = f"{value:.3g}"
+    return "0" if text == "-0" else text.replace("-", "−").replace("e+", "e")
 
 
 def _window(length: int, t: int, columns: int) -> tuple[int, int]:
@@ -31,15 +37,17 @@ def _box_size(text: str, font: int) -> tuple[float, float]:
     return 0.32 * widest * font + 8, 0.65 * len(lines) * font + 8
 
 
-def unrolled_figure(rnn: RNN, fwd: Forward, bwd: Backward, position: int, *, columns: int = 8,
+def unrolled_figure(rnn: RNN, fwd: Forward, bwd: Backward, position: int, *, columns: int | None = None,
                     style: Style = PLAIN) -> go.Figure:
     """The RNN unrolled over time: per step a box for x_t, h_t, y_t and ∂L/∂h_t, with their numbers.
 
     `position` is the page's step (see `playground.sequences.bptt.where`): forward values up to it are
     shown, later ones as "?"; in the backward half, ∂L/∂h_t from T down to the current t. The current
     step's boxes get a thick outline and the column a "now" label, so it is not marked by colour alone.
-    At most `columns` steps are drawn, around the current one; "⋯" says more steps lie outside.
+    At most `columns` steps are drawn (6 by default, 4 in a projector style, so the boxes and their
+    arrows stay apart at 1280 pixels wide), around the current one; "⋯" says more steps lie outside.
     """
+    columns = columns or (4 if style.large else 6)
     phase, t_now = where(position, rnn.length)
     T = rnn.length
     first, last = _window(T, t_now, columns)
@@ -51,7 +59,7 @@ def unrolled_figure(rnn: RNN, fwd: Forward, bwd: Backward, position: int, *, col
     placed: dict[tuple[str, int], tuple[float, float, float, float]] = {}  # (row, t) -> x, y, half w, half h
 
     def box(row: str, t: int, title: str, values: np.ndarray | None, *, current: bool, color: str) -> None:
-        lines = [f"<b>{title}</b>"] + (["?"] if values is None else [number(v) for v in np.atleast_1d(values)])
+        lines = [f"<b>{title}</b>"] + (["?"] if values is None else [_short(v) for v in np.atleast_1d(values)])
         text = "<br>".join(lines)
         x = t - first + (1 if first == 1 else 0.6)
         notes.append(dict(x=x, y=rows[row], text=text, showarrow=False, align="center",
@@ -68,7 +76,7 @@ def unrolled_figure(rnn: RNN, fwd: Forward, bwd: Backward, position: int, *, col
                           arrowcolor=color, standoff=w1 if horizontal else h1,
                           startstandoff=w0 if horizontal else h0))
         if label:
-            notes.append(dict(x=(x0 + x1) / 2, y=(y0 + y1) / 2 + 0.14, text=label, showarrow=False,
+            notes.append(dict(x=(x0 + x1) / 2, y=(y0 + y1) / 2 + 0.2, text=label, showarrow=False,
                               font={"size": font, "color": color}))
 
     if first == 1:
@@ -87,10 +95,10 @@ def unrolled_figure(rnn: RNN, fwd: Forward, bwd: Backward, position: int, *, col
         if ("h", t - 1) in placed:
             arrow(("h", t - 1), ("h", t), label="W_h")
         if ("grad", t - 1) in placed and t - 1 >= known_grad:
-            arrow(("grad", t), ("grad", t - 1), color=VERMILLION, label=f"× J{_sub(t)}ᵀ")
+            arrow(("grad", t), ("grad", t - 1), color=VERMILLION, label=f"J{_sub(t)}ᵀ")
     x_last = placed[("h", last)][0]
     if last == T:
-        loss = number(fwd.loss) if known_h == T else "?"
+        loss = _short(fwd.loss) if known_h == T else "?"
         notes.append(dict(x=x_last + 0.75, y=rows["y"], text=f"<b>L</b><br>{loss}", showarrow=False,
                           font={"size": font, "color": BLACK if known_h == T else _UNKNOWN}, bgcolor="white",
                           bordercolor=BLACK, borderwidth=1, borderpad=4))
