@@ -4,7 +4,7 @@ from playground import data
 from playground.figures.training_lab.race import runs_figure, sweep_figure
 from playground.jobs import train
 from playground.jobs.sweep import LOG_SCALE, SWEEPABLE, sweep_configs
-from playground.presets import PRESETS
+from playground.presets import PRESETS, fits
 from playground.settings import get_settings
 from playground.ui import session
 from playground.ui.boot import ensure_navigation
@@ -22,7 +22,7 @@ OFFLINE = [name for name in data.names() if data.DATASETS[name].offline]
 state = PageState("cmp", {
     "metric": choice("val_loss", METRICS),
     "dataset": choice("circle", OFFLINE),
-    "preset": choice("mlp", PRESETS),
+    "preset": choice("mlp", [n for n in PRESETS if fits(n, [1, 28, 28])]),  # the image presets
     "setting": choice("lr", SWEEPABLE),
     "values": json_field(None, check=lambda v: isinstance(v, list)  # of numbers or names: set() reads them
                          and all(isinstance(x, str | int | float) for x in v)),
@@ -62,7 +62,7 @@ mine = [n for n in session.dataset_names() if session.dataset_info(n).offline]
 dataset_name = state.selectbox("dataset", "Dataset", options=mine, container=s1, on_change=on_dataset_change,
                                help="The built-in datasets that need no download, and your uploads.")
 image = session.dataset_info(dataset_name).kind == "image"
-preset_name = state.selectbox("preset", "Network", options=list(PRESETS) if image else ["mlp"], container=s2)
+preset_name = state.selectbox("preset", "Network", options=None if image else ["mlp"], container=s2)
 setting = state.selectbox("setting", "Setting to sweep", container=s3, format_func=lambda s: s.replace("_", " "),
                           on_change=lambda: state.__setitem__("values", SWEEPABLE[state["setting"]][:4]))
 values = state.multiselect("values", "Values", options=SWEEPABLE[setting])

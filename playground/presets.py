@@ -48,7 +48,8 @@ def _need_image(name: str, shape: list[int]) -> None:
                          f"this data has input shape {shape}. Use the mlp preset.")
 
 
-@register_preset("mlp", "A multi-layer perceptron: fully connected layers with ReLU between them.")
+@register_preset("mlp", "A multi-layer perceptron: fully connected layers with ReLU between them (a sequence "
+                       "is flattened into one long vector first).")
 def _mlp(shape: list[int], outputs: int) -> list[dict]:
     if len(shape) == 1 and shape[0] <= 16:
         # Small 2-D problems: the width TensorFlow Playground uses, tanh as its default.
@@ -110,3 +111,65 @@ def _tiny_resnet(shape: list[int], outputs: int) -> list[dict]:
         {"type": "avgpool2d", "kernel_size": max(side, 1)},  # global average pooling
         {"type": "linear", "out_features": outputs},
     ]
+
+
+# ----------------------------------------------------------------------------------------------
+# Sequences: small recurrent networks that train within seconds on a CPU.
+
+
+def _need_sequence(name: str, shape: list[int], rank: int) -> None:
+    if len(shape) != rank:
+        what = "token ids [T]" if rank == 1 else "sequences [T, F] (time steps × features)"
+        raise ValueError(f"the {name} preset is a recurrent network and needs {what}; this data has input "
+                         f"shape {shape}. Use the mlp preset.")
+
+
+@register_preset("lstm_forecaster", "An LSTM reads the window step by step; a linear layer turns its final state "
+                                    "into the forecast.")
+def _lstm_forecaster(shape: list[int], outputs: int) -> list[dict]:
+    _need_sequence("lstm_forecaster", shape, 2)
+    return [{"type": "lstm", "hidden_size": 32}, {"type": "linear", "out_features": outputs}]
+
+
+@register_preset("lstm_adder", "An LSTM whose cell can hold the marked numbers until the end of the sequence, "
+                               "then a linear read-out.")
+def _lstm_adder(shape: list[int], outputs: int) -> list[dict]:
+    _need_sequence("lstm_adder", shape, 2)
+    return [{"type": "lstm", "hidden_size": 32}, {"type": "linear", "out_features": outputs}]
+
+
+@register_preset("gru_recall", "A GRU that must keep the first symbol in its state past every later one.")
+def _gru_recall(shape: list[int], outputs: int) -> list[dict]:
+    _need_sequence("gru_recall", shape, 2)
+    return [{"type": "gru", "hidden_size": 32}, {"type": "linear", "out_features": outputs}]
+
+
+@register_preset("char_lstm", "A character model: each character id becomes a learned vector (embedding), an "
+                              "LSTM reads them, a linear layer scores every possible next character.")
+def _char_lstm(shape: list[int], outputs: int) -> list[dict]:
+    _need_sequence("char_lstm", shape, 1)
+    # One embedding row per class: the classes of a character set are its vocabulary.
+    return [{"type": "embedding", "num_embeddings": outputs, "embedding_dim": 16},
+            {"type": "lstm", "hidden_size": 64}, {"type": "linear", "out_features": outputs}]
+
+
+# The preset a dataset starts from when it is picked; others start by the rank of their input shape.
+DATASET_PRESETS = {"sine": "lstm_forecaster", "adding": "lstm_adder", "recall": "gru_recall",
+                   "characters": "char_lstm"}
+_BY_RANK = {1: "mlp", 2: "lstm_forecaster", 3: "lenet5"}
+
+
+def fits(name: str, input_shape: list[int]) -> bool:
+    """True when preset `name` can be built for inputs of `input_shape`."""
+    try:
+        preset(name, input_shape=list(input_shape), outputs=2)
+    except ValueError:
+        return False
+    return True
+
+
+def fitting_preset(input_shape: list[int], *, dataset: str | None = None, current: str | None = None) -> str:
+    """`current` if it fits `input_shape`, else the preset of `dataset` or one for the shape's rank."""
+    if current in PRESETS and fits(current, input_shape):
+        return current
+    return DATASET_PRESETS.get(dataset) or _BY_RANK.get(len(input_shape), "mlp")

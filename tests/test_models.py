@@ -26,6 +26,7 @@ from playground.models import (
     summarize,
     validate,
 )
+from playground.presets import fits
 
 IMAGE_SHAPES = [[1, 8, 8], [1, 28, 28], [3, 32, 32]]
 
@@ -49,12 +50,13 @@ def _torch_count(module: nn.Module) -> int:
 def _preset_specs() -> list[tuple[str, dict]]:
     """Every preset on every image shape, and the mlp on flat 2-D points too."""
     specs = [(f"{name}-{'x'.join(map(str, shape))}", preset(name, input_shape=shape, outputs=10))
-             for name in PRESETS for shape in IMAGE_SHAPES]
+             for name in PRESETS for shape in IMAGE_SHAPES if fits(name, shape)]
     specs.append(("mlp-2", preset("mlp", input_shape=[2], outputs=2)))
     return specs
 
 
 PRESET_SPECS = _preset_specs()
+assert {name.split("-")[0] for name, _ in PRESET_SPECS} >= {"mlp", "lenet5", "tiny_vgg", "tiny_resnet"}
 
 
 def _modules_by_path(modules: nn.Module, layers: list[dict], prefix: str = "") -> dict[str, nn.Module]:

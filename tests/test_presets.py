@@ -11,15 +11,18 @@ from playground.models import build, count_params, summarize
 from playground.presets import DESCRIPTIONS, PRESETS, preset, register_preset
 
 IMAGE_SHAPES = [[1, 8, 8], [1, 28, 28], [3, 32, 32]]
-CASES = [(name, shape) for name in PRESETS for shape in IMAGE_SHAPES] + [("mlp", [2]), ("mlp", [784])]
+SEQUENCE_PRESETS = ["lstm_forecaster", "lstm_adder", "gru_recall", "char_lstm"]
+IMAGE_PRESETS = [name for name in PRESETS if name not in SEQUENCE_PRESETS]
+CASES = ([(name, shape) for name in IMAGE_PRESETS for shape in IMAGE_SHAPES] + [("mlp", [2]), ("mlp", [784])]
+         + [(name, [12, 3]) for name in SEQUENCE_PRESETS[:3]])
 
 
 def _layer_types(spec: dict) -> list[str]:
     return [layer["type"] for layer in spec["layers"]]
 
 
-def test_registry_holds_the_four_presets_with_descriptions():
-    assert list(PRESETS) == ["mlp", "lenet5", "tiny_vgg", "tiny_resnet"]
+def test_registry_holds_the_presets_with_descriptions():
+    assert list(PRESETS) == ["mlp", "lenet5", "tiny_vgg", "tiny_resnet"] + SEQUENCE_PRESETS
     assert set(DESCRIPTIONS) == set(PRESETS) and all(DESCRIPTIONS.values())
 
 
@@ -30,7 +33,7 @@ def test_register_refuses_a_duplicate_name():
 
 def test_unknown_preset_lists_the_known_ones():
     with pytest.raises(ValueError, match="unknown preset 'alexnet'; known presets are mlp, lenet5, tiny_vgg, "
-                                         "tiny_resnet"):
+                                         "tiny_resnet, lstm_forecaster"):
         preset("alexnet", input_shape=[2], outputs=2)
 
 
@@ -138,3 +141,59 @@ def test_mlp_preset_learns_xor():
     with torch.no_grad():
         accuracy = (network(dataset.x_test).argmax(1) == dataset.y_test).float().mean().item()
     assert accuracy > 0.9
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Sequence presets
+
+
+def test_sequence_presets_count_what_torch_counts_and_refuse_other_data():
+    spec = preset("char_lstm", input_shape=[32], outputs=55)
+    assert _layer_types(spec) == ["embedding", "lstm", "linear"]
+    lstm = sum(p.numel() for p in nn.LSTM(16, 64).parameters())
+    assert count_params(spec) == 55 * 16 + lstm + 64 * 55 + 55
+    assert count_params(preset("gru_recall", "recall")) == sum(p.numel() for p in nn.GRU(4, 32).parameters()) + 132
+    with pytest.raises(ValueError, match=r"lstm_forecaster preset is a recurrent network and needs sequences "
+                                         r"\[T, F\] \(time steps × features\); this data has input shape \[1, 8, 8\]"):
+        preset("lstm_forecaster", "digits")
+    with pytest.raises(ValueError, match=r"char_lstm preset .* needs token ids \[T\]; .* shape \[30, 1\]"):
+        preset("char_lstm", "sine")
+
+
+def test_a_new_dataset_starts_from_its_own_preset_and_a_chosen_preset_is_kept_where_it_fits():
+    from playground.presets import fitting_preset
+
+    assert [fitting_preset(list(data.DATASETS[name].loader(0, **{**data.DATASETS[name].defaults, "n": 40}).input_shape),
+                           dataset=name) for name in data.names("sequence")] == [
+        "lstm_forecaster", "lstm_adder", "gru_recall", "char_lstm"]
+    assert fitting_preset([2], dataset="xor") == "mlp"
+    assert fitting_preset([1, 8, 8], dataset="digits", current="tiny_vgg") == "tiny_vgg"
+    assert fitting_preset([1, 8, 8], dataset="digits", current="gru_recall") == "lenet5"
+    assert fitting_preset([30, 1], dataset="sine", current="gru_recall") == "gru_recall"
+    assert fitting_preset([30, 1], dataset="sine", current="tiny_resnet") == "lstm_forecaster"
+    assert fitting_preset([32], dataset="characters", current="lstm_adder") == "char_lstm"
+    assert fitting_preset([5, 2], dataset="my_table", current="lenet5") == "lstm_forecaster"
+
+
+@pytest.fixture(scope="module")
+def sine_forecaster():
+    """The LSTM forecaster after 8 epochs of Adam on a small sine set, and that set."""
+    torch.manual_seed(0)
+    dataset = data.load("sine", seed=0, n=600)
+    network = build(preset("lstm_forecaster", dataset))
+    optimizer = torch.optim.Adam(network.parameters(), lr=0.01)
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(8):
+        for index in torch.randperm(len(dataset.x_train), generator=generator).split(32):
+            optimizer.zero_grad()
+            nn.functional.mse_loss(network(dataset.x_train[index]), dataset.y_train[index]).backward()
+            optimizer.step()
+    return network.eval(), dataset
+
+
+def test_the_lstm_forecaster_learns_the_sine_within_seconds(sine_forecaster):
+    network, dataset = sine_forecaster
+    with torch.no_grad():
+        mse = nn.functional.mse_loss(network(dataset.x_test), dataset.y_test).item()
+    variance = dataset.y_test.var().item()
+    assert mse < 0.1 * variance  # predicting the mean would score the variance

@@ -22,7 +22,7 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 @pytest.mark.parametrize("name", sorted(presets.PRESETS))
 def test_every_preset_travels_in_a_link_well_under_url_limits(name):
     sizes = 0
-    for input_shape in ([1, 28, 28], [3, 32, 32], [2], [64]):
+    for input_shape in ([1, 28, 28], [3, 32, 32], [2], [64], [30, 1], [50, 2]):
         try:
             spec = presets.preset(name, input_shape=input_shape, outputs=10)
         except ValueError:
