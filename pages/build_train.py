@@ -9,7 +9,7 @@ from playground.ui import session
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
 from playground.ui.jobs import train_buttons
-from playground.ui.layer_editor import LayerEditor, layer_help, preset_layers
+from playground.ui.layer_editor import LayerEditor, choose_preset, layer_help, preset_layers
 from playground.ui.model_upload import save_and_load
 from playground.ui.results import export_buttons, show_progress, show_runs_table
 from playground.ui.urlstate import PageState, choice, json_field, number
@@ -33,10 +33,9 @@ if not session.has_dataset(state["dataset"]):  # an upload removed on the Your d
 editor = LayerEditor("bt.rows")
 
 
-def on_choice_change():
-    """A new dataset or preset starts from the preset's layers (a conv preset on 2-D data becomes mlp)."""
-    if session.dataset_info(state["dataset"]).kind != "image":
-        state["preset"] = "mlp"
+def on_choice_change(new_data: bool = False):
+    """A new dataset or preset starts from the layers of a preset that fits the data (see choose_preset)."""
+    state["preset"] = choose_preset(state["preset"], state["dataset"], seed=state["seed"], new_data=new_data)
     state["layers"] = preset_layers(state["preset"], state["dataset"], seed=state["seed"])
     editor.set_layers(state["layers"])
 
@@ -48,9 +47,10 @@ st.title("Build & Train")
 st.caption("Choose data and a starting network, edit its layers, then train it and watch it learn.")
 left, mid, right = st.columns([2, 2, 1])
 state.selectbox("dataset", "Dataset", options=session.dataset_names(), container=left, on_change=on_choice_change,
-                format_func=lambda n: n if session.dataset_info(n).offline else f"{n} (downloads once)",
+                args=(True,), format_func=lambda n: n if session.dataset_info(n).offline else f"{n} (downloads once)",
                 help="digits: 8×8 handwritten digits · shapes: drawn shapes · 2-D sets: points in the plane · "
-                     "your own CSV tables and image zips come from the Your data page")
+                     "sine, adding, recall, characters: sequences · your own CSV tables and image zips come from "
+                     "the Your data page")
 state.selectbox("preset", "Start from preset", container=mid, on_change=on_choice_change,
                 help="Choosing a preset replaces the layers below.")
 state.number_input("seed", "Seed", container=right,

@@ -360,9 +360,11 @@ def load_data():
 
 # The sequence sets: the generator the playground uses, then the same split.
 _SEQUENCE_DATA = {
-    "sine": (data_lib.sine_arrays, "x, y = sine_arrays(p['n'], p['length'], p['noise'], rng)", "_shuffle_split(p['n']"),
+    "sine": (data_lib.sine_arrays, "x, y = sine_arrays(p['n'], p['length'], p['noise'], rng)",
+             "_shuffle_split(p['n']"),
     "adding": (data_lib.adding_arrays, "x, y = adding_arrays(p['n'], p['length'], rng)", "_shuffle_split(p['n']"),
-    "recall": (data_lib.recall_arrays, f"x, y = recall_arrays(p['n'], p['length'], {len(data_lib.RECALL_SYMBOLS)}, rng)",
+    "recall": (data_lib.recall_arrays,
+               f"x, y = recall_arrays(p['n'], p['length'], {len(data_lib.RECALL_SYMBOLS)}, rng)",
                "_stratified_split(y"),
     "characters": (data_lib.character_arrays,
                    "x, y, classes = character_arrays(default_text(SEED, p['chars']), p['n'], p['length'], rng)",

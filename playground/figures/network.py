@@ -32,8 +32,12 @@ FAMILY_COLORS = {
     "dropout": GREY,
     "reshape": YELLOW,
     "block": BLACK,
+    # Past the eight Okabe–Ito colours: dark tones that stay apart from them (and every box is labelled).
+    "recurrent": "#882255",  # wine (Tol's muted palette)
+    "embedding": "#8C510A",  # brown
     "other": GREY,
 }
+_RECURRENT = {"rnn", "lstm", "gru", "rnncell", "lstmcell", "grucell", "recurrent"}
 
 _ACTIVATIONS = {
     "relu", "leakyrelu", "prelu", "relu6", "elu", "selu", "celu", "gelu", "silu", "swish", "mish",
@@ -68,7 +72,8 @@ def format_shape(shape: Sequence[int | None] | None) -> str:
 
 def layer_family(layer_type: str) -> str:
     """The family that colours a layer type: "conv", "pool", "linear", "activation",
-    "normalization", "dropout", "reshape", "block", or "other" for names it does not know.
+    "normalization", "dropout", "reshape", "recurrent", "embedding", "block", or "other" for names
+    it does not know.
     """
     name = layer_type.lower().replace("_", "").replace("-", "").replace(" ", "")
     if name in _BLOCK_NAMES or any(word in name for word in _BLOCK_WORDS):
@@ -85,6 +90,10 @@ def layer_family(layer_type: str) -> str:
         return "linear"
     if name in _RESHAPES:
         return "reshape"
+    if name in _RECURRENT:
+        return "recurrent"
+    if name == "embedding":
+        return "embedding"
     if name in _ACTIVATIONS:
         return "activation"
     return "other"

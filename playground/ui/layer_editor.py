@@ -90,8 +90,8 @@ class LayerEditor:
                 "settings": st.column_config.TextColumn(
                     "settings", width="large",
                     help="key=value pairs separated by commas, e.g. out_channels=6, kernel_size=5, padding=2"),
-                "output shape": st.column_config.TextColumn("output shape", width=110,
-                                                            help="channels×height×width, steps×features, or features"),
+                "output shape": st.column_config.TextColumn(
+                    "output shape", width=110, help="channels×height×width, steps×features, or features"),
                 "params": st.column_config.NumberColumn("params", format="localized", width="small",
                                                         help="learned weights and biases in this layer"),
                 "check": st.column_config.TextColumn("check", width="medium"),
@@ -138,3 +138,17 @@ def preset_layers(preset_name: str, dataset_name: str, *, seed: int = 0) -> list
         return models.preset(preset_name, ds, input_shape=shape, outputs=outputs)["layers"]
     except ValueError:
         return models.preset("mlp", ds, input_shape=None if ds else [784], outputs=outputs)["layers"]
+
+
+def choose_preset(current: str, dataset_name: str, *, seed: int = 0, new_data: bool = False) -> str:
+    """The preset to show for the dataset: `current` where it fits the data, else one that does.
+
+    With `new_data` (the dataset was just picked) only image data keeps `current`; other data starts
+    from its own preset (each sequence set has one) or, for flat data, the mlp."""
+    from playground import presets
+    from playground.ui import session
+
+    info = session.dataset_info(dataset_name)
+    shape = list(session.dataset(dataset_name, seed=seed).input_shape) if info.offline else [1, 28, 28]
+    keep = current if info.kind == "image" or not new_data else None
+    return presets.fitting_preset(shape, dataset=dataset_name, current=keep)

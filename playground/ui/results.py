@@ -7,7 +7,8 @@ import math
 import streamlit as st
 
 from playground import figures
-from playground.evaluation import test_predictions
+from playground.evaluation import test_predictions, test_values
+from playground.figures.regression import predicted_vs_true_figure
 from playground.jobs.runs import RunRecord
 from playground.ui.charts import chart
 
@@ -17,10 +18,11 @@ _SAMPLES = 24  # test images in the predictions grid
 def _predictions(record: RunRecord, dataset):
     """Test-set predictions of `record`, computed once per set of weights and kept in the session."""
     memo = st.session_state.setdefault("_predictions", {})
-    key = (record.name, id(record.weights), dataset.name)
+    key = (record.name, id(record.weights), dataset.name, dataset.task)
     if key not in memo:
         memo.clear()
-        memo[key] = test_predictions(record.model(), dataset)
+        evaluate = test_predictions if dataset.task == "classification" else test_values
+        memo[key] = evaluate(record.model(), dataset)
     return memo[key]
 
 
@@ -72,6 +74,10 @@ def show_results(record: RunRecord, dataset) -> None:
     m3.metric("Test loss", _fixed(last.get("val_loss"), 4))
     m4.metric("Epochs · time", f"{_whole(last.get('epoch'))} · {_fixed(last.get('seconds'), 1)} s")
     if dataset.task != "classification":
+        predicted, true = _predictions(record, dataset)
+        chart(predicted_vs_true_figure(predicted, true), key="results.values")
+        st.caption("Each point is a test example: across is its true target, up what the network predicted. "
+                   "On the dashed line the prediction is exact.")
         return
     labels, confidence = _predictions(record, dataset)
     true = dataset.y_test.numpy()
