@@ -54,7 +54,7 @@ def show_finished(job) -> None:
     chart(mse_curves_figure(tables), key="mem.fig.mse")
 
 
-job_panel(view.JOB, show_finished, live=view.board)
+job_panel(view.JOB, show_finished, live=lambda job: view.board(job, state["sequence"]))
 st.caption(f"Solid lines: test MSE; dashed: training MSE; dotted black: always predicting the mean. **What to "
            f"expect** (measured over seeds 0, 1 and 2 with this budget): at length 10 all three learn (test MSE under "
            f"{memory.LEARNED_BELOW}); at length **{memory.PROMISED_LENGTH}** the LSTM and the GRU still do, while the "

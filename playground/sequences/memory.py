@@ -80,6 +80,8 @@ def verdict(mse: float) -> str:
     """A few words on a test MSE: learned, not learned (near the mean's), or in between."""
     if mse < LEARNED_BELOW:
         return "learned the sum"
+    if mse > 1.2 * MEAN_MSE:
+        return "worse than the mean"
     if mse > NOT_LEARNED_ABOVE:
         return "no better than the mean" if mse > 0.8 * MEAN_MSE else "barely better than the mean"
     return "partly learned"

@@ -6,13 +6,17 @@ from __future__ import annotations
 import streamlit as st
 import torch
 
-from playground.figures.sequences.memory import MSE_CHART, mse_series
+from playground.figures.sequences.memory import MSE_CHART, gates_scene, gates_scene_frame, mse_series
 from playground.models import build
 from playground.sequences import memory
 from playground.training_lab import regularization
+from playground.figures.style import style_for
 from playground.ui import jobs, live, session
+from playground.ui.share import presenting
 
 JOB = "mem.job"
+GATES_SHOWN = "Gates drawn after epoch"
+LIVE_UNITS = 12  # the busiest units, as the page's figure draws them
 
 
 def labels(names) -> list[str]:
@@ -38,7 +42,18 @@ def start(length: int, seed: int) -> None:
         name=session.unique_name(f"long memory, length {length}"), watch=[memory.WATCHED])
 
 
-def _producer(job):
+def _live_gates(job, spec: dict, sequence: torch.Tensor) -> tuple[dict, int] | None:
+    """The live scene of the watched LSTM's gates over `sequence` from its latest weights, and their epoch."""
+    weights = job.latest(f"weights: {memory.WATCHED}")
+    if weights is None:
+        return None
+    gates = memory.lstm_gates(memory.lstm_of(regularization.load_weights(spec, weights)), sequence)
+    rows = [row for row in job.series("rows") if row["variant"] == memory.WATCHED]
+    return gates_scene(gates, sequence.numpy(), memory.busiest_units(gates, LIVE_UNITS)), \
+        int(rows[-1]["epoch"]) if rows else 0
+
+
+def _producer(job, spec: dict, sequence: torch.Tensor):
     from playground.jobs import live as feeds
 
     def produce(job) -> dict:
@@ -47,17 +62,36 @@ def _producer(job):
         if tables:
             view["metrics"] = mse_texts(tables)
         view["charts"] = {"mse": mse_series(tables)}
+        found = _live_gates(job, spec, sequence)
+        if found is not None:
+            view["scenes"] = {"gates": found[0]}
+            view.setdefault("metrics", {})[GATES_SHOWN] = str(found[1])
         return view
 
-    return feeds.Cached(job, produce, mark=lambda j: len(j.series("rows")))
+    return feeds.Cached(job, produce, mark=lambda j: (len(j.series("rows")), j.latest(f"weights: {memory.WATCHED}")
+                                                      is not None))
 
 
-def board(job) -> None:
-    """A `live` for `jobs.job_panel`: status, each network's test MSE, and the curves with the mean's line."""
-    token = live.feed_for(f"{JOB}.feed", job, lambda: _producer(job))
+def board(job, sequence_index: int) -> None:
+    """A `live` for `jobs.job_panel` (with the page's test sequence): status, each network's test MSE, the
+    curves with the mean's line, and the LSTM's gates over test sequence `sequence_index`, every epoch."""
+    spec = next(v["spec"] for v in job.options["variants"] if v["name"] == memory.WATCHED)
+    data = adding_data(spec["input_shape"][0], job.config.seed)
+    sequence = data.x_test[min(sequence_index, len(data.x_test) - 1)]
+    held = st.session_state.get(f"{JOB}.feed")
+    if held is not None and st.session_state.get(f"{JOB}.feed.sequence") != sequence_index:
+        live.close_feed(f"{JOB}.feed")  # a new test sequence: a new feed, drawing it
+    st.session_state[f"{JOB}.feed.sequence"] = sequence_index
+    token = live.feed_for(f"{JOB}.feed", job, lambda: _producer(job, spec, sequence))
     names = [v["name"] for v in job.options.get("variants", ())]
-    live.board(token, [live.status(job.name), live.metrics(*labels(names)), live.chart("mse", **MSE_CHART)],
+    frame = gates_scene_frame(sequence.numpy(), LIVE_UNITS, style=style_for(presenting()))
+    live.board(token, [live.status(job.name), live.metrics(*labels(names), GATES_SHOWN),
+                       live.row(live.chart("mse", **MSE_CHART),
+                                live.scene("gates", frame, height=MSE_CHART["height"], margin=(10, 130, 10, 10)))],
                key=f"{JOB}.live", first=live.FEEDS.read(token))
+    st.caption(f"Right: the LSTM's gates over test sequence {sequence_index} ({memory.describe(sequence)}), "
+               f"from its latest weights, redrawn every epoch ({LIVE_UNITS} busiest units down, time across; "
+               "orange: open gate or positive cell, blue: closed or negative).")
 
 
 def watched_lstm() -> tuple[torch.nn.Module, str, int, int] | None:

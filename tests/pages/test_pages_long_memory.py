@@ -50,8 +50,15 @@ def test_play_trains_the_three_in_the_pool_with_a_live_board_pause_and_the_train
     assert wait_for(lambda: "metrics" in (FEEDS.read(token) or {}) or job.finished, 60)
     view = FEEDS.read(token)
     if view is not None and "metrics" in view:
-        assert set(view["metrics"]) == {"Test MSE, RNN", "Test MSE, LSTM", "Test MSE, GRU"}
+        assert {"Test MSE, RNN", "Test MSE, LSTM", "Test MSE, GRU"} <= set(view["metrics"])
         assert view["charts"]["mse"]["series"][-1]["name"] == "predict the mean: 0.167"
+    # ... and the LSTM's gates over the page's test sequence, from its latest weights, every epoch.
+    assert wait_for(lambda: "gates" in (FEEDS.read(token) or {}).get("scenes", {}) or job.finished, 60)
+    view = FEEDS.read(token)
+    if view is not None and "scenes" in view:
+        images = view["scenes"]["gates"]["images"]
+        assert len(images) == 4 and images[0]["cols"] == 10 and images[0]["rows"] == 12
+        assert int(view["metrics"]["Gates drawn after epoch"]) >= 0
     # Pause: the page shows the curves so far and the LSTM's latest weights' gates.
     assert wait_for(lambda: job.latest("weights: LSTM") is not None or job.finished, 60)
     if not job.finished:

@@ -18,8 +18,17 @@ import torch
 from torch import nn
 
 from playground import data
-from playground.figures.sequences.memory import BASELINE_LABEL, gates_figure, mse_curves_figure, mse_series
+from playground.figures.sequences.memory import (
+    BASELINE_LABEL,
+    SCENE_WIDTH,
+    gates_figure,
+    gates_scene,
+    gates_scene_frame,
+    mse_curves_figure,
+    mse_series,
+)
 from playground.jobs.worker import JobContext
+from playground.live_encoding import picture_values
 from playground.sequences import memory
 from playground.training_lab.regularization import histories, load_weights, variants_trainer
 
@@ -170,8 +179,8 @@ def test_curves_figure_draws_each_network_and_the_labelled_baseline(runs):
     assert "No epochs yet" in json.dumps(mse_curves_figure({}).to_plotly_json()["layout"]["annotations"])
 
 
-def test_gates_figure_heatmaps_and_marked_steps(runs):
-    dataset = runs[10, 0]["dataset"]
+def test_gates_figure_heatmaps_and_marked_steps():
+    dataset = data.load("adding", seed=0, **memory.dataset_params(10))
     sequence = dataset.x_test[0].numpy()
     gates = memory.lstm_gates(nn.LSTM(2, 6), torch.as_tensor(sequence))
     fig = gates_figure(gates, sequence, units=[1, 4])
@@ -187,3 +196,26 @@ def test_gates_figure_heatmaps_and_marked_steps(runs):
         assert f"▼{t + 1}" in fig.layout.xaxis4.ticktext
     assert len([s for s in fig.layout.shapes if s.line.dash == "dash"]) == 4 * len(marked)
     assert math.isclose(fig.layout.height, 720)
+
+
+def test_live_gates_scene_is_the_figures_heatmaps_in_the_boards_scale():
+    sequence = data.load("adding", seed=1, **memory.dataset_params(10)).x_test[3].numpy()
+    gates = memory.lstm_gates(nn.LSTM(2, 8), torch.as_tensor(sequence))
+    units = [0, 5, 7]
+    scene, frame = gates_scene(gates, sequence, units), gates_scene_frame(sequence, len(units))
+    images = scene["images"]
+    assert [(i["rows"], i["cols"]) for i in images] == [(3, 10)] * 4
+    assert all(i["w"] == SCENE_WIDTH for i in images)
+    assert images[0]["y"] > images[1]["y"] > images[2]["y"] > images[3]["y"] == 0  # input gate on top
+    # A gate g is drawn as 2g - 1 (the board's -1..1 scale), first unit on the top row (row 0 is at the bottom).
+    drawn = picture_values(images[1])
+    assert np.allclose(drawn[::-1], gates.forget[:, units].T * 2 - 1, atol=0.01)
+    cell = picture_values(images[3])[::-1]
+    assert np.allclose(cell, gates.cell[:, units].T / np.abs(gates.cell[:, units]).max(), atol=0.01)
+    marked = memory.marked_steps(sequence)
+    texts = [t["text"] for t in frame["texts"]]
+    assert texts[:4] == ["input gate i", "forget gate f", "output gate o", "cell state c"]
+    for t in marked:
+        assert f"▼ {sequence[t, 0]:.2f}, step {t + 1}" in texts
+    assert len(scene["lines"][0]["xy"]) == 4 * 4 * len(marked)  # a line through each heatmap at each marked step
+    assert scene["lines"][0]["xy"][0] == pytest.approx((marked[0] + 0.5) * SCENE_WIDTH / 10)

@@ -130,3 +130,65 @@ def gates_figure(gates: Gates, sequence: np.ndarray, *, units: Sequence[int] | N
     apply_style(fig, height=150 * len(GATE_ROWS) + 120, large=style.large)
     fig.update_layout(margin={"t": 70})
     return fig
+
+
+# ----------------------------------------------------------------------------------------------
+# The gates live: a board's scene (playground.ui.live.scene) that the browser redraws every epoch.
+
+SCENE_WIDTH = 50.0  # data units across, whatever the length: a step is SCENE_WIDTH / T wide
+_CELL = 0.5  # height of one unit's row, in data units
+_GAP = 2.5  # room above each heatmap for its title
+
+
+def _scene_layout(units: int) -> tuple[float, list[float]]:
+    """The scene's height and the bottom of each heatmap (GATE_ROWS order, top to bottom)."""
+    block = units * _CELL + _GAP
+    height = block * len(GATE_ROWS) + _GAP
+    return height, [height - _GAP - (k + 1) * block for k in range(len(GATE_ROWS))]
+
+
+def gates_scene_frame(sequence: np.ndarray, units: int, *, style: Style = PLAIN) -> dict:
+    """What stays put in the live gates scene of one sequence (T, 2): the range, each heatmap's title,
+    each marked step's number written above it ("▼ 0.42, step 17") and the first and last step's labels."""
+    sequence = np.asarray(sequence, dtype=float)
+    length = max(len(sequence), 1)
+    step = SCENE_WIDTH / length
+    height, bottoms = _scene_layout(units)
+    texts = [{"x": 0.0, "y": bottom + units * _CELL + _GAP * 0.45, "text": title, "anchor": "start", "bold": True}
+             for (_, title, _), bottom in zip(GATE_ROWS, bottoms)]
+    for t in np.flatnonzero(sequence[:, 1] > 0.5) if len(sequence) else ():
+        texts.append({"x": (t + 0.5) * step, "y": height - _GAP * 0.45, "text": f"▼ {sequence[t, 0]:.2f}, step {t + 1}",
+                      "anchor": "middle"})
+    texts += [{"x": 0.0, "y": -1.2, "text": "step 1", "anchor": "start"},
+              {"x": SCENE_WIDTH, "y": -1.2, "text": f"step {length}", "anchor": "end"},
+              {"x": SCENE_WIDTH / 2, "y": -1.2, "text": "time →", "anchor": "middle"}]
+    return {"x_range": [0.0, SCENE_WIDTH], "y_range": [-2.4, height], "texts": texts,
+            "font": style.small_font_size,
+            "colorbar": {"title": "gate · cell", "labels": ["0 closed · −", "½ · 0", "1 open · +"]}}
+
+
+def gates_scene(gates: Gates, sequence: np.ndarray, units: Sequence[int]) -> dict:
+    """What moves in the live gates scene: the four heatmaps of `gates_figure` (only `units`), as
+    pictures in the board's blue–white–orange scale: a gate g as 2g − 1 (closed blue, open orange),
+    the cell state divided by its largest |c| (negative blue, positive orange); and a black line
+    through every heatmap at each marked step."""
+    from playground.live_encoding import clean, picture
+
+    sequence = np.asarray(sequence, dtype=float)
+    units = np.asarray(units, dtype=int)
+    length = max(gates.cell.shape[0], 1)
+    _, bottoms = _scene_layout(len(units))
+    cell = gates.cell[:, units]
+    reach = max(float(np.abs(cell).max()) if cell.size else 0.0, 1e-6)
+    images = []
+    for (field, _, bounds), bottom in zip(GATE_ROWS, bottoms):
+        values = getattr(gates, field)[:, units].T  # (units, T), first unit on top
+        values = values * 2 - 1 if bounds is not None else values / reach
+        images.append(picture(values[::-1], x=0.0, y=bottom, width=SCENE_WIDTH, height=len(units) * _CELL))
+    step = SCENE_WIDTH / length
+    xy = []
+    for t in np.flatnonzero(sequence[:, 1] > 0.5) if len(sequence) else ():
+        for bottom in bottoms:
+            xy += [(t + 0.5) * step, bottom, (t + 0.5) * step, bottom + len(units) * _CELL]
+    return {"images": images, "lines": [{"color": BLACK, "width": 1.5, "xy": clean(xy)}] if xy else [],
+            "markers": []}

@@ -1,0 +1,115 @@
+"""Benchmark of the Sequences section's training: RNN, LSTM and GRU on the adding problem, a job in the
+worker pool against a bare PyTorch loop.
+
+Run from the repository root:  .venv/bin/python benchmarks/bench_sequences.py
+
+For each network, the page's setting (RNN vs LSTM vs GRU: length 50, 32 units, Adam, batches of 16,
+3,200 training sequences) trained by the page's trainer (a "variants" job of that one network, the LSTM
+watched as on the page) and by a plain loop over the same model, data, batches and optimizer on one
+torch thread, as the workers run. Prints sequences/s per epoch, the ratio, PASS at >= 0.9 for each, and
+`RESULT: PASS` or `RESULT: FAIL` last. The exit code is 0 either way: this reports figures, it is not a test.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.report import finish, load, table, verdict  # noqa: E402
+from playground import data  # noqa: E402
+from playground.jobs.pool import WorkerPool  # noqa: E402
+from playground.jobs.supervised import _batches, loss_function, make_optimizer  # noqa: E402
+from playground.jobs.train import start  # noqa: E402
+from playground.models import build  # noqa: E402
+from playground.sequences import memory  # noqa: E402
+from playground.settings import get_settings  # noqa: E402
+
+LENGTH = memory.PROMISED_LENGTH
+EPOCHS = 2  # a run; its fastest epoch counts
+ROUNDS = 3  # bare and job runs alternate, so load from other programs falls on both alike
+TARGET = 0.9  # job sequences/s over bare-loop sequences/s
+
+
+def bare_loop_sequences_per_s(dataset, spec: dict, config) -> list[float]:
+    """Sequences/s of each epoch of a plain loop: the same network, batches and optimizer, one thread."""
+    torch.set_num_threads(1)
+    torch.manual_seed(config.seed)
+    model = build(spec)
+    optimizer = make_optimizer(model, config)
+    loss_fn = loss_function("regression", config.loss)
+    shuffler = torch.Generator().manual_seed(config.seed)
+    x, y = dataset.x_train, dataset.y_train
+    model.train()
+    speeds = []
+    for _ in range(config.epochs):
+        began = time.perf_counter()
+        for idx in _batches(len(x), config.batch_size, shuffler):
+            loss = loss_fn(model(x[idx]), y[idx])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        speeds.append(len(x) / (time.perf_counter() - began))
+    return speeds
+
+
+def job_sequences_per_s(pool: WorkerPool, dataset, variant, config) -> list[float]:
+    """Sequences/s of each epoch of a "variants" job of one network, as the job's rows report them."""
+    job = start(variant.spec, dataset, config, trainer="variants", pool=pool, name=f"bench {variant.name}",
+                options={"variants": [variant.to_dict()], "watch": [memory.WATCHED]})
+    status = job.wait(300)
+    if status != "done":
+        raise RuntimeError(f"benchmark job ended {status}: {job.error}")
+    return [row["samples_per_s"] for row in job.series("rows") if row["epoch"] >= 1]
+
+
+def bench(pool: WorkerPool) -> None:
+    dataset = data.load("adding", seed=0, **memory.dataset_params(LENGTH))
+    config = dataclasses.replace(memory.config(0), epochs=EPOCHS)
+    rows = []
+    for kind, name in memory.KINDS.items():
+        variant = memory.variants(LENGTH, (kind,))[0]
+        bare_loop_sequences_per_s(dataset, variant.spec, dataclasses.replace(config, epochs=1))  # warm-up
+        bare, job = [], []
+        for _ in range(ROUNDS):
+            bare.append(bare_loop_sequences_per_s(dataset, variant.spec, config))
+            job.append(job_sequences_per_s(pool, dataset, variant, config))
+        best_bare, best_job = max(map(max, bare)), max(map(max, job))
+        ratio = best_job / best_bare
+        rows.append([name, round(best_bare), round(best_job),
+                     " ".join(f"{statistics.median(r):.0f}" for r in bare),
+                     " ".join(f"{statistics.median(r):.0f}" for r in job),
+                     f"{ratio:.3f}", verdict(f"{name} job speed", ratio >= TARGET)])
+    table(f"Training speed on the adding problem (length {LENGTH}, {len(dataset.x_train):,} training sequences), "
+          f"{memory.HIDDEN} units, adam, batch {config.batch_size}, {EPOCHS} epochs a run, {ROUNDS} rounds, "
+          f"1 torch thread; target ratio >= {TARGET}",
+          ["network", "bare best seq/s", "job best seq/s", "bare median each round", "job median each round",
+           "ratio", "verdict"], rows)
+    print("  best: the fastest epoch over all rounds (a job's from its rows: training steps only, as the bare\n"
+          "  loop's); the ratio compares these.")
+
+
+def main() -> None:
+    settings = dataclasses.replace(get_settings(), workers=1)
+    began = time.perf_counter()
+    pool = WorkerPool(settings)
+    pool.wait_ready(120)
+    print(f"pool of {settings.workers} worker ready in {time.perf_counter() - began:.1f} s "
+          f"(torch threads per worker: {settings.torch_threads}, slice {settings.slice_s} s; "
+          f"{psutil.cpu_count()} cores; load average {load()})")
+    try:
+        bench(pool)
+    finally:
+        pool.shutdown()
+    finish(began)
+
+
+if __name__ == "__main__":
+    main()
