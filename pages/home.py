@@ -34,6 +34,8 @@ SUMMARIES = {
     "Explain & attack": "where a network looks, and how to fool it.",
     "Latent space": "autoencoders: squeeze images into a code, walk through it, compare with PCA; "
                     "and a GAN on a plane.",
+    "Sequences": "a recurrent network step by step, why LSTMs remember longer, a language model that "
+                 "learns to write, and word embeddings.",
     "Classroom": "sharing and presenting, training on your own data, and taking a network with you.",
 }
 PER_ROW = 3

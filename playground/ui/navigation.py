@@ -48,6 +48,12 @@ SECTIONS: dict[str, list[PageEntry]] = {
         PageEntry("pages/latent_space.py", "Latent map & walks", ":material/explore:"),
         PageEntry("pages/gan2d.py", "2-D GAN", ":material/casino:"),
     ],
+    "Sequences": [
+        PageEntry("pages/rnn_steps.py", "An RNN, step by step", ":material/repeat:"),
+        PageEntry("pages/long_memory.py", "RNN vs LSTM vs GRU", ":material/memory:"),
+        PageEntry("pages/language_model.py", "A language model that writes", ":material/edit_note:"),
+        PageEntry("pages/word_embeddings.py", "Word embeddings", ":material/hub:"),
+    ],
     "Classroom": [
         PageEntry("pages/teachers.py", "For teachers", ":material/school:"),
         PageEntry("pages/your_data.py", "Your data & export", ":material/upload_file:"),
