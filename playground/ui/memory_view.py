@@ -25,9 +25,13 @@ def labels(names) -> list[str]:
 
 
 def mse_texts(tables: dict) -> dict[str, str]:
-    """Each network's latest test MSE and what it means, by metric label."""
-    return {label: f"{mse:.3f} ({memory.verdict(mse)})"
-            for label, mse in zip(labels(tables), memory.final_mse(tables).values())}
+    """Each network's latest test MSE, by metric label."""
+    return {label: f"{mse:.3f}" for label, mse in zip(labels(tables), memory.final_mse(tables).values())}
+
+
+def verdicts(tables: dict) -> dict[str, str]:
+    """What each network's latest test MSE means ("learned the sum", …), by metric label."""
+    return {label: memory.verdict(mse) for label, mse in zip(labels(tables), memory.final_mse(tables).values())}
 
 
 def adding_data(length: int, seed: int):
@@ -86,10 +90,10 @@ def board(job, sequence_index: int) -> None:
     names = [v["name"] for v in job.options.get("variants", ())]
     frame = gates_scene_frame(sequence.numpy(), LIVE_UNITS, style=style_for(presenting()))
     live.board(token, [live.status(job.name), live.metrics(*labels(names), GATES_SHOWN),
-                       live.row(live.chart("mse", **MSE_CHART),
-                                live.scene("gates", frame, height=MSE_CHART["height"], margin=(10, 130, 10, 10)))],
+                       live.chart("mse", **MSE_CHART),
+                       live.scene("gates", frame, height=480, margin=(10, 130, 10, 10))],
                key=f"{JOB}.live", first=live.FEEDS.read(token))
-    st.caption(f"Right: the LSTM's gates over test sequence {sequence_index} ({memory.describe(sequence)}), "
+    st.caption(f"Below the curves: the LSTM's gates over test sequence {sequence_index} ({memory.describe(sequence)}), "
                f"from its latest weights, redrawn every epoch ({LIVE_UNITS} busiest units down, time across; "
                "orange: open gate or positive cell, blue: closed or negative).")
 

@@ -216,6 +216,6 @@ def test_live_gates_scene_is_the_figures_heatmaps_in_the_boards_scale():
     texts = [t["text"] for t in frame["texts"]]
     assert texts[:4] == ["input gate i", "forget gate f", "output gate o", "cell state c"]
     for t in marked:
-        assert f"▼ {sequence[t, 0]:.2f}, step {t + 1}" in texts
+        assert f"▼{sequence[t, 0]:.2f}" in texts
     assert len(scene["lines"][0]["xy"]) == 4 * 4 * len(marked)  # a line through each heatmap at each marked step
     assert scene["lines"][0]["xy"][0] == pytest.approx((marked[0] + 0.5) * SCENE_WIDTH / 10)

@@ -16,7 +16,11 @@ from playground.sequences.memory import MEAN_MSE, Gates
 BASELINE_LABEL = f"predict the mean: {MEAN_MSE:.3f}"
 BASELINE_COLOR = BLACK
 # The live board's chart of the same curves (playground.ui.live.chart's settings).
-MSE_CHART = {"x_title": "epoch", "y_title": "test MSE", "y_format": "number", "height": 380}
+# Both stop at Y_TOP: the untrained networks start far above (1 or more), which would flatten the part that
+# matters, the mean's 0.167 against the learned networks' near 0.
+Y_TOP = 0.3
+MSE_CHART = {"x_title": "epoch", "y_title": "MSE (axis stops at 0.3)", "y_format": "number", "height": 380,
+             "y_range": [0, Y_TOP]}
 # What the gates figure draws, top to bottom: (Gates field, row title, colour scale range).
 GATE_ROWS = (("input", "input gate i", (0.0, 1.0)), ("forget", "forget gate f", (0.0, 1.0)),
              ("output", "output gate o", (0.0, 1.0)), ("cell", "cell state c", None))
@@ -25,7 +29,8 @@ GATE_ROWS = (("input", "input gate i", (0.0, 1.0)), ("forget", "forget gate f", 
 def mse_curves_figure(histories: Mapping[str, pd.DataFrame], *, baseline: float = MEAN_MSE,
                       style: Style = PLAIN) -> go.Figure:
     """Each network's test MSE (solid) and training MSE (dashed) against epoch, one colour per network,
-    and the baseline of predicting the mean as a labelled dotted black line."""
+    and the baseline of predicting the mean as a labelled dotted black line. The y axis stops at Y_TOP
+    (hovering still gives the values above)."""
     fig = go.Figure()
     last_epoch = 1
     for k, (name, history) in enumerate(histories.items()):
@@ -46,7 +51,7 @@ def mse_curves_figure(histories: Mapping[str, pd.DataFrame], *, baseline: float 
     if not histories:
         add_message(fig, "No epochs yet", large=style.large)
     fig.update_xaxes(title_text="epoch")
-    fig.update_yaxes(title_text="mean squared error", rangemode="tozero")
+    fig.update_yaxes(title_text=f"mean squared error (axis stops at {Y_TOP})", range=[0, Y_TOP])
     apply_style(fig, height=420, large=style.large)
     fig.update_layout(legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0})
     return fig
@@ -79,7 +84,8 @@ def mse_series(histories: Mapping[str, pd.DataFrame], *, baseline: float = MEAN_
 def _step_labels(length: int, marked: Sequence[int]) -> tuple[list[int], list[str]]:
     """x ticks for the time axis (1-based steps): a handful of round ones, and every marked step as "▼t"."""
     every = max(1, int(np.ceil(length / 10 / 5)) * 5) if length > 12 else 1
-    ticks = {t: str(t) for t in range(every, length + 1, every)}
+    near = every // 2  # round ticks this close to a marked step would overlap its label
+    ticks = {t: str(t) for t in range(every, length + 1, every) if all(abs(t - (m + 1)) > near for m in marked)}
     for t in marked:
         ticks[t + 1] = f"▼{t + 1}"
     order = sorted(ticks)
@@ -120,15 +126,15 @@ def gates_figure(gates: Gates, sequence: np.ndarray, *, units: Sequence[int] | N
     for t in marked:
         for row in range(1, len(GATE_ROWS) + 1):
             fig.add_vline(x=t + 1, line={"color": BLACK, "dash": "dash", "width": 1.5}, row=row, col=1)
-        fig.add_annotation(x=t + 1, y=1.0, xref="x", yref="paper", yshift=28, showarrow=False,
+        fig.add_annotation(x=t + 1, y=1.0, xref="x", yref="paper", yshift=44, showarrow=False,
                            text=f"▼ marked: {sequence[t, 0]:.2f}", font={"size": style.small_font_size})
     ticks, labels = _step_labels(length, marked)
-    fig.update_xaxes(tickvals=ticks, ticktext=labels, row=len(GATE_ROWS), col=1)
+    fig.update_xaxes(tickvals=ticks, ticktext=labels, tickangle=0, row=len(GATE_ROWS), col=1)
     fig.update_xaxes(title_text="time step (▼ marked)", row=len(GATE_ROWS), col=1)
     if not length:
         add_message(fig, "No sequence", large=style.large)
     apply_style(fig, height=150 * len(GATE_ROWS) + 120, large=style.large)
-    fig.update_layout(margin={"t": 70})
+    fig.update_layout(margin={"t": 90})
     return fig
 
 
@@ -136,7 +142,7 @@ def gates_figure(gates: Gates, sequence: np.ndarray, *, units: Sequence[int] | N
 # The gates live: a board's scene (playground.ui.live.scene) that the browser redraws every epoch.
 
 SCENE_WIDTH = 50.0  # data units across, whatever the length: a step is SCENE_WIDTH / T wide
-_CELL = 0.5  # height of one unit's row, in data units
+_CELL = 0.35  # height of one unit's row, in data units
 _GAP = 2.5  # room above each heatmap for its title
 
 
@@ -149,7 +155,7 @@ def _scene_layout(units: int) -> tuple[float, list[float]]:
 
 def gates_scene_frame(sequence: np.ndarray, units: int, *, style: Style = PLAIN) -> dict:
     """What stays put in the live gates scene of one sequence (T, 2): the range, each heatmap's title,
-    each marked step's number written above it ("▼ 0.42, step 17") and the first and last step's labels."""
+    each marked step's number written above it ("▼0.42") and the first and last step's labels."""
     sequence = np.asarray(sequence, dtype=float)
     length = max(len(sequence), 1)
     step = SCENE_WIDTH / length
@@ -157,7 +163,7 @@ def gates_scene_frame(sequence: np.ndarray, units: int, *, style: Style = PLAIN)
     texts = [{"x": 0.0, "y": bottom + units * _CELL + _GAP * 0.45, "text": title, "anchor": "start", "bold": True}
              for (_, title, _), bottom in zip(GATE_ROWS, bottoms)]
     for t in np.flatnonzero(sequence[:, 1] > 0.5) if len(sequence) else ():
-        texts.append({"x": (t + 0.5) * step, "y": height - _GAP * 0.45, "text": f"▼ {sequence[t, 0]:.2f}, step {t + 1}",
+        texts.append({"x": (t + 0.5) * step, "y": height - _GAP * 0.45, "text": f"▼{sequence[t, 0]:.2f}",
                       "anchor": "middle"})
     texts += [{"x": 0.0, "y": -1.2, "text": "step 1", "anchor": "start"},
               {"x": SCENE_WIDTH, "y": -1.2, "text": f"step {length}", "anchor": "end"},
