@@ -89,3 +89,9 @@ def test_play_trains_the_three_in_the_pool_with_a_live_board_pause_and_the_train
     # Reset clears the run; the untrained network's gates come back.
     at.button(key="mem.reset").click().run()
     assert JOB not in at.session_state and "the untrained LSTM" in texts(at)
+    # The three are among the session's runs, for Compare runs.
+    runs = at.session_state["runs"]
+    assert {f"{job.name}: {name}" for name in ("RNN", "LSTM", "GRU")} <= set(runs)
+    assert runs[f"{job.name}: LSTM"].spec["layers"][0]["type"] == "lstm"
+    at.switch_page("pages/compare_runs.py").run()
+    assert not at.exception, [e.value for e in at.exception]
