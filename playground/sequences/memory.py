@@ -121,7 +121,8 @@ def lstm_gates(lstm: nn.LSTM, sequence: torch.Tensor) -> Gates:
         z_t = W_ih x_t + b_ih + W_hh h_{t−1} + b_hh;   i, f, g, o = σ(z_i), σ(z_f), tanh(z_g), σ(z_o)
     """
     w_ih, w_hh = lstm.weight_ih_l0.double(), lstm.weight_hh_l0.double()
-    bias = (lstm.bias_ih_l0 + lstm.bias_hh_l0).double() if lstm.bias else torch.zeros(w_ih.shape[0], dtype=torch.float64)
+    bias = ((lstm.bias_ih_l0 + lstm.bias_hh_l0).double() if lstm.bias
+            else torch.zeros(w_ih.shape[0], dtype=torch.float64))
     x = torch.as_tensor(sequence).double()  # (T, F)
     hidden = w_hh.shape[1]
     h = torch.zeros(hidden, dtype=torch.float64)
@@ -161,5 +162,6 @@ def describe(sequence: torch.Tensor | np.ndarray) -> str:
     if not marked:
         return f"{len(sequence)} steps, none marked"
     parts = [f"{sequence[t, 0]:.2f} (step {t + 1})" for t in marked]
+    terms = " + ".join(f"{sequence[t, 0]:.2f}" for t in marked)
     return (f"{len(sequence)} steps; marked: " + " and ".join(parts)
-            + f"; the target is {' + '.join(f'{sequence[t, 0]:.2f}' for t in marked)} = {sequence[marked, 0].sum():.2f}")
+            + f"; the target is {terms} = {sequence[marked, 0].sum():.2f}")

@@ -7,10 +7,10 @@ import streamlit as st
 import torch
 
 from playground.figures.sequences.memory import MSE_CHART, gates_scene, gates_scene_frame, mse_series
+from playground.figures.style import style_for
 from playground.models import build
 from playground.sequences import memory
 from playground.training_lab import regularization
-from playground.figures.style import style_for
 from playground.ui import jobs, live, session
 from playground.ui.share import presenting
 

@@ -39,8 +39,8 @@ def mse_curves_figure(histories: Mapping[str, pd.DataFrame], *, baseline: float 
             if column not in history:
                 continue
             rows = history[["epoch", column]].dropna()
-            fig.add_trace(go.Scatter(x=rows["epoch"], y=rows[column], mode="lines+markers" if part == "test" else "lines",
-                                     name=f"{name}, {part}", legendgroup=name,
+            fig.add_trace(go.Scatter(x=rows["epoch"], y=rows[column], name=f"{name}, {part}", legendgroup=name,
+                                     mode="lines+markers" if part == "test" else "lines",
                                      line={"color": color, "dash": dash, "width": 2.5 if part == "test" else 1.5}))
             if len(rows):
                 last_epoch = max(last_epoch, int(rows["epoch"].max()))
@@ -119,8 +119,8 @@ def gates_figure(gates: Gates, sequence: np.ndarray, *, units: Sequence[int] | N
             colorscale=SEQUENTIAL if is_gate else DIVERGING,
             zmin=bounds[0] if is_gate else -max(cell_reach, 1e-6), zmax=bounds[1] if is_gate else max(cell_reach, 1e-6),
             showscale=row in (1, len(GATE_ROWS)),
-            colorbar={"title": {"text": "gate" if is_gate else "cell", "side": "right"}, "len": 0.2 if not is_gate else 0.7,
-                      "y": bar_y if not is_gate else 0.62, "thickness": 14},
+            colorbar={"title": {"text": "gate" if is_gate else "cell", "side": "right"}, "thickness": 14,
+                      "len": 0.7 if is_gate else 0.2, "y": 0.62 if is_gate else bar_y},
             hovertemplate=f"{title}<br>step %{{x}}<br>%{{y}}<br>value %{{z:.3f}}<extra></extra>"), row=row, col=1)
         fig.update_yaxes(showticklabels=len(chosen) <= 16, autorange="reversed", row=row, col=1)
     for t in marked:
