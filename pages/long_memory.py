@@ -46,7 +46,8 @@ if st.session_state.get(f"{view.JOB}.error"):
 def show_finished(job) -> None:
     tables = regularization.histories(job.series("rows"))
     if not tables:
-        st.caption("Starting…")
+        st.caption("Paused before the first epoch ended: press **Play** to go on." if job.status == "paused"
+                   else "Starting…")
         return
     columns = st.columns(len(tables))
     meaning = view.verdicts(tables)

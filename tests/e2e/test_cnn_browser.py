@@ -52,10 +52,16 @@ def test_a_drawing_goes_through_the_network(page, app_url):
     page.get_by_text("The network says").first.wait_for()
     page.get_by_text("Draw", exact=True).click()
     page.get_by_text("Draw in the black square.").wait_for()
-    page.wait_for_timeout(1500)
-    # The drawing surface is the 224×224 canvas (tables on the page draw on canvases too).
-    boxes = [page.locator("canvas").nth(i).bounding_box() for i in range(page.locator("canvas").count())]
-    box = next(b for b in boxes if b and abs(b["width"] - 224) < 2 and abs(b["height"] - 224) < 2)
+    # The drawing surface is the 224×224 canvas (tables on the page draw on canvases too); on a busy
+    # machine the drawing component takes a while to load.
+    box = None
+    for _ in range(120):
+        page.wait_for_timeout(250)
+        boxes = [page.locator("canvas").nth(i).bounding_box() for i in range(page.locator("canvas").count())]
+        box = next((b for b in boxes if b and abs(b["width"] - 224) < 2 and abs(b["height"] - 224) < 2), None)
+        if box is not None:
+            break
+    assert box is not None, "the 224×224 drawing canvas never appeared"
     surface = page.locator("canvas.upper-canvas").first  # the canvas that takes the pen
     surface.hover(position={"x": 112, "y": 30}, force=True)
     page.wait_for_timeout(200)
