@@ -376,6 +376,7 @@ def playground2d(ctx):
     from safetensors.numpy import load as load_bytes
 
     config, data, options = ctx.config, ctx.dataset, ctx.options
+    ctx.device = torch.device("cpu")  # a TinyNet trains in NumPy whatever the config asks: the page shows that
     task = data.task
     loss = config.loss if config.loss != "auto" else ("cross_entropy" if task == "classification" else "mse")
     if loss == "cross_entropy" and task != "classification":

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from captum.robust import FGSM, PGD
 from torch import nn
 
+from playground.jobs import placement
 from playground.jobs.supervised import predict, supervised_loop
 from playground.jobs.train import TrainingError, register_trainer
 from playground.registry import Registry
@@ -162,9 +163,9 @@ def _attacked_accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attac
                        steps: int = 10, step_size: float | None = None, lower: float = 0.0,
                        upper: float = 1.0) -> float:
     """Fraction of `(x, y)` still classified correctly after `attack` at `epsilon`, in chunks."""
-    correct = 0
+    correct, device = 0, _device_of(model)
     for i in range(0, len(x), _CHUNK):
-        xb, yb = x[i:i + _CHUNK], y[i:i + _CHUNK]
+        xb, yb = x[i:i + _CHUNK].to(device), y[i:i + _CHUNK].to(device)
         adversarial = attack(model, xb, yb, epsilon, steps=steps, step_size=step_size, lower=lower, upper=upper)
         with _attacking(model), torch.no_grad():
             correct += (model(adversarial).argmax(1) == yb).sum().item()
@@ -285,7 +286,9 @@ def adversarial(ctx):
     epsilon, mix = float(opts.epsilon), float(opts.mix)
     # Adversarial inputs stay inside the range the data spans ([0, 1] for images).
     lower, upper = data.x_train.min().item(), data.x_train.max().item()
-    x_test, y_test = data.x_test.to(device), data.y_test.to(device)
+    # One copy of the data on the device, for the attacks here and the training loop, when it fits.
+    ctx.dataset = data = placement.place_dataset(data, device)
+    x_test, y_test = data.x_test, data.y_test
 
     def prepare(model, xb, yb):
         k = round(mix * len(xb))  # batches are shuffled, so the first k are a random subset

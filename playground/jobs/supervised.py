@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from playground.checkpoints import state_from_bytes
+from playground.jobs import placement
 from playground.jobs.trainers import TrainingError, register_trainer
 from playground.models import build
 from playground.optimizers import make_optimizer as _make_optimizer
@@ -44,13 +45,16 @@ def loss_function(task: str, loss: str):
 
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, task: str) -> tuple[float, float | None]:
-    """Mean loss and accuracy (None for regression) of `model` on `(x, y)` in eval mode."""
+    """Mean loss and accuracy (None for regression) of `model` on `(x, y)` in eval mode.
+
+    `(x, y)` may stay on the CPU while the model is on a GPU: each chunk then moves there in turn."""
     was_training = model.training
     model.eval()
+    device = placement.model_device(model)
     total, correct = 0.0, 0
     for i in range(0, len(x), _EVAL_CHUNK):
-        out = model(x[i:i + _EVAL_CHUNK])
-        target = y[i:i + _EVAL_CHUNK]
+        out = model(x[i:i + _EVAL_CHUNK].to(device))
+        target = y[i:i + _EVAL_CHUNK].to(device)
         total += loss_fn(out, target).item() * len(target)
         if task == "classification":
             correct += (out.argmax(1) == target).sum().item()
@@ -101,7 +105,8 @@ def supervised_loop(ctx, task: str, *, prepare=None, after_epoch=None):
 
     `prepare(model, xb, yb) -> xb` may replace a batch's inputs before the step (e.g. with
     adversarial examples); `after_epoch(model, epoch)` runs after each epoch's row, epoch 0 (the
-    untrained evaluation) included. Starts from `ctx.init_weights` when given.
+    untrained evaluation) included. Starts from `ctx.init_weights` when given. The data moves to
+    `ctx.device` once, when it fits there (`placement.place`); otherwise each batch moves in turn.
     """
     config, data = ctx.config, ctx.dataset
     device = ctx.device
@@ -113,8 +118,8 @@ def supervised_loop(ctx, task: str, *, prepare=None, after_epoch=None):
     model = model.to(device)
     optimizer = make_optimizer(model, config)
     loss_fn = loss_function(task, config.loss)
-    x_train, y_train = data.x_train.to(device), data.y_train.to(device)
-    x_test, y_test = data.x_test.to(device), data.y_test.to(device)
+    (x_train, y_train, x_test, y_test), resident = placement.place(
+        (data.x_train, data.y_train, data.x_test, data.y_test), device)
     shuffler = torch.Generator().manual_seed(config.seed)
     n = len(x_train)
     n_batches = max(1, math.ceil(n / config.batch_size))
@@ -136,6 +141,8 @@ def supervised_loop(ctx, task: str, *, prepare=None, after_epoch=None):
         loss_sum, correct = 0.0, 0
         for b, idx in enumerate(_batches(n, config.batch_size, shuffler)):
             xb, yb = x_train[idx], y_train[idx]
+            if not resident:
+                xb, yb = placement.to_device(xb, device), placement.to_device(yb, device)
             if prepare is not None:
                 xb = prepare(model, xb, yb)
             out = model(xb)

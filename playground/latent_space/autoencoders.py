@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from playground.checkpoints import state_from_bytes
+from playground.jobs import placement
 from playground.jobs.supervised import make_optimizer
 from playground.jobs.train import (
     CheckedSettings,
@@ -334,9 +335,10 @@ def evaluate(model: Autoencoder, x: torch.Tensor, objective: Objective, *, seed:
     was_training = model.training
     model.eval()
     generator = torch.Generator().manual_seed(seed)
+    device = placement.model_device(model)  # `x` may stay on the CPU: each chunk moves in turn
     sums = {"loss": 0.0, "reconstruction": 0.0, "kl": 0.0, "sparsity": 0.0, "mse": 0.0}
     for i in range(0, len(x), _CHUNK):
-        xb = x[i:i + _CHUNK]
+        xb = x[i:i + _CHUNK].to(device)
         terms = loss_terms(model, xb, objective, sample=False, generator=generator)
         for key, value in terms.items():
             sums[key] += value.item() * len(xb)
@@ -383,7 +385,8 @@ def _training(ctx, model: Autoencoder):
     config, data, device = ctx.config, ctx.dataset, ctx.device
     objective = Objective.from_dict(ctx.options)
     optimizer = make_optimizer(model, config)
-    x_train, x_test = data.x_train.to(device), data.x_test.to(device)
+    # The images move to the device once, when they fit there; otherwise each batch moves in turn.
+    (x_train, x_test), resident = placement.place((data.x_train, data.x_test), device)
     strip = strip_indices(data.y_test, int(ctx.options.get("strip", _STRIP)))
     shuffler = torch.Generator().manual_seed(config.seed)
     n = len(x_train)
@@ -395,7 +398,7 @@ def _training(ctx, model: Autoencoder):
                 seconds=time.perf_counter() - started)
         with torch.no_grad():
             model.eval()
-            inputs = x_test[strip]
+            inputs = x_test[strip].to(device)
             shown = corrupt(inputs, objective.noise, generator=torch.Generator().manual_seed(config.seed)) \
                 if objective.kind == "denoising" else inputs
             outputs = model(shown)
@@ -412,7 +415,8 @@ def _training(ctx, model: Autoencoder):
         epoch_start = time.perf_counter()
         sums = {"loss": 0.0, "reconstruction": 0.0, "kl": 0.0, "sparsity": 0.0}
         for b, idx in enumerate(_batches(n, config.batch_size, shuffler)):
-            terms = loss_terms(model, x_train[idx], objective)
+            xb = x_train[idx] if resident else placement.to_device(x_train[idx], device)
+            terms = loss_terms(model, xb, objective)
             value = terms["loss"].item()
             if not math.isfinite(value):
                 raise TrainingError(f"The loss became {value} at epoch {epoch} (batch {b + 1}), so training "

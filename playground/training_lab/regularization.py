@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from playground.data import Dataset
+from playground.jobs import placement
 from playground.jobs.supervised import evaluate, loss_function, supervised_loop
 from playground.jobs.train import ConfigError, register_trainer
 
@@ -292,7 +293,7 @@ def _variant_run(ctx, variant: Variant, *, drives_progress: bool):
     config, data = ctx.config, ctx.dataset
     task = data.task
     loss_fn = loss_function(task, config.loss)
-    x_train, y_train = data.x_train.to(ctx.device), data.y_train.to(ctx.device)
+    x_train, y_train = data.x_train, data.y_train  # on the device already when they fit (`variants_trainer`)
     generator = torch.Generator().manual_seed(config.seed)
     best = {"epoch": None, "val_loss": math.inf, "state": None}
     state = {"model": None, "since_best": 0, "epoch": 0}
@@ -345,6 +346,8 @@ def variants_trainer(ctx):
     if ctx.options.get("n_train"):
         ctx.dataset = small_training_set(ctx.dataset, int(ctx.options["n_train"]),
                                          seed=int(ctx.options.get("subset_seed", 0)))
+    # One copy of the data on the device for all the variants (they train side by side), when it fits.
+    ctx.dataset = placement.place_dataset(ctx.dataset, ctx.device)
     runs = [_variant_run(ctx, v, drives_progress=k == len(variants) - 1) for k, v in enumerate(variants)]
     while runs:
         what = "step"
