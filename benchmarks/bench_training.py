@@ -45,15 +45,16 @@ LATENCY_TARGET_S = 0.5  # start() to the first history row, warm pool
 # 1. Speed
 
 
-def bare_loop_samples_per_s(dataset, spec: dict, config: Config) -> list[float]:
-    """Samples/s of each epoch of a plain loop: the same network, batches and optimizer, one thread."""
+def bare_loop_samples_per_s(dataset, spec: dict, config: Config, *, device: str = "cpu") -> list[float]:
+    """Samples/s of each epoch of a plain loop: the same network, batches and optimizer, one thread;
+    on `device`, with the data moved there once."""
     torch.set_num_threads(1)
     torch.manual_seed(config.seed)
-    model = build(spec)
+    model = build(spec).to(device)
     optimizer = make_optimizer(model, config)
     loss_fn = loss_function("classification", config.loss)
     shuffler = torch.Generator().manual_seed(config.seed)
-    x, y = dataset.x_train, dataset.y_train
+    x, y = dataset.x_train.to(device), dataset.y_train.to(device)
     model.train()
     speeds = []
     for _ in range(config.epochs):
@@ -63,13 +64,16 @@ def bare_loop_samples_per_s(dataset, spec: dict, config: Config) -> list[float]:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+        if x.is_cuda:
+            torch.cuda.synchronize()  # the GPU works on after the loop has queued its last step
         speeds.append(len(x) / (time.perf_counter() - began))
     return speeds
 
 
 def job_samples_per_s(pool: WorkerPool, dataset, spec: dict, config: Config) -> dict:
     """One job's figures: samples/s of each epoch (from its history), samples/s by wall time
-    (set-up and evaluation included), and the share of one core its worker used while it ran."""
+    (set-up and evaluation included), the share of one core its worker used while it ran, and the
+    device it trained on."""
     began = time.perf_counter()
     job = start(spec, dataset, config, pool=pool)
     while job.rows < 1 and not job.finished:  # set-up and the untrained evaluation come first
@@ -82,7 +86,7 @@ def job_samples_per_s(pool: WorkerPool, dataset, spec: dict, config: Config) -> 
     if status != "done":
         raise RuntimeError(f"benchmark job ended {status}: {job.error}")
     return {"epochs": job.history["samples_per_s"].iloc[1:].tolist(),
-            "wall": len(dataset.x_train) * config.epochs / wall, "cpu": cpu}
+            "wall": len(dataset.x_train) * config.epochs / wall, "cpu": cpu, "device": job.device}
 
 
 def _busy(stop: threading.Event, counter: list[int]) -> None:
