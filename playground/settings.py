@@ -88,6 +88,10 @@ class Settings:
     # exercise locks. Empty: a random one is made once and kept in `exercise-secret` in the run
     # store's folder (or `data_dir` where that is empty). Changing it invalidates every link made before.
     exercise_secret: str = dataclasses.field(default="", repr=False)
+    # Run the jobs on a Ray cluster instead of this machine's worker processes: "auto" for a cluster
+    # started on this machine with `ray start --head`, or an address such as "ray://host:10001".
+    # Empty: the local worker pool, and Ray is never imported (see the README's server section).
+    ray_address: str = ""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -101,11 +101,11 @@ FEEDS = Feeds()
 
 def job_view(job) -> dict:
     """The common part of a training job's view: its status, progress, epoch (of how many) and the
-    share of it done ("fraction"), place in the queue, error and device."""
+    share of it done ("fraction"), place in the queue, error and device (with the machine, on a Ray cluster)."""
     return {"status": job.status, "progress": round(float(job.progress), 4),
             "epoch": min(max(int(job.epoch), 0), int(job.config.epochs)), "epochs": int(job.config.epochs),
             "fraction": round(float(job.fraction), 3),
-            "queue_position": job.queue_position, "error": job.error, "device": job.device}
+            "queue_position": job.queue_position, "error": job.error, "device": job.where}
 
 
 class Cached:

@@ -1,27 +1,26 @@
 """Training jobs: a config, a registry of trainers, and `start`, which hands a job to the worker pool.
 
-`start` returns at once with a `TrainingJob`. The job runs in a worker process (see
-`playground.jobs.worker`), never in the caller's, so a busy web server or notebook does not slow it.
+`start` returns at once with a `TrainingJob`. The job runs in a worker (see `playground.jobs.worker`):
+a process on this machine, or an actor on a Ray cluster (`playground.jobs.cluster`), never in the
+caller's process, so a busy web server or notebook does not slow it.
 Poll it with `history_since`, `progress` and `status`; take its latest weights with `model()`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import itertools
 import logging
 import math
-import numbers
 import threading
 import time
 
 import pandas as pd
 from torch import nn
 
-from playground import optimizers
-from playground.jobs.pool import ACTIVE, JobLimitError
+from playground.jobs.config import LOSSES, OPTIMIZERS, CheckedSettings, Config, ConfigError, is_int, is_number
+from playground.jobs.executor import ACTIVE, JobLimitError
 from playground.jobs.trainers import TRAINERS, Trainer, TrainingError, register_trainer, trainer_module
 from playground.layers import SpecError
 
@@ -32,88 +31,6 @@ __all__ = ["ACTIVE", "FINISHED", "HISTORY_COLUMNS", "LOSSES", "OPTIMIZERS", "TRA
 HISTORY_COLUMNS = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "samples_per_s", "seconds"]
 # "interrupted": the server stopped while the job ran (the run store shows such runs after a restart).
 FINISHED = ("done", "stopped", "failed", "interrupted")
-
-OPTIMIZERS = tuple(optimizers.OPTIMIZERS)  # the optimizer registry's names, for widgets
-LOSSES = ("auto", "cross_entropy", "mse")
-
-
-class ConfigError(ValueError):
-    """A training setting out of range, with the setting named."""
-
-
-def is_int(value) -> bool:
-    """A whole number (not a bool)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
-
-
-def is_number(value) -> bool:
-    """A finite real number (not a bool)."""
-    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
-
-
-class CheckedSettings:
-    """A dataclass of settings that checks itself: a subclass lists `checks()`, each
-    (ok, setting name, what it must be); `validate` raises ConfigError naming the first that fails."""
-
-    what = "setting"  # how `from_dict` names an unknown key, e.g. "unknown training setting 'x'"
-
-    def checks(self) -> list[tuple[bool, str, str]]:
-        return []
-
-    def validate(self):
-        """Return self, or raise ConfigError naming the first bad setting."""
-        for ok, key, message in self.checks():
-            if not ok:
-                raise ConfigError(f"{key} {message} (got {getattr(self, key)!r})")
-        return self
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: dict):
-        """Settings from a dict, validated; unknown keys raise ConfigError."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ConfigError(f"unknown {cls.what} {unknown[0]!r} (known: {', '.join(sorted(names))})")
-        return cls(**values).validate()
-
-
-@dataclasses.dataclass
-class Config(CheckedSettings):
-    """How to train: optimizer, learning rate, batches, epochs, loss, seed and device."""
-
-    what = "training setting"
-
-    optimizer: str = "adam"
-    lr: float = 0.01
-    batch_size: int = 32
-    epochs: int = 10
-    weight_decay: float = 0.0
-    momentum: float = 0.9  # used by "momentum" and "nesterov"
-    loss: str = "auto"  # cross-entropy for classification, MSE for regression
-    seed: int = 0
-    device: str = "auto"  # "auto" uses CUDA when the worker has it
-
-    def checks(self) -> list[tuple[bool, str, str]]:
-        return [
-            (self.optimizer in optimizers.OPTIMIZERS, "optimizer",
-             f"must be one of {', '.join(optimizers.OPTIMIZERS)}"),
-            (isinstance(self.lr, (int, float)) and 0 < self.lr <= 10, "lr", "must be above 0 and at most 10"),
-            (isinstance(self.batch_size, int) and 1 <= self.batch_size <= 65536, "batch_size",
-             "must be a whole number from 1 to 65536"),
-            (isinstance(self.epochs, int) and 1 <= self.epochs <= 100_000, "epochs",
-             "must be a whole number from 1 to 100000"),
-            (isinstance(self.weight_decay, (int, float)) and 0 <= self.weight_decay <= 1, "weight_decay",
-             "must be from 0 to 1"),
-            (isinstance(self.momentum, (int, float)) and 0 <= self.momentum < 1, "momentum", "must be in [0, 1)"),
-            (self.loss in LOSSES, "loss", f"must be one of {', '.join(LOSSES)}"),
-            (isinstance(self.seed, int) and 0 <= self.seed < 2**32, "seed", "must be a whole number from 0"),
-            (self.device in ("auto", "cpu") or str(self.device).startswith("cuda"), "device",
-             "must be auto, cpu or cuda"),
-        ]
-
 
 # ----------------------------------------------------------------------------------------------
 # Trainers (the registry is `playground.jobs.trainers`): the default ones, "classifier" and "regressor",
@@ -155,6 +72,7 @@ class TrainingJob:
         self.status = "queued"
         self.error: str | None = None
         self.device: str | None = None
+        self.node: str | None = None  # the machine of a Ray cluster that runs it; None on the local pool
         self.epoch = 0
         self.fraction = 0.0
         self.queue_position: int | None = None
@@ -226,6 +144,14 @@ class TrainingJob:
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def where(self) -> str | None:
+        """Where it trains, for people: the device ("cpu", "cuda:0"), and on a Ray cluster the machine
+        too ("cuda:0 on gpu-box (10.0.0.7)"); None before the worker has said."""
+        if self.device is None:
+            return None
+        return f"{self.device} on {self.node}" if self.node else self.device
 
     def model(self) -> nn.Module | None:
         """The latest weights as a module in eval mode on the CPU, or None before the first epoch."""

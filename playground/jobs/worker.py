@@ -1,4 +1,5 @@
-"""A worker process: runs training jobs by turns, in short slices, and reports back over a pipe.
+"""A worker: runs training jobs by turns, in short slices, and reports back. In a worker process of the
+local pool it talks over a pipe (below); in a Ray actor through the actor's calls (`playground.jobs.cluster`).
 
 Started by the pool as `python -m playground.jobs.worker FD` (a fresh interpreter, never a fork and never
 a spawn of the caller's main module: under `streamlit run` that module is the page script, and
@@ -13,10 +14,12 @@ Messages out: ("ready", pid), ("update", id, dict), ("finished", id, status, err
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 
 import torch
@@ -138,7 +141,7 @@ def _pick_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        from playground.jobs.train import TrainingError
+        from playground.jobs.trainers import TrainingError
 
         raise TrainingError("This run asks for a GPU (cuda) but this server has none; choose device 'auto'.")
     return torch.device(name)
@@ -150,9 +153,10 @@ class _Job:
     def __init__(self, job_id: int, payload: dict, datasets: _Datasets):
         import importlib
 
-        from playground.jobs.train import Config, _trainer_for
+        from playground.jobs.config import Config
+        from playground.jobs.trainers import TRAINERS
 
-        importlib.import_module(payload["trainer_module"])  # registers trainers defined outside the library
+        importlib.import_module(payload["trainer_module"])  # the module that registers the trainer
         self.id = job_id
         self.status = "running"
         self.error: str | None = None
@@ -160,7 +164,9 @@ class _Job:
         self.control = 0  # the caller's latest pause/resume request handled, echoed in updates
         self._payload = payload
         self._datasets = datasets
-        self._trainer = _trainer_for(payload["trainer"])
+        if payload["trainer"] not in TRAINERS:  # `start` checked it in the server: this worker's code differs
+            raise ValueError(f"unknown trainer {payload['trainer']!r} in this worker (is its code up to date?)")
+        self._trainer = TRAINERS[payload["trainer"]]
         self.config = Config.from_dict(payload["config"])
         self.ctx: JobContext | None = None
         self._gen = None
@@ -223,7 +229,7 @@ class _Job:
 
 
 def _describe_failure(e: Exception) -> str:
-    from playground.jobs.train import TrainingError
+    from playground.jobs.trainers import TrainingError
     from playground.layers import SpecError
 
     if isinstance(e, (TrainingError, SpecError, ValueError)):
@@ -234,17 +240,35 @@ def _describe_failure(e: Exception) -> str:
     return f"Training failed unexpectedly: {type(e).__name__}: {e}"
 
 
-class Worker:
-    """The worker's loop: read commands, then give each runnable job one slice, in turn."""
+class PipeInbox:
+    """The messages a worker process reads from its end of the pool's pipe."""
 
-    def __init__(self, conn: Connection, slice_s: float):
+    def __init__(self, conn: Connection):
         self.conn = conn
+
+    def get(self, timeout: float) -> tuple | None:
+        """The next message, waiting at most `timeout` seconds; None if none came. EOFError or
+        OSError once the other end has gone."""
+        return messages.receive(self.conn) if self.conn.poll(timeout) else None
+
+
+class Worker:
+    """The worker's loop: read commands, then give each runnable job one slice, in turn.
+
+    The same loop runs in a worker process (messages over a pipe) and in a Ray actor (messages
+    through the actor's calls): `inbox.get(timeout)` gives the next message or None, and raises
+    EOFError when the pool has gone; `send(message)` sends one back.
+    """
+
+    def __init__(self, inbox, send: Callable[[tuple], None], slice_s: float):
+        self.inbox = inbox
+        self.send = send
         self.slice_s = slice_s
         self.jobs: dict[int, _Job] = {}
         self.datasets = _Datasets()
 
     def run(self) -> None:
-        messages.send(self.conn, ("ready", os.getpid()))
+        self.send(("ready", os.getpid()))
         while True:
             runnable = [job for job in self.jobs.values() if job.runnable]
             if not self._read(0 if runnable else 0.5):
@@ -261,8 +285,8 @@ class Worker:
     def _read(self, timeout: float) -> bool:
         """Handle every waiting message; False once the other end has gone."""
         try:
-            while self.conn.poll(timeout):
-                self._handle(messages.receive(self.conn))
+            while (message := self.inbox.get(timeout)) is not None:
+                self._handle(message)
                 timeout = 0
         except (EOFError, OSError):
             return False
@@ -274,7 +298,7 @@ class Worker:
             try:
                 self.jobs[job_id] = _Job(job_id, message[2], self.datasets)
             except Exception as e:
-                messages.send(self.conn, ("finished", job_id, "failed", _describe_failure(e)))
+                self.send(("finished", job_id, "failed", _describe_failure(e)))
             return
         job = self.jobs.get(job_id)
         if job is None:
@@ -304,12 +328,19 @@ class Worker:
                 update["status"] = "paused" if job.status == "paused" and job.budget is None else "running"
                 update["device"] = str(job.ctx.device) if job.ctx is not None else None
                 update["control"] = job.control
-                messages.send(self.conn, ("update", job.id, update))
+                self.send(("update", job.id, update))
             return
         if update:
-            messages.send(self.conn, ("update", job.id, update))
-        messages.send(self.conn, ("finished", job.id, job.status, job.error))
+            self.send(("update", job.id, update))
+        self.send(("finished", job.id, job.status, job.error))
         del self.jobs[job.id]
+
+
+def warm_imports() -> None:
+    """Import now what every job needs, not on the first job: importing scikit-learn and torch takes seconds."""
+    import playground.data  # noqa: F401
+    import playground.jobs.supervised  # noqa: F401
+    import playground.models  # noqa: F401
 
 
 def give_way(nice: int) -> None:
@@ -329,12 +360,9 @@ def main(argv: list[str]) -> None:
     settings = get_settings()
     give_way(settings.worker_nice)
     torch.set_num_threads(settings.torch_threads)
-    # Import now, not on the first job: importing scikit-learn and torch takes seconds.
-    import playground.data  # noqa: F401
-    import playground.jobs.supervised  # noqa: F401
-    import playground.models  # noqa: F401
-
-    Worker(Connection(int(argv[1])), settings.slice_s).run()
+    warm_imports()
+    conn = Connection(int(argv[1]))
+    Worker(PipeInbox(conn), functools.partial(messages.send, conn), settings.slice_s).run()
 
 
 if __name__ == "__main__":

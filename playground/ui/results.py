@@ -177,7 +177,7 @@ def show_progress(record: RunRecord, dataset, *, key: str) -> None:
         speed = last.get("samples_per_s")
         speed_text = f" · {speed:,.0f} samples/s" if speed == speed and speed else ""
         st.markdown(f"**{record.name}** · {record.status} · epoch {int(last.get('epoch', 0))} of {job.config.epochs}"
-                    f"{speed_text} · device: {job.device or '…'}")
+                    f"{speed_text} · device: {job.where or '…'}")
         st.progress(job.progress)
         if record.error:
             (st.error if record.status == "failed" else st.warning)(record.error)

@@ -37,6 +37,7 @@ class FakeJob:
         self.queue_position = None
         self.error = None
         self.device = "cpu"
+        self.where = "cpu"
         self.weights = weights
         self._rows = rows or []
         self._frames = frames or []

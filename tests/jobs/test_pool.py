@@ -204,9 +204,12 @@ def test_a_class_of_thirty_on_two_workers_all_keep_moving(pool, digits):
 # Admission and limits
 
 
-@pytest.fixture(scope="module")
-def strict_pool():
-    """One worker that admits one job at a time and one active job per session."""
+@pytest.fixture(scope="module", params=["local", "ray"])
+def strict_pool(request):
+    """One worker that admits one job at a time and one active job per session, of either executor."""
+    if request.param == "ray":
+        yield request.getfixturevalue("ray_strict_pool")
+        return
     with _small_pool(max_running_jobs=1, max_jobs_per_session=1) as pool:
         yield pool
 
@@ -274,11 +277,12 @@ def test_a_session_job_nobody_polls_is_stopped(digits):
         assert no_session.wait(10) == "stopped"
 
 
-def test_a_dataset_no_worker_can_remake_travels_as_its_tensors(pool, xor):
+def test_a_dataset_no_worker_can_remake_travels_as_its_tensors(executor, xor):
     """A dataset that is not registered (an upload, a page's own points) is sent whole; tensors in
-    messages must not travel as shared-memory handles, which a plain subprocess cannot open."""
+    messages must not travel as shared-memory handles, which a plain subprocess cannot open (to a Ray
+    actor they travel through the object store)."""
     own = dataclasses.replace(xor, name="my own points")
-    job = start(preset("mlp", own), own, Config(epochs=30, lr=0.03, seed=0), pool=pool)
+    job = start(preset("mlp", own), own, Config(epochs=30, lr=0.03, seed=0), pool=executor)
     assert job.wait(60) == "done", job.error
     assert job.history["val_acc"].iloc[-1] >= 0.9
 
@@ -295,11 +299,11 @@ def _count_to_three(ctx):
         yield "epoch"
 
 
-def test_a_trainer_defined_in_a_test_module_runs_in_the_pool(pool, xor):
+def test_a_trainer_defined_in_a_test_module_runs_in_the_pool(executor, xor):
     """The job carries the trainer's module (this one); the worker imports it and runs the trainer."""
     assert trainer_module("test_pool.count_to_three") == __name__ == "tests.jobs.test_pool"
     job = start(preset("mlp", xor), xor, Config(epochs=3), trainer="test_pool.count_to_three",
-                options={"scale": 7}, pool=pool)
+                options={"scale": 7}, pool=executor)
     assert job.wait(60) == "done", job.error
     assert job.history["epoch"].tolist() == [1, 2, 3]
     assert job.history["train_loss"].tolist() == pytest.approx([1.0, 0.5, 1 / 3])

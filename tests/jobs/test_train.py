@@ -48,10 +48,10 @@ def _worker_index(pool, job) -> int | None:
 # Learning happens
 
 
-def test_lenet5_reaches_90_percent_on_digits_for_three_seeds(pool, digits):
+def test_lenet5_reaches_90_percent_on_digits_for_three_seeds(executor, digits):
     spec = preset("lenet5", digits)
     configs = [Config(optimizer="adam", lr=0.01, batch_size=32, epochs=8, seed=seed) for seed in (0, 1, 2)]
-    jobs = [start(spec, digits, config, pool=pool) for config in configs]
+    jobs = [start(spec, digits, config, pool=executor) for config in configs]
     for job in jobs:
         assert job.wait(60) == "done", job.error
     for job in jobs:
@@ -63,8 +63,8 @@ def test_lenet5_reaches_90_percent_on_digits_for_three_seeds(pool, digits):
         assert history["train_loss"].iloc[-1] < history["train_loss"].iloc[1]
 
 
-def test_regressor_halves_the_validation_loss_on_reg_plane(pool, reg_plane):
-    job = start(preset("mlp", reg_plane), reg_plane, Config(optimizer="adam", lr=0.01, epochs=10), pool=pool)
+def test_regressor_halves_the_validation_loss_on_reg_plane(executor, reg_plane):
+    job = start(preset("mlp", reg_plane), reg_plane, Config(optimizer="adam", lr=0.01, epochs=10), pool=executor)
     assert job.wait(30) == "done", job.error
     history = job.history
     assert job.trainer == "regressor"
@@ -72,8 +72,8 @@ def test_regressor_halves_the_validation_loss_on_reg_plane(pool, reg_plane):
     assert history["val_loss"].iloc[-1] <= 0.5 * history["val_loss"].iloc[0]
 
 
-def test_model_accuracy_matches_the_last_history_row(pool, digits):
-    job = start(preset("mlp", digits), digits, Config(epochs=3, seed=4), pool=pool)
+def test_model_accuracy_matches_the_last_history_row(executor, digits):
+    job = start(preset("mlp", digits), digits, Config(epochs=3, seed=4), pool=executor)
     assert job.wait(30) == "done", job.error
     model = job.model()
     assert isinstance(model, nn.Module) and not model.training
@@ -160,9 +160,9 @@ def test_start_refuses_an_unknown_trainer(pool):
 # Failures a student can act on
 
 
-def test_diverging_loss_fails_the_job_with_advice(pool, reg_plane):
+def test_diverging_loss_fails_the_job_with_advice(executor, reg_plane):
     job = start(preset("mlp", reg_plane), reg_plane, Config(optimizer="sgd", lr=10, loss="mse", epochs=20),
-                pool=pool)
+                pool=executor)
     assert job.wait(30) == "failed"
     assert job.error is not None
     assert "The loss became" in job.error
@@ -176,8 +176,8 @@ def test_diverging_loss_fails_the_job_with_advice(pool, reg_plane):
 # Control while running
 
 
-def test_pause_step_resume(pool, digits):
-    job = start(preset("lenet5", digits), digits, Config(batch_size=4, epochs=6), pool=pool)
+def test_pause_step_resume(executor, digits):
+    job = start(preset("lenet5", digits), digits, Config(batch_size=4, epochs=6), pool=executor)
     assert wait_for(lambda: job.rows >= 2, 20), job.status  # epoch 1 done
 
     job.pause()
@@ -200,9 +200,9 @@ def test_pause_step_resume(pool, digits):
     assert list(job.history["epoch"]) == list(range(7))
 
 
-def test_progress_moves_within_an_epoch_and_stop_keeps_the_weights(pool, digits):
+def test_progress_moves_within_an_epoch_and_stop_keeps_the_weights(executor, digits):
     # Batch size 1: an epoch is 1,438 steps, long enough to watch it advance.
-    job = start(preset("lenet5", digits), digits, Config(batch_size=1, epochs=3), pool=pool)
+    job = start(preset("lenet5", digits), digits, Config(batch_size=1, epochs=3), pool=executor)
     assert wait_for(lambda: job.rows >= 1 and job.progress > 0, 20)
     untrained = {k: v.clone() for k, v in job.model().state_dict().items()}
     first = job.progress
@@ -237,7 +237,7 @@ def _untrained_loss(spec: dict, dataset, seed: int) -> float:
     return evaluate(model, dataset.x_train, dataset.y_train, F.cross_entropy, "classification")[0]
 
 
-def test_a_registered_dataset_with_changed_tensors_is_trained_on_as_given(pool, digits):
+def test_a_registered_dataset_with_changed_tensors_is_trained_on_as_given(executor, digits):
     import dataclasses
 
     from playground.jobs.train import checksum, dataset_payload
@@ -247,7 +247,7 @@ def test_a_registered_dataset_with_changed_tensors_is_trained_on_as_given(pool, 
     assert noisy.ref() == digits.ref() and checksum(noisy) != checksum(digits)
     assert "ref" in dataset_payload(digits) and "ref" not in dataset_payload(noisy)
     spec = preset("mlp", digits)
-    jobs = {which: start(spec, ds, Config(epochs=1, seed=3), pool=pool) for which, ds in
+    jobs = {which: start(spec, ds, Config(epochs=1, seed=3), pool=executor) for which, ds in
             (("noisy", noisy), ("registry", digits))}
     for job in jobs.values():
         assert job.wait(60) == "done", job.error
@@ -268,13 +268,13 @@ def test_a_dataset_changed_in_place_is_sent_as_itself():
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf")])
-def test_data_with_nan_or_inf_fails_the_job_naming_the_data(pool, digits, bad):
+def test_data_with_nan_or_inf_fails_the_job_naming_the_data(executor, digits, bad):
     import dataclasses
 
     x = digits.x_train.clone()
     x[3, 0, 2, 2] = bad
     x[7, 0, 1, 1] = bad
-    job = start(preset("mlp", digits), dataclasses.replace(digits, x_train=x), Config(epochs=2), pool=pool)
+    job = start(preset("mlp", digits), dataclasses.replace(digits, x_train=x), Config(epochs=2), pool=executor)
     assert job.wait(60) == "failed"
     assert "The data contains NaN or infinite values (x_train: 2)" in job.error
     assert "learning rate" not in job.error
