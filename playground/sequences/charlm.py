@@ -352,9 +352,10 @@ def job_baseline(job) -> float | None:
 
 
 def loss_metrics(history, baseline: float | None) -> dict[str, str]:
-    """The page's numbers, as text: {"Step", "Held-out loss", "Unigram baseline"}; losses in nats and bits."""
+    """The page's numbers, as text: {"Step", "Held-out loss", "Unigram baseline"}; losses in nats (short enough
+    for a metric in a third of a 1280-pixel page; the caption and chart give bits)."""
     def shown(nats) -> str:
-        return "–" if nats is None or not math.isfinite(nats) else f"{nats:.2f} nats · {bits(nats):.2f} bits"
+        return "–" if nats is None or not math.isfinite(nats) else f"{nats:.2f} nats"
 
     held = history["val_loss"].dropna() if len(history) and "val_loss" in history else []
     step = int(history["epoch"].max()) if len(history) else 0

@@ -26,7 +26,8 @@ def labels(names) -> list[str]:
 
 def mse_texts(tables: dict) -> dict[str, str]:
     """Each network's latest test MSE, by metric label."""
-    return {label: f"{mse:.3f}" for label, mse in zip(labels(tables), memory.final_mse(tables).values())}
+    return {label: f"{mse:.3f}" if mse >= 0.001 else f"{mse:.1e}"
+            for label, mse in zip(labels(tables), memory.final_mse(tables).values())}
 
 
 def verdicts(tables: dict) -> dict[str, str]:
