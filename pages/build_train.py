@@ -41,6 +41,8 @@ def on_choice_change(new_data: bool = False):
 
 
 if editor.key not in st.session_state or state.locked("layers"):  # a locked table holds the exercise's layers
+    if not state["layers"]:  # a link naming data only: the preset shown is one that fits it
+        state["preset"] = choose_preset(state["preset"], state["dataset"], seed=state["seed"])
     editor.set_layers(state["layers"] or preset_layers(state["preset"], state["dataset"], seed=state["seed"]))
 
 st.title("Build & Train")

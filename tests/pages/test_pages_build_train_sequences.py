@@ -80,3 +80,16 @@ def test_pages_that_list_runs_or_datasets_work_with_a_sequence_run_in_the_sessio
             assert not offered, (page, picker.options)
     at.switch_page("pages/build_train.py").run()
     assert not at.exception, [e.value for e in at.exception]
+
+
+@pytest.mark.parametrize("name, preset", [*((name, preset) for name, (preset, _) in SEQUENCES.items()),
+                                          ("circle", "mlp"), ("digits", "lenet5")])
+def test_a_link_naming_only_the_data_shows_the_preset_its_layers_come_from(name, preset):
+    from tests.pages.test_pages_cnn import open_with_link
+
+    at = open_with_link("pages/build_train.py", {"dataset": name})
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="bt.preset").value == preset  # was lenet5 over an mlp's layers
+    assert f"**{preset}**:" in texts(at)
+    if name in SEQUENCES:
+        assert SEQUENCES[name][1] in texts(at)
