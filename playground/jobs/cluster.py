@@ -169,13 +169,13 @@ class _ActorWorker:
 
 
 def _how_it_died(error: Exception, node: str | None) -> str:
-    """A short reason from Ray's error, for the job's message."""
+    """A short reason from Ray's error (`ray.exceptions.ActorDiedError` and its kin), for the job's message."""
     text = str(error).lower()
     where = f" ({node})" if node else ""
-    if "node" in text and ("died" in text or "dead" in text or "failed" in text):
-        return f"its machine{where} left the cluster"
     if "ray.kill" in text or "killed" in text:
         return f"its worker on the machine{where} was killed"
+    if "node has died" in text or "node died" in text or "node is dead" in text:
+        return f"its machine{where} left the cluster"
     return f"its worker on the machine{where} ended"
 
 

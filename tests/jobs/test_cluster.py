@@ -52,8 +52,10 @@ def test_a_killed_actor_fails_its_job_with_a_message_and_the_next_job_runs(ray_s
     assert wait_for(lambda: doomed.finished, 10)
     assert time.monotonic() - killed_at < 10
     assert doomed.status == "failed"
-    assert doomed.error.startswith("The machine training this run stopped unexpectedly (its worker on the machine")
-    assert "was killed" in doomed.error and "Start the run again" in doomed.error
+    # Ray says why where it knows ("killed"); a kill racing a call may come back as a plain "died".
+    assert doomed.error.startswith(f"The machine training this run stopped unexpectedly (its worker on the "
+                                   f"machine ({actor.node}) ")
+    assert doomed.error.endswith("Start the run again: it goes to a machine that is still up.")
     assert pool.replaced == replaced + 1 and actor not in pool.workers
 
     # The queued job runs on the actor that took the dead one's place, to the end.
