@@ -160,6 +160,31 @@ def cell_box(x: float, y: float, w: float, h: float, *, row: int, col: int, S: i
     return CellBox(row, col, cell, (ox, oy), (cx, cy), (wp, hp), (cx - wp / 2, cy - hp / 2, cx + wp / 2, cy + hp / 2))
 
 
+def explain_cell_box(x: float, y: float, w: float, h: float, steps: CellBox, *, image_size: int) -> list[str]:
+    """The arithmetic of `cell_box`, one line a step, with its numbers (pixels, two decimals)."""
+    (ox, oy), (cx, cy), (wp, hp), (x1, y1, x2, y2) = steps.origin, steps.centre, steps.size, steps.corners
+    c = steps.cell_size
+    return [
+        f"cell size = image / S = {c:.2f} px; the cell's corner = (column·cell, row·cell) = "
+        f"({steps.col}·{c:.2f}, {steps.row}·{c:.2f}) = ({ox:.2f}, {oy:.2f})",
+        f"centre = corner + (x, y)·cell = ({ox:.2f} + {x:.2f}·{c:.2f}, {oy:.2f} + {y:.2f}·{c:.2f}) "
+        f"= ({cx:.2f}, {cy:.2f})",
+        f"size = (w, h)·image = ({w:.3f}·{image_size}, {h:.3f}·{image_size}) = ({wp:.2f}, {hp:.2f})",
+        f"corners = centre ∓ size/2: ({x1:.2f}, {y1:.2f}) to ({x2:.2f}, {y2:.2f})",
+    ]
+
+
+def cell_boxes(output: torch.Tensor, row: int, col: int, *, S: int, B: int, C: int,
+               image_size: int) -> list[tuple[int, float, CellBox]]:
+    """The boxes of cell (`row`, `col`) whose confidence is above 0: (slot, confidence, steps) each."""
+    found = []
+    for slot in range(B):
+        x, y, w, h, confidence = output[row, col, slot * 5: slot * 5 + 5].tolist()
+        if confidence > 0:
+            found.append((slot, confidence, cell_box(x, y, w, h, row=row, col=col, S=S, image_size=image_size)))
+    return found
+
+
 def decode(output: torch.Tensor, *, S: int, B: int, C: int, image_size: int,
            threshold: float = 0.5) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The boxes an (S, S, B·5 + C) output says: every box slot whose score, confidence × the cell's largest
@@ -188,7 +213,17 @@ def decode(output: torch.Tensor, *, S: int, B: int, C: int, image_size: int,
             torch.tensor(labels, dtype=torch.int64))
 
 
-def cell_values(output: torch.Tensor, row: int, col: int, *, B: int, C: int,
-                class_names: list[str] | None = None) -> list[tuple[str, float]]:
-    """One cell's B·5 + C numbers of an (S, S, B·5 + C) output, each with its name (see `cell_layout`)."""
-    return list(zip(cell_layout(B, C, class_names), output[row, col].tolist(), strict=True))
+_MEANING = {"x": "centre's offset across the cell (cell widths)", "y": "centre's offset down the cell (cell heights)",
+            "w": "width ÷ image width", "h": "height ÷ image height",
+            "confidence": "P(object) × IoU with the object: 1 if this slot holds a box"}
+
+
+def cell_rows(output: torch.Tensor, row: int, col: int, *, B: int, C: int,
+              class_names: list[str] | None = None) -> list[dict]:
+    """One cell's B·5 + C numbers of an (S, S, B·5 + C) output as table rows: index (from 1), name (see
+    `cell_layout`), value and what it means."""
+    names = cell_layout(B, C, class_names)
+    meanings = [_MEANING[field] for _ in range(B) for field in BOX_FIELDS]
+    meanings += ["P(this class | an object's centre is in the cell)"] * C
+    return [{"#": k + 1, "number": name, "value": value, "meaning": meaning}
+            for k, (name, value, meaning) in enumerate(zip(names, output[row, col].tolist(), meanings, strict=True))]
