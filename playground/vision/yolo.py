@@ -87,12 +87,17 @@ class Assignment:
         return [i for i, cell in enumerate(self.cells) if cell is None]
 
 
-def responsible_cell(box, *, S: int, image_size: int) -> tuple[int, int]:
-    """(row, column) of the cell containing the centre of `box` (x1, y1, x2, y2 in pixels); a centre on the
-    image's right or bottom edge belongs to the last cell."""
-    cx, cy = (float(box[0]) + float(box[2])) / 2, (float(box[1]) + float(box[3])) / 2
+def cell_at(x: float, y: float, *, S: int, image_size: int) -> tuple[int, int]:
+    """(row, column) of the cell holding the point (x, y) in pixels; a point on the image's right or bottom
+    edge (or past it) belongs to the last cell."""
     cell = image_size / S
-    return min(max(int(cy // cell), 0), S - 1), min(max(int(cx // cell), 0), S - 1)
+    return min(max(int(float(y) // cell), 0), S - 1), min(max(int(float(x) // cell), 0), S - 1)
+
+
+def responsible_cell(box, *, S: int, image_size: int) -> tuple[int, int]:
+    """(row, column) of the cell containing the centre of `box` (x1, y1, x2, y2 in pixels)."""
+    return cell_at((float(box[0]) + float(box[2])) / 2, (float(box[1]) + float(box[3])) / 2, S=S,
+                   image_size=image_size)
 
 
 def assign(boxes: torch.Tensor, labels: torch.Tensor, *, S: int, B: int, image_size: int) -> Assignment:
@@ -174,15 +179,34 @@ def explain_cell_box(x: float, y: float, w: float, h: float, steps: CellBox, *, 
     ]
 
 
-def cell_boxes(output: torch.Tensor, row: int, col: int, *, S: int, B: int, C: int,
-               image_size: int) -> list[tuple[int, float, CellBox]]:
-    """The boxes of cell (`row`, `col`) whose confidence is above 0: (slot, confidence, steps) each."""
+@dataclass(frozen=True)
+class SlotBox:
+    """One box slot of a cell: its slot (from 0), its five numbers, and how they make a box (`steps`)."""
+
+    slot: int
+    x: float
+    y: float
+    w: float
+    h: float
+    confidence: float
+    steps: CellBox
+
+
+def cell_boxes(output: torch.Tensor, row: int, col: int, *, S: int, B: int, image_size: int) -> list[SlotBox]:
+    """The box slots of cell (`row`, `col`) of an (S, S, B·5 + C) output whose confidence is above 0."""
     found = []
     for slot in range(B):
         x, y, w, h, confidence = output[row, col, slot * 5: slot * 5 + 5].tolist()
         if confidence > 0:
-            found.append((slot, confidence, cell_box(x, y, w, h, row=row, col=col, S=S, image_size=image_size)))
+            found.append(SlotBox(slot, x, y, w, h, confidence,
+                                 cell_box(x, y, w, h, row=row, col=col, S=S, image_size=image_size)))
     return found
+
+
+def cell_class(output: torch.Tensor, row: int, col: int, *, B: int) -> tuple[int, float]:
+    """The most likely class of cell (`row`, `col`) and its probability P(class | object)."""
+    probability, index = output[row, col, B * 5:].max(dim=0)
+    return int(index), float(probability)
 
 
 def decode(output: torch.Tensor, *, S: int, B: int, C: int, image_size: int,

@@ -15,9 +15,10 @@ def test_yolo_grid_figure_draws_the_grid_the_cell_and_its_box():
     image = np.zeros((3, 64, 64))
     boxes = torch.tensor([[30.0, 12, 50, 28]])
     out = yolo.encode(boxes, torch.tensor([0]), S=4, B=2, C=3, image_size=64)
-    found = yolo.cell_boxes(out, 1, 2, S=4, B=2, C=3, image_size=64)
-    assert [(slot, conf) for slot, conf, _ in found] == [(0, 1.0)]
-    fig = yolo_grid_figure(image, boxes, ["circle"], S=4, cell=(1, 2), predicted=[(found[0][2], "box 1")])
+    found = yolo.cell_boxes(out, 1, 2, S=4, B=2, image_size=64)
+    assert [(f.slot, f.confidence) for f in found] == [(0, 1.0)]
+    assert yolo.cell_class(out, 1, 2, B=2) == (0, 1.0)
+    fig = yolo_grid_figure(image, boxes, ["circle"], S=4, cell=(1, 2), predicted=[(found[0].steps, "box 1")])
     assert fig.data[0].type == "image" and fig.data[0].x0 == 0.5
     lines = [s for s in fig.layout.shapes if s.type == "line"]
     assert sorted({s.x0 for s in lines if s.x0 == s.x1}) == [16, 32, 48]  # 3 inner lines each way
