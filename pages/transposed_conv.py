@@ -91,12 +91,10 @@ st.markdown("Count how many stamps land on each output pixel (a flat input of on
 o1, o2 = st.columns(2)
 uneven = tc.overlap_counts((4, 4), 3, 2, 1, output_padding=1)
 even = tc.overlap_counts((4, 4), 4, 2, 1)
-chart(overlap_figure(uneven, title="kernel 3, stride 2 (padding 1, output padding 1)", style=style),
-      key="tc.fig.overlap3", container=o1)
-o1.caption(tc.explain_overlap(3, 2))
-chart(overlap_figure(even, title="kernel 4, stride 2 (padding 1)", style=style), key="tc.fig.overlap4",
-      container=o2)
-o2.caption(tc.explain_overlap(4, 2))
+chart(overlap_figure(uneven, title="kernel 3, stride 2", style=style), key="tc.fig.overlap3", container=o1)
+o1.caption("4×4 ones, padding 1, output padding 1. " + tc.explain_overlap(3, 2))
+chart(overlap_figure(even, title="kernel 4, stride 2", style=style), key="tc.fig.overlap4", container=o2)
+o2.caption("4×4 ones, padding 1. " + tc.explain_overlap(4, 2))
 st.markdown("The usual fix is to **resize, then convolve**: first enlarge the map with nearest-neighbour or "
             "bilinear resizing, then apply an ordinary stride-1 convolution, so every output pixel is made "
             "the same way (Odena, Dumoulin & Olah, *Deconvolution and Checkerboard Artifacts*, Distill 2016).")

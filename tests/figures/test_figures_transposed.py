@@ -20,7 +20,7 @@ def test_input_outlines_the_current_value_and_names_it():
     np.testing.assert_array_equal(fig.data[0].z, [[1, 2], [3, 4]])
     assert [list(row) for row in fig.data[0].text] == [["1", "2"], ["3", "4"]]
     assert boxes(fig) == [(-0.5, 0.5, 0.5, 1.5, None)]  # row 1, column 0
-    assert "stamping row 1, column 0 = 3" in fig.layout.title.text
+    assert "input: x[1, 0] = 3" in fig.layout.title.text
 
 
 def test_stamp_shows_the_kernel_and_the_kernel_times_the_value():

@@ -50,14 +50,14 @@ def test_renders_with_the_formula_and_steps_to_the_output_torch_computes():
     at = open_page()
     assert at.title[0].value == "Transposed convolution, step by step"
     assert any("(2 − 1)·2 − 2·0 + 1·(3 − 1) + 0 + 1 = 5" in m.value for m in at.markdown)
-    assert "stamping row 0, column 0 = 1" in figure(at, "input")["layout"]["title"]["text"]
+    assert "x[0, 0] = 1" in figure(at, "input")["layout"]["title"]["text"]
     assert not at.success  # the output comes at the last stamp
     ok(at.button(key="tc.next").click().run())
-    assert "stamping row 0, column 1 = 2" in figure(at, "input")["layout"]["title"]["text"]
+    assert "x[0, 1] = 2" in figure(at, "input")["layout"]["title"]["text"]
     np.testing.assert_array_equal(heatmap_values(figure(at, "output so far")), tc.walk(
         tc.INPUTS["2×2 ramp"], tc.KERNELS["3×3 of ones"], stride=2).stamps[1].running)
     ok(at.button(key="tc.back").click().run())
-    assert "stamping row 0, column 0" in figure(at, "input")["layout"]["title"]["text"]
+    assert "x[0, 0] = 1" in figure(at, "input")["layout"]["title"]["text"]
     ok(at.slider(key="tc.step").set_value(4).run())
     expected = F.conv_transpose2d(torch.tensor([[[[1.0, 2], [3, 4]]]]), torch.ones(1, 1, 3, 3), stride=2)[0, 0]
     np.testing.assert_array_equal(heatmap_values(figure(at, "final output 5×5")), expected.numpy())

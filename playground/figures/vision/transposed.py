@@ -61,13 +61,14 @@ def _height(rows: int, style: Style, extra: int = 90) -> int:
 
 def input_figure(image: np.ndarray, *, current: tuple[int, int] | None = None, title: str = "input",
                  style: Style = PLAIN) -> go.Figure:
-    """The input grid (H, W) with its numbers; `current` = (row, col) is outlined and named in the title."""
+    """The input grid (H, W) with its numbers; `current` = (row, col) is outlined and named in the title
+    ("input: x[row, col] = value")."""
     image = np.asarray(image, dtype=float)
     fig = go.Figure(_heatmap(image, signed=bool((image < 0).any()), style=style))
     if current is not None:
         row, col = current
         _rect(fig, (row, col, 1, 1), {"color": VERMILLION, "width": 5})
-        title = f"{title}: stamping row {row}, column {col} = {_fmt(image[row, col])}"
+        title = f"{title}: x[{row}, {col}] = {_fmt(image[row, col])}"  # short: it shares a row with the stamp
     _square_axes(fig)
     return apply_style(fig, title=title, height=_height(image.shape[0], style), large=style.large)
 
