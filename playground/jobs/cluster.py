@@ -103,10 +103,12 @@ class Runner:
     """A Ray actor that is one worker: `Worker`'s loop in a thread, fed by `post`, read by `take`."""
 
     def __init__(self, torch_threads: int, slice_s: float, nice: int):
-        # Only this process gives way (os.nice): the scheduling group of its session (autogroup) may
-        # be shared with Ray's own processes and, when the server started Ray, with the server.
+        # Ray starts its workers at nice 15; take the local pool's workers' place instead, `nice` (the
+        # threads started from here inherit it). Only this process: the scheduling group of its
+        # session (autogroup) holds Ray's own processes too. Lowering a nice value needs privilege
+        # (root, CAP_SYS_NICE); without it the actor stays where Ray put it, giving way all the more.
         with contextlib.suppress(OSError):
-            os.nice(nice)
+            os.setpriority(os.PRIO_PROCESS, 0, nice)
         torch.set_num_threads(torch_threads)
         warm_imports()
         self._inbox, self._outbox = _Mailbox(), _Outbox()

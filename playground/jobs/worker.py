@@ -265,6 +265,7 @@ class Worker:
         self.send = send
         self.slice_s = slice_s
         self.jobs: dict[int, _Job] = {}
+        self._new: list[int] = []  # jobs started since the last slice, oldest first
         self.datasets = _Datasets()
 
     def run(self) -> None:
@@ -274,6 +275,7 @@ class Worker:
             if not self._read(0 if runnable else 0.5):
                 return
             length = slice_length(self.slice_s, len(runnable))
+            self._start_new(length)
             for job in runnable:
                 if job.id not in self.jobs or not job.runnable:
                     continue
@@ -281,6 +283,17 @@ class Worker:
                 self._flush(job)
                 if not self._read(0):
                     return
+                self._start_new(length)
+
+    def _start_new(self, length: float) -> None:
+        """Give each job that arrived since the last slice its first slice now, not after the rest of
+        the round: with many jobs a round takes `_TURN_S` or more, and the first slice is the one
+        that shows the student their run has begun (the untrained epoch 0). It then takes its turns."""
+        while self._new:
+            job = self.jobs.get(self._new.pop(0))
+            if job is not None and job.runnable:
+                job.run_slice(length)
+                self._flush(job)
 
     def _read(self, timeout: float) -> bool:
         """Handle every waiting message; False once the other end has gone."""
@@ -297,6 +310,7 @@ class Worker:
         if kind == "start":
             try:
                 self.jobs[job_id] = _Job(job_id, message[2], self.datasets)
+                self._new.append(job_id)
             except Exception as e:
                 self.send(("finished", job_id, "failed", _describe_failure(e)))
             return
@@ -338,9 +352,19 @@ class Worker:
 
 def warm_imports() -> None:
     """Import now what every job needs, not on the first job: importing scikit-learn and torch takes seconds."""
+    # The digits (Build & Train's default data) come from scikit-learn, which `playground.data` imports
+    # only on use: importing it with the first digits job held up every job of that worker (0.7 s idle,
+    # 1.5 s on a busy machine, measured by benchmarks/bench_cluster.py).
+    import sklearn.datasets  # noqa: F401
+
     import playground.data  # noqa: F401
     import playground.jobs.supervised  # noqa: F401
     import playground.models  # noqa: F401
+
+    # A job's first optimizer imports torch._dynamo (torch.optim guards its constructor with it): 0.8 s
+    # idle, 1.3 s on a busy machine, that every job of the worker waited through. Every job needs
+    # it, so making one now costs nothing later.
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
 
 
 def give_way(nice: int) -> None:
