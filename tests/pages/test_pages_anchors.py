@@ -26,12 +26,12 @@ def open_anchors(**params) -> AppTest:
 
 def brute_force(all_boxes, gt, positive, negative):
     """Faster R-CNN's labels, one anchor-box pair at a time with torchvision's IoU."""
-    iou = [[float(torchvision_box_iou(a[None], g[None])) for g in gt.float()] for a in all_boxes.float()]
+    iou = [[float(torchvision_box_iou(a[None], g[None])) for g in gt.double()] for a in all_boxes.double()]
     best_per_box = [max(column) for column in zip(*iou, strict=True)]
     labels = []
     for row in iou:
         best = max(row)
-        is_best = any(abs(v - b) < 1e-6 and b > 0 for v, b in zip(row, best_per_box, strict=True))
+        is_best = any(abs(v - b) < 1e-12 and b > 0 for v, b in zip(row, best_per_box, strict=True))
         labels.append(1 if best >= positive or is_best else 0 if best < negative else -1)
     return labels
 
