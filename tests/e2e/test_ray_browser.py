@@ -49,43 +49,31 @@ def _local_workers(server: Server) -> list[psutil.Process]:
             if any("playground.jobs.worker" in part for part in p.cmdline())]
 
 
-def test_build_and_train_trains_on_the_cluster_and_names_the_machine(browser, ray_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1600})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(ray_server.url + "/build_train?preset=mlp&epochs=30")
-        page.get_by_text(re.compile(r"[\d,]+ parameters")).first.wait_for()
-        page.get_by_role("button", name="Train", exact=True).click()
-        page.get_by_text(re.compile(r"epoch \d+ of 30")).first.wait_for()
-        # The status line names the device and the machine: "device: cpu on host (ip)".
-        page.get_by_text(re.compile(r"device: cpu on \S+ \([\d.]+\)")).first.wait_for()
-        deadline = time.time() + 120
-        while time.time() < deadline and "Test accuracy" not in page.inner_text("body"):
-            time.sleep(0.3)
-        metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
-        assert float(re.search(r"([\d.]+)%", metric.inner_text()).group(1)) >= 90.0, metric.inner_text()
-        assert re.search(r"device: cpu on \S+ \([\d.]+\)", page.inner_text("body"))
-        assert _local_workers(ray_server) == []  # no worker process of this machine's pool trained it
-        assert_no_exception(page)
-    finally:
-        context.close()
+def test_build_and_train_trains_on_the_cluster_and_names_the_machine(page, ray_server):
+    page.goto(ray_server.url + "/build_train?preset=mlp&epochs=30")
+    page.get_by_text(re.compile(r"[\d,]+ parameters")).first.wait_for()
+    page.get_by_role("button", name="Train", exact=True).click()
+    page.get_by_text(re.compile(r"epoch \d+ of 30")).first.wait_for()
+    # The status line names the device and the machine: "device: cpu on host (ip)".
+    page.get_by_text(re.compile(r"device: cpu on \S+ \([\d.]+\)")).first.wait_for()
+    deadline = time.time() + 120
+    while time.time() < deadline and "Test accuracy" not in page.inner_text("body"):
+        time.sleep(0.3)
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
+    assert float(re.search(r"([\d.]+)%", metric.inner_text()).group(1)) >= 90.0, metric.inner_text()
+    assert re.search(r"device: cpu on \S+ \([\d.]+\)", page.inner_text("body"))
+    assert _local_workers(ray_server) == []  # no worker process of this machine's pool trained it
+    assert_no_exception(page)
 
 
-def test_the_2d_playground_trains_live_on_the_cluster(browser, ray_server):
-    context = browser.new_context(viewport={"width": 1400, "height": 1600})
-    try:
-        page = context.new_page()
-        page.set_default_timeout(120_000)
-        page.goto(ray_server.url + "/playground2d?data=spiral&n1=8&n2=8")
-        page.get_by_text("Test loss").first.wait_for()
-        page.get_by_role("button", name="Play", exact=False).click()
-        page.get_by_role("button", name="Pause", exact=False).wait_for()
-        epoch = page.locator('[data-testid="npLiveMetric"]').filter(has_text="Epoch").locator(".np-metric-value")
-        page.wait_for_function("e => parseInt(e.innerText.replace(/,/g, '')) > 50", arg=epoch.element_handle())
-        page.get_by_role("button", name="Pause", exact=False).click()
-        page.get_by_role("button", name="Play", exact=False).wait_for()
-        assert _local_workers(ray_server) == []
-        assert_no_exception(page)
-    finally:
-        context.close()
+def test_the_2d_playground_trains_live_on_the_cluster(page, ray_server):
+    page.goto(ray_server.url + "/playground2d?data=spiral&n1=8&n2=8")
+    page.get_by_text("Test loss").first.wait_for()
+    page.get_by_role("button", name="Play", exact=False).click()
+    page.get_by_role("button", name="Pause", exact=False).wait_for()
+    epoch = page.locator('[data-testid="npLiveMetric"]').filter(has_text="Epoch").locator(".np-metric-value")
+    page.wait_for_function("e => parseInt(e.innerText.replace(/,/g, '')) > 50", arg=epoch.element_handle())
+    page.get_by_role("button", name="Pause", exact=False).click()
+    page.get_by_role("button", name="Play", exact=False).wait_for()
+    assert _local_workers(ray_server) == []
+    assert_no_exception(page)

@@ -7,10 +7,21 @@ import dataclasses
 
 import pytest
 
+from playground import data
 from playground.settings import get_settings
 
 HEAD = "playground_head"  # a resource only the head node has: the contract pools' actors stay there
 SECOND = "playground_second"  # a resource only the second node has
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return data.load("digits")
+
+
+@pytest.fixture(scope="module")
+def xor():
+    return data.load("xor")
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,6 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
-
-from playground import data
 from playground.jobs import live
 from playground.jobs.train import Config, start
 from playground.models import preset
@@ -24,16 +21,6 @@ from tests.jobs.conftest import SECOND
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return data.load("digits")
-
-
-@pytest.fixture(scope="module")
-def xor():
-    return data.load("xor")
 
 
 def test_a_killed_actor_fails_its_job_with_a_message_and_the_next_job_runs(ray_strict_pool, digits, xor):

@@ -20,7 +20,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from playground import data
 from playground.jobs.pool import WorkerPool
 from playground.jobs.train import Config, JobLimitError, start
 from playground.jobs.trainers import TRAINERS, register_trainer, trainer_module
@@ -40,16 +39,6 @@ def _small_pool(**settings):
         yield pool
     finally:
         pool.shutdown()
-
-
-@pytest.fixture(scope="module")
-def digits():
-    return data.load("digits")
-
-
-@pytest.fixture(scope="module")
-def xor():
-    return data.load("xor")
 
 
 def _long_job(digits, pool, **kwargs):

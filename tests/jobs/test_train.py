@@ -31,11 +31,6 @@ def _statuses_during(job, seconds: float) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def digits():
-    return data.load("digits")
-
-
-@pytest.fixture(scope="module")
 def reg_plane():
     return data.load("reg_plane")
 
