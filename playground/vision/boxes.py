@@ -251,3 +251,36 @@ def mean_ap(curves: list[PRCurve]) -> float:
     """The mean of the classes' APs, over the classes that have at least one true box (NaN if none has)."""
     values = [c.ap for c in curves if c.ground_truths]
     return float(np.mean(values)) if values else math.nan
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the page shows
+
+
+def stand_in_detections(boxes: list[torch.Tensor], labels: list[torch.Tensor], *, num_classes: int,
+                        image_size: int, seed: int = 0) -> list[Detections]:
+    """`jittered_detections` for each picture (boxes[i] (k_i, 4), labels[i] (k_i,)); picture i uses seed + i."""
+    return [jittered_detections(b, lab, num_classes=num_classes, image_size=image_size, seed=seed + i)
+            for i, (b, lab) in enumerate(zip(boxes, labels, strict=True))]
+
+
+def after_nms(detections: list[Detections], iou_threshold: float) -> list[Detections]:
+    """Each picture's detections that NMS keeps (all classes together), best score first."""
+    return [found.take(nms(found.boxes, found.scores, iou_threshold)) for found in detections]
+
+
+def states_at_step(steps: list[NmsStep], step: int, count: int) -> list[str]:
+    """Each of `count` boxes' state after step `step` (1-based) of `steps`: "kept", "kept now", "suppressed
+    now", "suppressed" or "waiting" (the words `nms_figure` draws)."""
+    states = ["waiting"] * count
+    for number, done in enumerate(steps[:step], start=1):
+        states[done.kept] = "kept now" if number == step else "kept"
+        for k in done.suppressed:
+            states[k] = "suppressed now" if number == step else "suppressed"
+    return states
+
+
+def detection_texts(found: Detections, classes) -> list[str]:
+    """"#k class score" for each detection, k counting from 1 in input order."""
+    return [f"#{k + 1} {classes[int(label)]} {float(score):.2f}"
+            for k, (label, score) in enumerate(zip(found.labels, found.scores, strict=True))]
