@@ -160,3 +160,19 @@ def test_nms_compares_the_float_iou_with_the_threshold_in_double_precision():
     comparing in float32 (0.3 rounds to the same float) would keep it."""
     boxes, scores = torch.tensor([[0.0, 0, 10, 10], [0, 0, 10, 3]]), torch.tensor([0.9, 0.8])
     assert torchvision.ops.nms(boxes, scores, 0.3).tolist() == bx.nms(boxes, scores, 0.3).tolist() == [0]
+
+
+def test_the_pages_helpers():
+    boxes = torch.tensor([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [21, 20, 30, 30.0]])
+    found = bx.Detections(boxes, torch.tensor([0.9, 0.8, 0.7, 0.6]), torch.tensor([1, 1, 0, 2]))
+    steps = bx.nms_steps(found.boxes, found.scores, 0.5)
+    assert bx.states_at_step(steps, 1, 4) == ["kept now", "suppressed now", "waiting", "waiting"]
+    assert bx.states_at_step(steps, 2, 4) == ["kept", "suppressed", "kept now", "suppressed now"]
+    assert bx.detection_texts(found, ["a", "b", "c"]) == ["#1 b 0.90", "#2 b 0.80", "#3 a 0.70", "#4 c 0.60"]
+    (kept,) = bx.after_nms([found], 0.5)
+    assert kept.labels.tolist() == [1, 0] and torch.equal(kept.boxes, boxes[[0, 2]])
+    many = bx.stand_in_detections([boxes[:1], boxes[2:]], [torch.tensor([0]), torch.tensor([1, 2])], num_classes=3,
+                                  image_size=64, seed=5)
+    assert [len(d) for d in many] == [1 * 5 + 2, 2 * 5 + 2]
+    assert torch.equal(many[1].boxes, bx.jittered_detections(boxes[2:], torch.tensor([1, 2]), num_classes=3,
+                                                             image_size=64, seed=6).boxes)
