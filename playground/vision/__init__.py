@@ -1,1 +1,2 @@
-"""Beyond classification: boxes (IoU, non-maximum suppression, average precision), the YOLO grid, anchors, transposed convolution, segmentation and transfer learning."""
+"""Beyond classification: boxes (IoU, non-maximum suppression, average precision), the YOLO grid,
+anchors, transposed convolution, segmentation and transfer learning."""

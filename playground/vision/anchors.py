@@ -21,8 +21,7 @@ from dataclasses import dataclass
 
 import torch
 
-# TODO: playground.vision.boxes.box_iou (the section's own IoU, equal to torchvision's) once it is committed.
-from torchvision.ops import box_iou
+from playground.vision.boxes import box_iou
 
 SCALE_CHOICES = (4, 8, 12, 16, 24, 32, 48)  # what a page offers, in pixels
 RATIO_CHOICES = (0.25, 0.5, 1.0, 2.0, 4.0)

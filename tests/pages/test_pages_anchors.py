@@ -8,9 +8,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from torchvision.ops import box_iou as torchvision_box_iou
 
+from playground.scenes import make_scenes
 from playground.vision import anchors
 
-make_scenes = pytest.importorskip("playground.scenes").make_scenes  # the scene generator, committed separately
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "anchors.py")
 WORDS = {1: "positive", 0: "negative", -1: "ignored"}
 

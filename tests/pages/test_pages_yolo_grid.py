@@ -5,12 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 from streamlit.testing.v1 import AppTest
 
+from playground.scenes import make_scenes
 from playground.vision import yolo
 
-make_scenes = pytest.importorskip("playground.scenes").make_scenes  # the scene generator, committed separately
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "yolo_grid.py")
 
 
