@@ -36,6 +36,8 @@ SUMMARIES = {
                     "and a GAN on a plane.",
     "Sequences": "a recurrent network step by step, why LSTMs remember longer, a language model that "
                  "learns to write, and word embeddings.",
+    "Beyond classification": "boxes instead of labels: IoU and non-maximum suppression, the YOLO grid, anchors, "
+                             "and the transposed convolution that segmentation networks grow images with.",
     "Classroom": "sharing and presenting, training on your own data, and taking a network with you.",
 }
 PER_ROW = 3

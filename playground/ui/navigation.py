@@ -54,6 +54,12 @@ SECTIONS: dict[str, list[PageEntry]] = {
         PageEntry("pages/language_model.py", "A language model that writes", ":material/edit_note:"),
         PageEntry("pages/word_embeddings.py", "Word embeddings", ":material/hub:"),
     ],
+    "Beyond classification": [
+        PageEntry("pages/transposed_conv.py", "Transposed convolution", ":material/open_in_full:"),
+        PageEntry("pages/iou_nms.py", "IoU & non-maximum suppression", ":material/select_all:"),
+        PageEntry("pages/yolo_grid.py", "The YOLO grid", ":material/grid_4x4:"),
+        PageEntry("pages/anchors.py", "Anchors", ":material/crop_free:"),
+    ],
     "Classroom": [
         PageEntry("pages/teachers.py", "For teachers", ":material/school:"),
         PageEntry("pages/your_data.py", "Your data & export", ":material/upload_file:"),
