@@ -181,6 +181,16 @@ def _how_it_died(error: Exception, node: str | None) -> str:
     return f"its worker on the machine{where} ended"
 
 
+def _check_reachable(address: str | None, timeout: float = 5.0) -> None:
+    """Raise OSError at once when `address` names a host and port ("host:6379", "ray://host:10001")
+    that nothing answers on: `ray.init` would otherwise wait minutes before giving up."""
+    if not address or address in ("auto", "local"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if host and port.isdigit():
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+
+
 class RayPool(Executor):
     """Workers as Ray actors, an admission queue, and the thread that listens to them.
 
@@ -195,7 +205,14 @@ class RayPool(Executor):
         self._started_ray = False
         if not ray.is_initialized():
             # Without an address Ray starts a cluster of this machine alone, for this process.
-            ray.init(address=address, **({} if address else {"include_dashboard": False}))
+            try:
+                _check_reachable(address)
+                ray.init(address=address, **({} if address else {"include_dashboard": False}))
+            except Exception as e:  # noqa: BLE001 - Ray's errors here are of several kinds
+                raise RuntimeError(
+                    f"Could not reach the Ray cluster at PLAYGROUND_RAY_ADDRESS={address!r} ({type(e).__name__}: "
+                    f"{e}). Start it (`ray start --head`), correct the address, or leave the variable empty "
+                    "to train on this machine.") from e
             self._started_ray = True
         self._fixed_workers = workers
         self._resources = dict(resources or {})

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
+
 from playground.jobs import live
 from playground.jobs.train import Config, start
 from playground.models import preset
@@ -126,3 +128,20 @@ shutdown_pool()
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["WorkerPool", "done", "False"]
+
+
+def test_an_address_nothing_answers_on_fails_at_once_not_after_minutes():
+    """`ray.init` waits minutes for a cluster that is not there; the pool checks the port first."""
+    import socket
+
+    from playground.jobs.cluster import _check_reachable
+
+    with socket.socket() as s:  # a port that was free a moment ago, now closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    began = time.monotonic()
+    for address in (f"127.0.0.1:{port}", f"ray://127.0.0.1:{port}"):
+        with pytest.raises(ConnectionRefusedError):
+            _check_reachable(address)
+    assert time.monotonic() - began < 2
+    _check_reachable("auto")  # Ray finds a cluster of this machine itself (and says so fast when there is none)
