@@ -11,3 +11,16 @@ def wait_for(condition, timeout: float, every: float = 0.02) -> bool:
             return False
         time.sleep(every)
     return True
+
+
+def rerun_until(at, condition, *, timeout: float, shows):
+    """Rerun an AppTest page (it does not tick timed fragments) until `condition(at)` holds; on a timeout
+    the failure says what the page shows (`shows(at)`)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        if condition(at):
+            return at
+        time.sleep(0.3)
+    raise AssertionError(f"timed out; the page shows {shows(at)}")

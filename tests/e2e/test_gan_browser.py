@@ -3,6 +3,8 @@ game's feed), the round counter climbs and the distance to the target falls; Pau
 
 import time
 
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
 from tests.e2e.conftest import assert_no_exception
 
 
@@ -70,7 +72,12 @@ def test_clicks_on_the_plane_place_and_remove_target_points(page, app_url):
         page.mouse.click(*spot)
 
     click(2.0, -2.0)
-    page.get_by_text("4 points placed.").wait_for()
+    try:
+        page.get_by_text("4 points placed.").wait_for(timeout=20_000)
+    except PlaywrightTimeout:  # on a busy machine a click can land while the chart is being redrawn
+        assert page.get_by_text("3 points placed.").count(), "the click was taken, but not as one new point"
+        click(2.0, -2.0)
+        page.get_by_text("4 points placed.").wait_for()
     page.wait_for_function("() => location.search.includes('points=')")  # the placed points join the link
     page.wait_for_timeout(500)
     click(2.0, -2.0)  # the same spot again takes the point away

@@ -266,6 +266,7 @@ class _GanJob:
 
     def __init__(self, frames, rows):
         self.status, self.epoch, self.fraction, self.device = "running", 20, 0.0, "cpu"
+        self.where = "cpu"
         self.queue_position = self.error = None
         self.config = Config(epochs=3000)
         self.options = gan2d.GanOptions(grid=11, shown=40).to_dict()

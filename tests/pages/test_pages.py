@@ -18,6 +18,15 @@ def open_page(path: str) -> AppTest:
     return at
 
 
+def open_with_link(path: str, params: dict) -> AppTest:
+    """The page as a shared link opens it: a fresh session with these query parameters."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for name, value in params.items():
+        at.query_params[name] = str(value)
+    at.switch_page(path).run()
+    return at
+
+
 def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [e.value for e in at.error]
     parts += [str(m.value) for m in at.metric] + [m.label for m in at.metric]

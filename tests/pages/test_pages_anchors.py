@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 from torchvision.ops import box_iou as torchvision_box_iou
 
 from playground.scenes import make_scenes
 from playground.vision import anchors
+from tests.pages.test_pages import open_with_link
 
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "anchors.py")
 WORDS = {1: "positive", 0: "negative", -1: "ignored"}
 
 
 def open_anchors(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = str(value)
-    at.run()
+    at = open_with_link("pages/anchors.py", params)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.pages.test_pages import open_page, texts, wait_for_current_run
+from tests.pages.test_pages import open_page, open_with_link, texts, wait_for_current_run
 
 # By hand: an LSTM has 4 gates of H·(F + H + 2) weights, a GRU 3; then the linear read-out.
 SEQUENCES = {"sine": ("lstm_forecaster", "4,513 parameters"),  # 4·32·35 + 33
@@ -85,8 +85,6 @@ def test_pages_that_list_runs_or_datasets_work_with_a_sequence_run_in_the_sessio
 @pytest.mark.parametrize("name, preset", [*((name, preset) for name, (preset, _) in SEQUENCES.items()),
                                           ("circle", "mlp"), ("digits", "lenet5")])
 def test_a_link_naming_only_the_data_shows_the_preset_its_layers_come_from(name, preset):
-    from tests.pages.test_pages_cnn import open_with_link
-
     at = open_with_link("pages/build_train.py", {"dataset": name})
     assert not at.exception, [e.value for e in at.exception]
     assert at.selectbox(key="bt.preset").value == preset  # was lenet5 over an mlp's layers

@@ -1,7 +1,7 @@
 """The CNN lab pages in AppTest: fresh sessions, stepping, changing kernels and sizes."""
 
 from playground.cnn_lab import conv
-from tests.pages.test_pages import open_page, texts
+from tests.pages.test_pages import open_page, open_with_link, texts
 
 
 def position_line(at) -> str:
@@ -96,19 +96,6 @@ def test_training_a_lenet_here_adds_it_to_the_session():
 
 
 # ---- Inputs with one position, and every input with every kernel --------------------------------
-
-def open_with_link(path: str, params: dict[str, str]):
-    """The page as a shared link opens it: a fresh session with these query parameters."""
-    from streamlit.testing.v1 import AppTest
-
-    from tests.pages.test_pages import APP, TIMEOUT
-
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.switch_page(path).run()
-    return at
-
 
 ONE_POSITION = {"curve patch: match": "6,600", "curve patch: no match": "0", "edge in a 3×3 patch": "2"}
 

@@ -5,6 +5,7 @@ import time
 
 from playground.jobs.live import FEEDS
 from tests.pages.test_pages import open_page
+from tests.waiting import rerun_until
 
 PAGE = "pages/gan2d.py"
 
@@ -31,15 +32,7 @@ def round_shown(at) -> int:
 
 
 def run_until(at, condition, timeout: float = 60):
-    """Rerun the page (AppTest does not tick timed fragments) until `condition(at)` holds."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        if condition(at):
-            return at
-        time.sleep(0.3)
-    raise AssertionError(f"timed out; the page shows round {metric(at, 'Round')}")
+    return rerun_until(at, condition, timeout=timeout, shows=lambda at: f"round {metric(at, 'Round')}")
 
 
 def test_the_page_opens_on_round_zero_with_both_charts():

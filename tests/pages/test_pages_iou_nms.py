@@ -3,8 +3,6 @@ end against torchvision's kept set, the threshold, AP with and without NMS, bad 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 import torchvision
@@ -12,15 +10,11 @@ from streamlit.testing.v1 import AppTest
 
 from playground.scenes import make_scenes
 from playground.vision import boxes as bx
-
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "iou_nms.py")
+from tests.pages.test_pages import open_with_link
 
 
 def open_iou(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = str(value)
-    at.run()
+    at = open_with_link("pages/iou_nms.py", params)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -5,9 +5,9 @@ queen; the t-SNE map comes with its warning."""
 from __future__ import annotations
 
 import json
-import time
 
 from tests.pages.test_pages import open_page
+from tests.waiting import rerun_until
 
 PAGE = "pages/word_embeddings.py"
 
@@ -17,15 +17,7 @@ def metrics(at) -> dict[str, str]:
 
 
 def run_until(at, condition, timeout: float = 90):
-    """Rerun the page (AppTest does not tick timed fragments) until `condition(at)` holds."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        if condition(at):
-            return at
-        time.sleep(0.3)
-    raise AssertionError(f"timed out; the page shows {metrics(at)}")
+    return rerun_until(at, condition, timeout=timeout, shows=metrics)
 
 
 def test_the_page_opens_on_random_vectors_and_explains_an_unknown_word():
@@ -44,6 +36,7 @@ def test_the_page_opens_on_random_vectors_and_explains_an_unknown_word():
 
 def test_play_trains_live_pauses_and_ends_with_king_minus_man_plus_woman_queen():
     at = open_page(PAGE)
+    at.select_slider(key="we.epochs").set_value(30).run()  # long enough to pause on a busy machine
     at.button(key="we.play").click().run()
     job = at.session_state["we.job"]
     run_until(at, lambda a: job.rows >= 3)
@@ -55,7 +48,7 @@ def test_play_trains_live_pauses_and_ends_with_king_minus_man_plus_woman_queen()
     run_until(at, lambda a: job.status == "done")
     at.run()
     shown = metrics(at)
-    assert shown["Epoch"] == "6" and all(int(shown[f"Analogies: {r}"].rstrip("%")) >= 80
+    assert shown["Epoch"] == "30" and all(int(shown[f"Analogies: {r}"].rstrip("%")) >= 80
                                          for r in ("gender", "plural", "capital")), shown
     assert len(at.get("plotly_chart")) == 4  # the map, the curves, the neighbours and the arithmetic
     specs = [json.loads(e.proto.spec) for e in at.get("plotly_chart")]

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from streamlit.testing.v1 import AppTest
 
 from playground.scenes import make_scenes
 from playground.vision import yolo
-
-PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "yolo_grid.py")
+from tests.pages.test_pages import open_with_link
 
 
 def open_yolo(**params) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    for name, value in params.items():
-        at.query_params[name] = str(value)
-    at.run()
+    at = open_with_link("pages/yolo_grid.py", params)
     assert not at.exception, [e.value for e in at.exception]
     return at
 

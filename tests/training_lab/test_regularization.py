@@ -231,6 +231,7 @@ class _VariantsJob:
 
     def __init__(self):
         self.status, self.epoch, self.fraction, self.device = "running", 1, 0.5, "cpu"
+        self.where = "cpu"
         self.queue_position = self.error = None
         self.config = Config(epochs=4)
         self.progress = 0.25
