@@ -26,7 +26,7 @@ def test_next_and_back_walk_the_rnn_forward_then_back_through_time(page, app_url
     for _ in range(5):  # through the forward pass, into backpropagation through time
         page.get_by_role("button", name="Next ▶").click()
         page.wait_for_timeout(400)
-    page.get_by_text("autograd").first.wait_for()
+    page.get_by_text("Backward, step").first.wait_for()  # the first step back through time
     page.get_by_role("button", name="◀ Back").click()
     page.wait_for_timeout(400)
     assert page.locator('[data-testid="stPlotlyChart"]').count() >= 2
