@@ -40,6 +40,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the test ids
 def pytest_collection_modifyitems(config, items):
     """Groups for pytest-xdist's `--dist loadgroup`: every browser test in one group, so one test process
     runs them one after another against one server while the other takes the rest; every other file is
