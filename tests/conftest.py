@@ -39,12 +39,3 @@ def one_thread():
     yield
     torch.set_num_threads(threads)
 
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups into the test ids
-def pytest_collection_modifyitems(config, items):
-    """Groups for pytest-xdist's `--dist loadgroup`: every browser test in one group, so one test process
-    runs them one after another against one server while the other takes the rest; every other file is
-    a group of its own, so a file's module fixtures (some train networks) run once."""
-    for item in items:
-        path = item.nodeid.split("::")[0]
-        item.add_marker(pytest.mark.xdist_group("browser" if path.startswith("tests/e2e/") else path))

@@ -29,7 +29,10 @@ def test_train_an_autoencoder_then_pick_latent_points_to_decode(page, app_url):
     chart = page.locator("[data-testid=stPlotlyChart]").first
     chart.locator(".nsewdrag").first.wait_for()
     box = chart.locator(".nsewdrag").first.bounding_box()
-    page.mouse.click(box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.1)
+    spot = box["x"] + box["width"] * 0.9, box["y"] + box["height"] * 0.1
+    page.mouse.move(*spot)  # hover first, as a hand does: a freshly drawn chart may miss a bare click
+    page.wait_for_timeout(300)
+    page.mouse.click(*spot)
     page.wait_for_function(
         "(start) => { const m = document.body.innerText.match(/Decoded from \\((-?[0-9.]+), (-?[0-9.]+)\\)/);"
         " return m && (Number(m[1]) !== start[0] || Number(m[2]) !== start[1]); }", arg=list(start))
