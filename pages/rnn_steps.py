@@ -39,12 +39,9 @@ state.slider("length", "Sequence length T", container=c3)
 state.number_input("hidden", "Hidden units", container=c4)
 state.number_input("seed", "Seed", container=c5, help="Picks the inputs and the weights.")
 
-rnn = bptt.make_rnn(hidden=state["hidden"], length=state["length"], activation=state["activation"],
-                    scale=state["scale"], seed=state["seed"])
-fwd = bptt.forward(rnn)
-bwd = bptt.backward(rnn, fwd)
-max_norm = state["max_norm"] if state["clip"] else None
-ref = bptt.torch_reference(rnn, max_norm=max_norm)
+done = bptt.walk(hidden=state["hidden"], length=state["length"], activation=state["activation"],
+                 scale=state["scale"], seed=state["seed"], max_norm=state["max_norm"] if state["clip"] else None)
+rnn, fwd, bwd, ref, clipped, total = done.rnn, done.fwd, done.bwd, done.ref, done.clipped, done.total
 T = rnn.length
 
 # ---- Step by step --------------------------------------------------------------------------------
@@ -92,11 +89,9 @@ state.toggle("clip", "Clip the gradient's norm", container=k1,
                   "them are scaled down together to that length.")
 if state["clip"]:
     state.slider("max_norm", "Largest allowed norm", container=k2)
-clipped, total = bptt.clip_by_global_norm(bwd.grads, max_norm) if max_norm is not None else (None, None)
 st.dataframe(pd.DataFrame(bptt.gradient_rows(bwd, ref, clipped)), hide_index=True, width="stretch",
              key="rnn.grads")
-gap = max(bptt.difference(bwd.dh, ref.dh), bptt.difference(bwd.grads, ref.grads),
-          bptt.difference(clipped, ref.clipped) if clipped is not None else 0.0)
+gap = done.gap
 agreement = (f"Largest difference from torch.autograd (relative to the size of the number): {gap:.1e}, "
              f"{'within' if gap <= 1e-6 else 'NOT within'} 1e-6, over every ∂L/∂h_t and every weight's gradient.")
 if gap <= 1e-6:

@@ -341,3 +341,31 @@ def gradient_rows(bwd: Backward, ref: Reference, clipped: Mapping[str, np.ndarra
                 row["clipped (clip_grad_norm_)"] = ref.clipped[name][index]
             rows.append(row)
     return rows
+
+
+@dataclasses.dataclass
+class Walk:
+    """Everything the step-by-step page shows for one RNN: the forward pass, BPTT by hand, the same
+    gradients from torch.autograd, the clipped gradients (None with clipping off) and their total norm
+    before clipping, and the largest relative difference between the hand-made and autograd numbers."""
+
+    rnn: RNN
+    fwd: Forward
+    bwd: Backward
+    ref: Reference
+    clipped: dict[str, np.ndarray] | None
+    total: float | None
+    gap: float
+
+
+def walk(*, hidden: int, length: int, activation: str, scale: float, seed: int,
+         max_norm: float | None = None) -> Walk:
+    """Build the RNN, run it forward and back by hand and with autograd, clip when `max_norm` is given."""
+    rnn = make_rnn(hidden=hidden, length=length, activation=activation, scale=scale, seed=seed)
+    fwd = forward(rnn)
+    bwd = backward(rnn, fwd)
+    ref = torch_reference(rnn, max_norm=max_norm)
+    clipped, total = clip_by_global_norm(bwd.grads, max_norm) if max_norm is not None else (None, None)
+    gap = max(difference(bwd.dh, ref.dh), difference(bwd.grads, ref.grads),
+              difference(clipped, ref.clipped) if clipped is not None else 0.0)
+    return Walk(rnn, fwd, bwd, ref, clipped, total, gap)
