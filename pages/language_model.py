@@ -1,7 +1,6 @@
 import streamlit as st
 
 from playground.figures.sequences.charlm import next_char_figure
-from playground.jobs.train import ConfigError
 from playground.sequences import charlm
 from playground.text import TextError
 from playground.ui import charlm_job as lm
@@ -72,12 +71,7 @@ temperature = float(state["temperature"])
 options = charlm.CharOptions(vocab=charlm.Vocabulary.from_text(text).chars, cell=state["cell"],
                              hidden=state["hidden"], steps=state["steps"], lr=state["lr"], prompt=state["prompt"],
                              temperature=temperature)
-try:
-    options.validate()
-except ConfigError as e:
-    st.error(str(e))
-    state.save()
-    st.stop()
+state.valid_or_stop(options)
 seed = int(state["seed"])
 
 

@@ -1,6 +1,5 @@
 import streamlit as st
 
-from playground.jobs.train import ConfigError
 from playground.sequences import word2vec as w2v
 from playground.sequences.word_corpus import RELATIONS
 from playground.ui import embedding_job as view
@@ -63,12 +62,7 @@ with st.expander("Training settings", expanded=False):
 options = w2v.Word2VecOptions(dim=state["dim"], window=state["window"], negatives=state["negatives"],
                               subsample=state["subsample"], optimizer=state["optimizer"], lr=state["lr"],
                               epochs=state["epochs"])
-try:
-    options.validate()
-except ConfigError as e:
-    st.error(str(e))
-    state.save()
-    st.stop()
+state.valid_or_stop(options)
 seed = int(state["seed"])
 
 

@@ -213,6 +213,16 @@ class PageState:
             cache[(self.key(name), exercise.code)] = value
         return cache[(self.key(name), exercise.code)]
 
+    def valid_or_stop(self, settings) -> None:
+        """Check `settings` (anything with `validate()` raising ValueError, e.g. a job's options): on a
+        problem, show its message, keep the page's values and stop the page there."""
+        try:
+            settings.validate()
+        except ValueError as e:
+            st.error(str(e))
+            self.save()
+            st.stop()
+
     def save(self) -> None:
         """Keep the current values and write those that differ from their defaults to the URL.
 
