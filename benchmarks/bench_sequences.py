@@ -19,16 +19,14 @@ import time
 from pathlib import Path
 
 import psutil
-import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.bench_training import bare_loop_samples_per_s  # noqa: E402
 from benchmarks.report import finish, load, table, verdict  # noqa: E402
 from playground import data  # noqa: E402
 from playground.jobs.pool import WorkerPool  # noqa: E402
-from playground.jobs.supervised import _batches, loss_function, make_optimizer  # noqa: E402
 from playground.jobs.train import start  # noqa: E402
-from playground.models import build  # noqa: E402
 from playground.sequences import memory  # noqa: E402
 from playground.settings import get_settings  # noqa: E402
 
@@ -40,24 +38,7 @@ TARGET = 0.9  # job sequences/s over bare-loop sequences/s
 
 def bare_loop_sequences_per_s(dataset, spec: dict, config) -> list[float]:
     """Sequences/s of each epoch of a plain loop: the same network, batches and optimizer, one thread."""
-    torch.set_num_threads(1)
-    torch.manual_seed(config.seed)
-    model = build(spec)
-    optimizer = make_optimizer(model, config)
-    loss_fn = loss_function("regression", config.loss)
-    shuffler = torch.Generator().manual_seed(config.seed)
-    x, y = dataset.x_train, dataset.y_train
-    model.train()
-    speeds = []
-    for _ in range(config.epochs):
-        began = time.perf_counter()
-        for idx in _batches(len(x), config.batch_size, shuffler):
-            loss = loss_fn(model(x[idx]), y[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        speeds.append(len(x) / (time.perf_counter() - began))
-    return speeds
+    return bare_loop_samples_per_s(dataset, spec, config, task="regression")
 
 
 def job_sequences_per_s(pool: WorkerPool, dataset, variant, config) -> list[float]:

@@ -45,14 +45,15 @@ LATENCY_TARGET_S = 0.5  # start() to the first history row, warm pool
 # 1. Speed
 
 
-def bare_loop_samples_per_s(dataset, spec: dict, config: Config, *, device: str = "cpu") -> list[float]:
+def bare_loop_samples_per_s(dataset, spec: dict, config: Config, *, device: str = "cpu",
+                            task: str = "classification") -> list[float]:
     """Samples/s of each epoch of a plain loop: the same network, batches and optimizer, one thread;
     on `device`, with the data moved there once."""
     torch.set_num_threads(1)
     torch.manual_seed(config.seed)
     model = build(spec).to(device)
     optimizer = make_optimizer(model, config)
-    loss_fn = loss_function("classification", config.loss)
+    loss_fn = loss_function(task, config.loss)
     shuffler = torch.Generator().manual_seed(config.seed)
     x, y = dataset.x_train.to(device), dataset.y_train.to(device)
     model.train()
