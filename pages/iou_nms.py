@@ -49,8 +49,8 @@ if not problems:
     chart(iou_figure(typed["a"], typed["b"], pair, style=current_style()), key="iou.fig.pair", container=left)
     with right:
         m1, m2, m3 = st.columns(3)
-        m1.metric("Intersection", f"{pair.intersection:g} px²")
-        m2.metric("Union", f"{pair.union:g} px²")
+        m1.metric("Intersection, px²", f"{pair.intersection:g}")
+        m2.metric("Union, px²", f"{pair.union:g}")
         m3.metric("IoU", f"{pair.iou:.4f}")
         st.markdown(f"Union = area A + area B − intersection = {pair.area_a:g} + {pair.area_b:g} − "
                     f"{pair.intersection:g} = {pair.union:g}.  \n**IoU = {pair.intersection:g} / {pair.union:g} = "

@@ -44,7 +44,7 @@ def test_typed_boxes_show_torchvisions_iou():
     assert not at.exception
     want = float(torchvision.ops.box_iou(torch.tensor([a]).double(), torch.tensor([b]).double()))
     inter = (29 - 11) * (33 - 7)
-    assert metric(at, "IoU") == f"{want:.4f}" and metric(at, "Intersection") == f"{inter} px²"
+    assert metric(at, "IoU") == f"{want:.4f}" and metric(at, "Intersection, px²") == f"{inter}"
     assert f"**IoU = {inter} / {26 * 34 + 39 * 31 - inter} = {want:.4f}**" in shown(at)
 
 
