@@ -133,8 +133,9 @@ def test_an_exercise_link_edited_in_the_address_bar_keeps_the_teachers_values(pa
     link = f"{app_url}/playground2d?{urlencode(ex.query())}"
     page.goto(link.replace("seed=7", "seed=3") + "&lr=1.0")  # one value replaced, one appended
     page.get_by_text("This exercise link was changed: lr, seed are set by the exercise").wait_for(timeout=60_000)
-    expect(page.locator(".st-key-pg-lr")).to_contain_text("0.01")
-    expect(page.locator(".st-key-pg-seed input")).to_have_value("7")
+    # The warning is drawn before the sidebar's widgets: wait for them as a reader would.
+    expect(page.locator(".st-key-pg-lr")).to_contain_text("0.01", timeout=30_000)
+    expect(page.locator(".st-key-pg-seed input")).to_have_value("7", timeout=30_000)
     assert_no_exception(page)
 
     payload, signature = ex.query()["exercise"].rsplit(".", 1)
