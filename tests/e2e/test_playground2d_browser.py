@@ -49,7 +49,8 @@ def test_spiral_trains_live_and_the_boundary_changes(page, app_url):
     while float(metric(page, "Test loss")) > first_loss - 0.2:
         assert time.time() < deadline, metric(page, "Test loss")
         page.wait_for_timeout(500)
-    assert int(metric(page, "Epoch").replace(",", "")) > 50
+    # Many epochs went by live (how many the fall takes depends on the machine's speed between reads).
+    assert int(metric(page, "Epoch").replace(",", "")) >= 10
     # The browser redraws the boundary as it moves (on a busy machine only every few seconds: pictures
     # wait ten round trips of the feed between redraws).
     deadline = time.time() + 30

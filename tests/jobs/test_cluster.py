@@ -45,7 +45,9 @@ def test_a_killed_actor_fails_its_job_with_a_message_and_the_next_job_runs(ray_s
     assert doomed.error.startswith(f"The machine training this run stopped unexpectedly (its worker on the "
                                    f"machine ({actor.node}) ")
     assert doomed.error.endswith("Start the run again: it goes to a machine that is still up.")
-    assert pool.replaced == replaced + 1 and actor not in pool.workers
+    # The job fails first, then a new actor takes the dead one's place (starting it takes a moment).
+    assert wait_for(lambda: pool.replaced == replaced + 1, 30), pool.replaced
+    assert actor not in pool.workers
 
     # The queued job runs on the actor that took the dead one's place, to the end.
     assert waiting.wait(90) == "done", waiting.error
