@@ -134,25 +134,40 @@ def test_a_typed_3x3_grid_with_a_3x3_kernel_gives_one_output():
     assert "= **3**" in position_line(at)  # the 3×3 diagonal of ones under the X: three lit pixels
 
 
+# The inputs smaller than some preset kernel: the 5×5, 3×3 and 6×6 grids.
+SMALL_INPUTS = {"binary image": 5, "edge in a 3×3 patch": 3, conv.OWN: 6}
+
+
+def _kernel_size(kernel: str) -> int | None:
+    return None if kernel == conv.OWN else conv.KERNELS[kernel].shape[0]
+
+
+def _pairs() -> list[tuple[str, str]]:
+    """Every input with one kernel of each size, your own included: whether a kernel fits depends on its size,
+    not its values (every kernel is drawn on its own in test_pages_every_control.py)."""
+    one_of_each_size = list({_kernel_size(k): k for k in reversed(conv.KERNEL_CHOICES)}.values())
+    return [(s, k) for s in conv.INPUTS for k in one_of_each_size]
+
+
 def test_every_input_with_every_kernel_shows_an_output_or_says_why_not():
     at = open_page("pages/convolution.py")
     misfits = []
-    for source in conv.INPUTS:
-        at.selectbox(key="cx.input").set_value(source).run()
-        for kernel in conv.KERNEL_CHOICES:
-            at.selectbox(key="cx.kernel").set_value(kernel).run()
-            assert not at.exception, (source, kernel, [e.value for e in at.exception])
-            errors = [e.value for e in at.error]
-            if any(m.value.startswith("Position") for m in at.markdown):
-                assert all(e.startswith("The bank:") for e in errors), (source, kernel, errors)
-            else:
-                assert errors and "does not fit" in errors[0] and "padding" in errors[0], (source, kernel, errors)
-                misfits.append((source, kernel))
-    # exactly the inputs smaller than the kernel: the 5×5, 3×3 and 6×6 grids under the 5×5 and 7×7 presets
-    small = {"binary image": 5, "edge in a 3×3 patch": 3, conv.OWN: 6}
-    expected = [(s, k) for s in conv.INPUTS for k in conv.KERNEL_CHOICES
-                if s in small and k != conv.OWN and conv.KERNELS[k].shape[0] > small[s]]
-    assert misfits == expected
+    pairs = _pairs()
+    assert {_kernel_size(k) for _, k in pairs} == {3, 5, 7, None} and {s for s, _ in pairs} == set(conv.INPUTS)
+    for source, kernel in pairs:
+        if at.selectbox(key="cx.input").value != source:
+            at.selectbox(key="cx.input").set_value(source).run()
+        at.selectbox(key="cx.kernel").set_value(kernel).run()
+        assert not at.exception, (source, kernel, [e.value for e in at.exception])
+        errors = [e.value for e in at.error]
+        if any(m.value.startswith("Position") for m in at.markdown):
+            assert all(e.startswith("The bank:") for e in errors), (source, kernel, errors)
+        else:
+            assert errors and "does not fit" in errors[0] and "padding" in errors[0], (source, kernel, errors)
+            misfits.append((source, kernel))
+    # exactly the small inputs under the 5×5 and 7×7 presets
+    expected = [(s, k) for s, k in pairs if s in SMALL_INPUTS and k != conv.OWN and _kernel_size(k) > SMALL_INPUTS[s]]
+    assert misfits == expected and len(expected) == 4
 
 
 def test_a_binary_image_under_the_curve_detector_says_how_much_padding_fits():
