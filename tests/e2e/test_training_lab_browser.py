@@ -37,8 +37,8 @@ def test_the_race_fits_a_projector_and_adams_numbers_follow_the_step(page, app_u
             assert pill.evaluate(CLIPPED) is None, (width, name, pill.evaluate(CLIPPED))
         page.get_by_text("Step t = 200,").wait_for()
     page.get_by_role("button", name="Play").click()
+    # Adam's numbers follow the moving step (playing on to the end is the test above's).
     page.get_by_text(re.compile(r"Step t = ([1-9]|[1-9][0-9]|1[0-9][0-9]),")).first.wait_for()
-    page.get_by_text("Step t = 200,").wait_for()
     assert_no_exception(page)
 
 
