@@ -52,25 +52,25 @@ def test_a_deep_link_on_a_fresh_server_gets_the_app_navigation(browser, tmp_path
 def test_training_digits_grows_the_curves_and_shows_the_final_accuracy(page, app_url):
     open_build_train(page, app_url)
     epochs = page.get_by_role("spinbutton", name="Epochs")
-    epochs.fill("40")  # long enough (a few seconds) to watch it move
+    epochs.fill("15")  # long enough to watch it move
     epochs.press("Enter")
-    page.wait_for_function("() => window.location.search.includes('epochs=40')")
+    page.wait_for_function("() => window.location.search.includes('epochs=15')")
     page.get_by_role("button", name="Train", exact=True).click()
-    page.get_by_text(re.compile(r"epoch \d+ of 40")).first.wait_for()
+    page.get_by_text(re.compile(r"epoch \d+ of 15")).first.wait_for()
     seen = set()
     deadline = time.time() + 120
     while time.time() < deadline and "Test accuracy" not in page.inner_text("body"):
         seen.add(shown_epoch(page))
         time.sleep(0.3)
     assert_no_exception(page)
-    assert len({e for e in seen if 0 < e < 40}) >= 3, f"the epoch counter should move while training: {seen}"
+    assert len({e for e in seen if 0 < e < 15}) >= 3, f"the epoch counter should move while training: {seen}"
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
     value = float(re.search(r"([\d.]+)%", metric.inner_text()).group(1))
     assert value >= 90.0, metric.inner_text()
     # The curve holds one point per epoch (and the untrained epoch 0) for train and validation.
     lengths = page.evaluate("""() => Array.from(document.querySelectorAll('.js-plotly-plot'))
         .map(p => (p._fullData || []).filter(t => t.name === 'train').map(t => t._length))""")
-    assert [41] in lengths or [41, 41] in lengths, lengths
+    assert [16] in lengths or [16, 16] in lengths, lengths
 
 
 def test_an_invalid_layer_shows_its_message_not_a_traceback(page, app_url):
