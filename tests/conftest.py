@@ -39,3 +39,34 @@ def one_thread():
     yield
     torch.set_num_threads(threads)
 
+
+
+# The files that take longest (about a minute or more each on this 2-core machine), longest first. The two
+# test processes take whole files in collection order, so starting with these keeps both busy to the end
+# instead of one finishing a long file alone while the other waits.
+LONGEST_FILES = (
+    "tests/e2e/test_share_browser.py",
+    "tests/e2e/test_sequences_browser.py",
+    "tests/sequences/test_memory.py",
+    "tests/jobs/test_cluster.py",
+    "tests/e2e/test_training_lab_browser.py",
+    "tests/pages/test_pages_long_memory.py",
+    "tests/e2e/test_training_lab2_browser.py",
+    "tests/e2e/test_build_train_browser.py",
+    "tests/e2e/test_basics_browser.py",
+    "tests/e2e/test_ray_browser.py",
+    "tests/e2e/test_vision_browser.py",
+    "tests/e2e/test_cnn_browser.py",
+    "tests/pages/test_pages_training_lab2.py",
+    "tests/test_export.py",
+    "tests/pages/test_pages_language_model.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    first = {name: rank for rank, name in enumerate(LONGEST_FILES)}
+
+    def rank(item) -> int:
+        return first.get(item.nodeid.split("::")[0], len(first))
+
+    items.sort(key=rank)  # stable: the rest keep their order
