@@ -107,3 +107,11 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(("page text at the failure", f"{page.url}\n{shown[-4000:]}"))
     except Exception as e:  # noqa: BLE001 - the page itself may be gone
         report.sections.append(("page text at the failure", f"not readable: {e}"))
+
+
+def pytest_collection_modifyitems(items):
+    """A browser test that fails runs once more before it counts as failed (the summary lists every rerun):
+    on a loaded two-core machine a redraw can miss a wait by a moment. A real defect fails twice."""
+    for item in items:
+        if item.nodeid.startswith("tests/e2e/"):
+            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
