@@ -132,7 +132,7 @@ def board(token: str, panels: list[dict], *, key: str, first: dict | None = None
     empty before the first answer). `notify`: rerun the page when the job stops running (one board
     per page should). `only`: the charts and scenes this board draws. Boards of one feed on a page
     share one request per refresh. `palette`: the colours of -1, 0 and 1 in its pictures ("#RRGGBB";
-    blue–white–orange unless given)."""
+    blue–white–orange unless given); n colours are n evenly spaced stops from -1 to 1."""
     base = _base_path()
     url = (f"/{base}" if base else "") + f"/api/live/{token}"  # one address a feed: the page's boards share reads
     large = presenting()

@@ -4,12 +4,14 @@
 const ACTIVE = new Set(["running", "queued"]);
 
 function palette(colours) {
-  // 256 RGBA entries: code 0 transparent, 1..255 from colours[0] (-1) through colours[1] (0) to colours[2] (+1).
+  // 256 RGBA entries: code 0 transparent, 1..255 from colours[0] (-1) through colours[1] (0) to colours[2] (+1);
+  // n colours are n evenly spaced stops from -1 to +1 in general.
   const rgb = colours.map((c) => [1, 3, 5].map((i) => parseInt(c.slice(i, i + 2), 16)));
   const table = new Uint8ClampedArray(256 * 4);
   for (let code = 1; code < 256; code++) {
-    const t = ((code - 1) / 254) * 2 - 1;
-    const [a, b, f] = t < 0 ? [rgb[1], rgb[0], -t] : [rgb[1], rgb[2], t];
+    const at = ((code - 1) / 254) * (rgb.length - 1);
+    const i = Math.min(Math.floor(at), rgb.length - 2), f = at - i;
+    const [a, b] = [rgb[i], rgb[i + 1]];
     for (let k = 0; k < 3; k++) table[code * 4 + k] = Math.round(a[k] + (b[k] - a[k]) * f);
     table[code * 4 + 3] = 255;
   }
