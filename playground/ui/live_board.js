@@ -252,11 +252,15 @@ function drawScene(canvas, panel, scene, table, scale) {
   ctx.restore();
   ctx.fillStyle = "#31333F";
   ctx.textBaseline = "middle";
-  for (const t of frame.texts || []) {
+  // The frame's texts stay put; a scene's own (labels on moving boxes) change with each answer.
+  for (const t of [...(frame.texts || []), ...(scene.texts || [])]) {
     ctx.font = font(fs, t.bold);
     ctx.textAlign = t.anchor === "end" ? "right" : t.anchor === "start" ? "left" : "center";
+    if (t.color) { ctx.lineWidth = 3; ctx.strokeStyle = "#FFFFFF"; ctx.strokeText(t.text, X(t.x), Y(t.y)); }
+    ctx.fillStyle = t.color || "#31333F";
     ctx.fillText(t.text, X(t.x), Y(t.y));
   }
+  ctx.fillStyle = "#31333F";
   if (frame.axes) {
     ctx.font = font(fs);
     ctx.strokeStyle = "#444444";
