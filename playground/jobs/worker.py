@@ -138,13 +138,22 @@ class _Datasets:
 
 
 def _pick_device(name: str) -> torch.device:
+    from playground.jobs.trainers import TrainingError
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():
-        from playground.jobs.trainers import TrainingError
-
         raise TrainingError("This run asks for a GPU (cuda) but this server has none; choose device 'auto'.")
-    return torch.device(name)
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise TrainingError(f"'{name[:40]}' is not a device; choose 'auto', 'cpu', 'cuda' or 'cuda:0'.") from None
+    count = torch.cuda.device_count() if device.type == "cuda" else 0
+    if device.type == "cuda" and device.index is not None and device.index >= count:
+        has = "one GPU, cuda:0" if count == 1 else f"{count} GPUs, cuda:0 to cuda:{count - 1}"
+        raise TrainingError(f"This run asks for GPU {device.index} ({name}), but this machine has {has}; choose "
+                            "'cuda' or 'auto'.")
+    return device
 
 
 class _Job:

@@ -32,7 +32,24 @@ def test_asking_for_cuda_where_there_is_none_names_the_way_out(monkeypatch):
             _pick_device(name)
         assert str(caught.value) == NO_GPU_MESSAGE
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
     assert _pick_device("cuda:0") == torch.device("cuda", 0)
+
+
+def test_a_gpu_number_the_machine_does_not_have_says_how_many_it_has(monkeypatch):
+    """`cuda:3` on a one-GPU machine failed with the generic "Training failed unexpectedly"."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(TrainingError) as caught:
+        _pick_device("cuda:3")
+    assert str(caught.value) == ("This run asks for GPU 3 (cuda:3), but this machine has one GPU, cuda:0; choose "
+                                 "'cuda' or 'auto'.")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    with pytest.raises(TrainingError, match=r"has 2 GPUs, cuda:0 to cuda:1;"):
+        _pick_device("cuda:2")
+    assert _pick_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(TrainingError, match="'cuda:x' is not a device"):
+        _pick_device("cuda:x")
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a GPU, so a cuda run trains")
