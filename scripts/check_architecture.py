@@ -38,7 +38,7 @@ SECTIONS: dict[str, tuple[str, ...]] = {
     "latent_space": ("autoencoders", "gan2d"),
     "classroom": ("exercises",),
     "sequences": ("bptt", "memory", "charlm", "word2vec", "word_corpus"),
-    "vision": ("boxes", "yolo", "anchors", "transposed", "detection", "segmentation", "transfer"),
+    "vision": ("boxes", "yolo", "anchors", "transposed", "detection", "segmentation", "transfer", "pretrained"),
 }
 # The job system: the package playground/jobs (and a flat module of one of these names).
 JOB_PACKAGE = "jobs"

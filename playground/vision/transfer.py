@@ -1,0 +1,395 @@
+"""Transfer learning: a small CNN learns one task, then a second, small task three ways.
+
+Task A is the digits 0–4 and task B the digits 5–9 (scikit-learn's 8 × 8 digits, bundled), each
+digit put at a random place on a 12 × 12 canvas with a little noise (`make_tasks`), so a network must
+find strokes wherever they are. A `TransferNet` (two convolutions and a global max pool: the
+features; one linear layer: the head) is pretrained on A (`pretrain`). Then B is learned from
+`sizes` training images per class, three ways (`learn`):
+
+- "scratch": fresh random weights, everything trains;
+- "finetune": A's features as the start, a new head, everything trains (the features at a lower rate);
+- "frozen": A's features kept fixed, only a new head trains.
+
+The test set of B (every B image not in the largest training set) is the same for all ways and sizes.
+
+The `"transfer"` trainer runs this in the worker pool (start it with `job_arguments`). Its history
+rows: epoch (a running count of every epoch of the job), way (0 pretraining, 1 scratch, 2
+fine-tune, 3 frozen), size (images per class; 0 while pretraining), way_epoch, train_loss and val_acc
+(test accuracy on A while pretraining, on B after). Series "filters": the first layer's filters after
+pretraining and after each fine-tuning; series "results": {"way", "size", "accuracy"} as each
+training ends. Everything is usable from a shell: `run_transfer(TransferOptions())`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from playground.jobs.train import CheckedSettings, Config, TrainingError, is_int, is_number, register_trainer
+
+__all__ = ["CANVAS", "EPOCHS", "SIZES", "WAYS", "WAY_LABELS", "Tasks", "TransferNet", "TransferOptions",
+           "accuracy", "first_filters", "job_arguments", "learn", "lesson", "live_producer", "make_tasks",
+           "pretrain", "results_table", "run_transfer", "start_model"]
+
+WAYS = ("scratch", "finetune", "frozen")
+WAY_LABELS = {"scratch": "from scratch", "finetune": "fine-tune everything", "frozen": "frozen features, new head"}
+WAY_CODES = {"pretrain": 0, "scratch": 1, "finetune": 2, "frozen": 3}
+SIZES = (5, 20, 100)
+EPOCHS = {5: 60, 20: 30, 100: 15}  # epochs on B per training-set size: about 60 to 240 updates each
+CANVAS = 12  # the 8 × 8 digits go at a random place on a canvas this wide
+NOISE = 0.1  # standard deviation of the Gaussian noise added to every pixel
+A_CLASSES, B_CLASSES = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
+A_COPIES = 2  # each A digit appears this many times, at different places
+
+
+@dataclasses.dataclass
+class TransferOptions(CheckedSettings):
+    """Settings of a transfer experiment; JSON-able, and the options of the "transfer" trainer."""
+
+    sizes: tuple = SIZES  # training images per class of task B
+    ways: tuple = WAYS
+    pretrain_epochs: int = 20  # on about 1,800 images of A: 99–100 % test accuracy on A
+    pretrain_lr: float = 0.003
+    scratch_lr: float = 0.003
+    head_lr: float = 0.01  # the new head learns fast; it starts from nothing in every way
+    finetune_lr: float = 0.001  # A's features move slowly, so what they know is not wiped out by 25 images
+    batch_size: int = 32
+    pretrained: bool = True  # False: "pretraining" is skipped, the features are untrained (the control)
+
+    what = "transfer setting"
+
+    def checks(self) -> list[tuple[bool, str, str]]:
+        sizes_ok = (isinstance(self.sizes, (list, tuple)) and 1 <= len(self.sizes) <= 3
+                    and all(is_int(s) and 1 <= s <= 100 for s in self.sizes))
+        ways_ok = isinstance(self.ways, (list, tuple)) and 1 <= len(self.ways) <= 3 and set(self.ways) <= set(WAYS)
+        rate = "must be above 0 and at most 1"
+        return [
+            (sizes_ok, "sizes", "must be 1 to 3 whole numbers from 1 to 100 (images per class)"),
+            (ways_ok, "ways", f"must be 1 to 3 of {', '.join(WAYS)}"),
+            (is_int(self.pretrain_epochs) and 0 <= self.pretrain_epochs <= 100, "pretrain_epochs",
+             "must be a whole number from 0 to 100"),
+            (is_int(self.batch_size) and 1 <= self.batch_size <= 512, "batch_size",
+             "must be a whole number from 1 to 512"),
+            *[(is_number(getattr(self, k)) and 0 < getattr(self, k) <= 1, k, rate)
+              for k in ("pretrain_lr", "scratch_lr", "head_lr", "finetune_lr")],
+            (isinstance(self.pretrained, bool), "pretrained", "must be true or false"),
+        ]
+
+
+# ----------------------------------------------------------------------------------------------
+# The two tasks.
+
+
+@dataclasses.dataclass
+class Tasks:
+    """Task A (train and test) and task B (a pool of 100 training images per class, in a fixed order, and
+    the test set). Images (N, 1, CANVAS, CANVAS) float32 in [0, 1]; labels 0–4 within each task."""
+
+    a_x: torch.Tensor
+    a_y: torch.Tensor
+    a_test_x: torch.Tensor
+    a_test_y: torch.Tensor
+    b_pool: list[torch.Tensor]  # per class of B: (100, 1, C, C), the first n are the n-per-class training set
+    b_test_x: torch.Tensor
+    b_test_y: torch.Tensor
+
+    def b_train(self, per_class: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """The first `per_class` images of each B class and their labels."""
+        x = torch.cat([images[:per_class] for images in self.b_pool])
+        y = torch.arange(len(self.b_pool)).repeat_interleave(per_class)
+        return x, y
+
+
+def _place(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """The 8 × 8 images x (N, 1, 8, 8) each at a random place on a CANVAS × CANVAS canvas, plus noise."""
+    n, room = len(x), CANVAS - 8
+    out = torch.zeros(n, 1, CANVAS, CANVAS)
+    dx, dy = rng.integers(0, room + 1, n), rng.integers(0, room + 1, n)
+    for i in range(n):
+        out[i, 0, dy[i]:dy[i] + 8, dx[i]:dx[i] + 8] = x[i, 0]
+    out += NOISE * torch.from_numpy(rng.standard_normal(out.shape).astype(np.float32))
+    return out.clamp_(0, 1)
+
+
+def make_tasks(digits, seed: int = 0) -> Tasks:
+    """Tasks A (digits 0–4) and B (5–9) from the digits `Dataset` (both its parts, all 1,797 images).
+
+    The seed draws the places, the noise, A's test fifth and the order of B's images: the first 100 of
+    each B class are its training pool, the rest (about 80 a class) its test set."""
+    rng = np.random.default_rng(seed)
+    x = torch.cat([digits.x_train, digits.x_test]).float()
+    y = torch.cat([digits.y_train, digits.y_test]).long()
+    a = torch.isin(y, torch.tensor(A_CLASSES))
+    a_x, a_y = x[a], y[a] - A_CLASSES[0]
+    order = torch.from_numpy(rng.permutation(len(a_x)))
+    cut = len(a_x) // 5
+    test, train = order[:cut], order[cut:]
+    a_train = torch.cat([_place(a_x[train], rng) for _ in range(A_COPIES)])
+    pool, test_x, test_y = [], [], []
+    for label, digit in enumerate(B_CLASSES):
+        images = _place(x[y == digit], rng)[torch.from_numpy(rng.permutation(int((y == digit).sum())))]
+        pool.append(images[:100])
+        test_x.append(images[100:])
+        test_y.append(torch.full((len(images) - 100,), label))
+    return Tasks(a_train, a_y[train].repeat(A_COPIES), _place(a_x[test], rng), a_y[test], pool,
+                 torch.cat(test_x), torch.cat(test_y))
+
+
+# ----------------------------------------------------------------------------------------------
+# The network and the three ways.
+
+
+class TransferNet(nn.Module):
+    """features: conv 3×3 (1→16), ReLU, max pool 2, conv 3×3 (16→32), ReLU, global max pool → 32 numbers;
+    head: linear 32 → classes. The global max pool asks "is this stroke anywhere?", so a digit's place
+    does not matter."""
+
+    def __init__(self, classes: int = 5):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(1),
+                                      nn.Flatten())
+        self.head = nn.Linear(32, classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x))
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
+    """The share of x (N, 1, C, C) whose highest logit is the label y (N,)."""
+    model.eval()
+    return float((model(x).argmax(1) == y).float().mean())
+
+
+def first_filters(model: TransferNet) -> np.ndarray:
+    """The first convolution's 16 filters, (16, 3, 3) float64."""
+    return model.features[0].weight.detach()[:, 0].double().numpy().copy()
+
+
+def start_model(way: str, pretrained: TransferNet, seed: int,
+                options: TransferOptions | None = None) -> tuple[TransferNet, list[dict]]:
+    """A fresh network for `way` and its optimizer's parameter groups.
+
+    Every way draws its weights from torch seeded with `seed`, so the new heads are equal;
+    "finetune" and "frozen" then take the pretrained features (a copy). "frozen" turns off the
+    features' gradients and trains only the head."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = TransferNet()
+    options = options or TransferOptions()
+    if way == "scratch":
+        return model, [{"params": list(model.parameters()), "lr": options.scratch_lr}]
+    model.features.load_state_dict(pretrained.features.state_dict())
+    head = {"params": list(model.head.parameters()), "lr": options.head_lr}
+    if way == "frozen":
+        model.features.requires_grad_(False)
+        return model, [head]
+    return model, [{"params": list(model.features.parameters()), "lr": options.finetune_lr}, head]
+
+
+def _epoch(model: nn.Module, optimizer, x: torch.Tensor, y: torch.Tensor, batch_size: int,
+           generator: torch.Generator):
+    """One epoch of shuffled batches; yields after every batch its loss. A frozen network's features
+    stay in eval mode (they have no dropout or batch norm, so only for clarity)."""
+    model.train()
+    for batch in torch.randperm(len(x), generator=generator).split(batch_size):
+        loss = F.cross_entropy(model(x[batch]), y[batch])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        yield loss.item()
+
+
+def pretrain(tasks: Tasks, options: TransferOptions, seed: int, *, on_epoch=None):
+    """Train a `TransferNet` on task A for `options.pretrain_epochs` (a generator: yields "step" after
+    every batch and calls `on_epoch(epoch, mean loss, test accuracy on A)` after every epoch); returns the
+    network. With `options.pretrained` False it returns the untrained network at once."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = TransferNet()
+    if not options.pretrained:
+        return model
+    optimizer = torch.optim.Adam(model.parameters(), lr=options.pretrain_lr)
+    generator = torch.Generator().manual_seed(seed)
+    for epoch in range(1, options.pretrain_epochs + 1):
+        losses = []
+        for loss in _epoch(model, optimizer, tasks.a_x, tasks.a_y, options.batch_size, generator):
+            losses.append(loss)
+            yield "step"
+        if on_epoch is not None:
+            on_epoch(epoch, float(np.mean(losses)), accuracy(model, tasks.a_test_x, tasks.a_test_y))
+    return model
+
+
+def learn(way: str, per_class: int, tasks: Tasks, pretrained: TransferNet, options: TransferOptions, seed: int,
+          *, on_epoch=None):
+    """Learn task B from `per_class` images a class, `way` (a generator like `pretrain`); returns the model.
+
+    Epochs: `EPOCHS[per_class]` (or the nearest size's), so the smallest sets get as many updates as
+    make sense. `on_epoch(epoch, mean loss, test accuracy on B)` after every epoch."""
+    model, groups = start_model(way, pretrained, seed + 1000, options)
+    optimizer = torch.optim.Adam(groups)
+    x, y = tasks.b_train(per_class)
+    generator = torch.Generator().manual_seed(seed + per_class)
+    epochs = EPOCHS.get(per_class) or EPOCHS[min(EPOCHS, key=lambda s: abs(s - per_class))]
+    for epoch in range(1, epochs + 1):
+        losses = []
+        for loss in _epoch(model, optimizer, x, y, options.batch_size, generator):
+            losses.append(loss)
+            yield "step"
+        if on_epoch is not None:
+            on_epoch(epoch, float(np.mean(losses)), accuracy(model, tasks.b_test_x, tasks.b_test_y))
+    return model
+
+
+def _drain(generator):
+    """Run a generator to its end and return what it returns."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as done:
+            return done.value
+
+
+def run_transfer(options: TransferOptions | None = None, *, seed: int = 0, digits=None) -> dict:
+    """The whole experiment in this process: {"pretrained": the network after A, "models": {(way, size):
+    network}, "accuracy": {(way, size): test accuracy on B}, "tasks": the tasks}."""
+    from playground.data import load
+
+    options = (options or TransferOptions()).validate()
+    tasks = make_tasks(digits if digits is not None else load("digits", seed=0), seed)
+    base = _drain(pretrain(tasks, options, seed))
+    models = {(w, n): _drain(learn(w, n, tasks, base, options, seed)) for n in options.sizes for w in options.ways}
+    return {"pretrained": base, "models": models, "tasks": tasks,
+            "accuracy": {k: accuracy(m, tasks.b_test_x, tasks.b_test_y) for k, m in models.items()}}
+
+
+# ----------------------------------------------------------------------------------------------
+# What the results say.
+
+
+def results_table(results: list[dict]) -> dict[str, dict[int, float]]:
+    """{way: {size: accuracy}} from the "results" series (the last result of each pair counts)."""
+    table: dict[str, dict[int, float]] = {}
+    for r in results:
+        table.setdefault(r["way"], {})[int(r["size"])] = float(r["accuracy"])
+    return table
+
+
+def lesson(table: dict[str, dict[int, float]]) -> str:
+    """The results in words, with their numbers: the gain of fine-tuning over training from scratch at
+    the smallest size, and which way wins at each size."""
+    sizes = sorted({n for row in table.values() for n in row})
+    if not sizes:
+        return "No results yet."
+    words = []
+    for n in sizes:
+        here = {w: table[w][n] for w in WAYS if n in table.get(w, {})}
+        best = max(here, key=here.get)
+        shown = ", ".join(f"{WAY_LABELS[w]} {a:.0%}" for w, a in here.items())
+        words.append(f"With {n} images a class: {shown}. Best: {WAY_LABELS[best]}.")
+    n = sizes[0]
+    if n in table.get("finetune", {}) and n in table.get("scratch", {}):
+        gap = 100 * (table["finetune"][n] - table["scratch"][n])
+        words.append(f"At {n} a class, starting from the features learned on 0–4 is worth {gap:+.0f} points "
+                     "of accuracy over starting from random weights.")
+    return " ".join(words)
+
+
+# ----------------------------------------------------------------------------------------------
+# The job.
+
+
+def _total_epochs(options: TransferOptions) -> int:
+    sizes = sum(EPOCHS.get(n) or EPOCHS[min(EPOCHS, key=lambda s: abs(s - n))] for n in options.sizes)
+    return (options.pretrain_epochs if options.pretrained else 0) + sizes * len(options.ways)
+
+
+def job_arguments(options: TransferOptions | None = None, *, seed: int = 0) -> dict:
+    """What `train.start` (or a page's `start_job`) needs to run the experiment in the pool. The job's
+    spec is a stand-in that only shapes the job; the data is the digits, split by the trainer."""
+    from playground.data import load
+
+    options = (options or TransferOptions()).validate()
+    spec = {"input_shape": [1, 8, 8], "layers": [{"type": "flatten"}, {"type": "linear", "out_features": 10}]}
+    # A network this small runs faster on the CPU than it can be fed to a GPU.
+    config = Config(epochs=_total_epochs(options), batch_size=options.batch_size, lr=options.head_lr, seed=seed,
+                    device="cpu")
+    return {"spec": spec, "dataset": load("digits", seed=0), "config": config, "trainer": "transfer",
+            "options": options.to_dict()}
+
+
+def live_producer(job):
+    """A feed's producer for a "transfer" job: status, the numbers, and per size a chart of the three ways'
+    test accuracy on B against the epoch (plus the pretraining curve)."""
+    from playground.figures.vision.transfer import accuracy_series, board_metrics
+    from playground.jobs import live
+
+    def produce(job) -> dict:
+        view = live.job_view(job)
+        history = job.history_since(0)
+        options = TransferOptions.from_dict(job.options)
+        view["metrics"] = board_metrics(history, results_table(job.series("results")))
+        view["charts"] = {f"size{i}": {"series": accuracy_series(history, n)} for i, n in enumerate(options.sizes)}
+        view["charts"]["pretrain"] = {"series": accuracy_series(history, 0)}
+        return view
+
+    return live.Cached(job, produce, mark=lambda j: (j.rows, len(j.series("results"))))
+
+
+@register_trainer("transfer")
+def transfer(ctx):
+    """Pretrain on A, then learn B each way at each size (see the module docstring); yields "step" after
+    every batch and "epoch" after every epoch, so stop, pause and step work throughout."""
+    options = TransferOptions.from_dict(ctx.options).validate()
+    seed = ctx.config.seed
+    tasks = make_tasks(ctx.dataset, seed)
+    total = _total_epochs(options)
+    count = 0
+
+    def reporter(way: str, size: int):
+        def on_epoch(epoch: int, loss: float, acc: float) -> None:
+            nonlocal count
+            count += 1
+            ctx.report(epoch=count, way=WAY_CODES[way], size=size, way_epoch=epoch, train_loss=loss, val_acc=acc)
+            ctx.progress(count, 1.0)
+        return on_epoch
+
+    def run(generator):
+        """Pass the generator's "step"s on, and an "epoch" whenever a row was reported."""
+        rows = count
+        while True:
+            try:
+                item = next(generator)
+            except StopIteration as done:
+                if count != rows:
+                    yield "epoch"
+                return done.value
+            if count != rows:  # the batch before this one ended an epoch
+                rows = count
+                yield "epoch"
+            yield item
+
+    started = time.monotonic()
+    base = yield from run(pretrain(tasks, options, seed, on_epoch=reporter("pretrain", 0)))
+    ctx.series("filters", {"label": "after pretraining on 0–4" if options.pretrained else "untrained",
+                           "filters": first_filters(base).tolist()})
+    ctx.publish(base, force=True)
+    for n in options.sizes:
+        for way in options.ways:
+            model = yield from run(learn(way, n, tasks, base, options, seed, on_epoch=reporter(way, n)))
+            ctx.series("results", {"way": way, "size": n,
+                                   "accuracy": accuracy(model, tasks.b_test_x, tasks.b_test_y)})
+            if way == "finetune":
+                ctx.series("filters", {"label": f"after fine-tuning on {n} a class",
+                                       "filters": first_filters(model).tolist()})
+            ctx.publish(model, force=True)
+    ctx.series("seconds", time.monotonic() - started)
+    if count != total:  # the plan and the run disagree: a bug, said plainly rather than a wrong bar
+        raise TrainingError(f"ran {count} epochs, planned {total}")

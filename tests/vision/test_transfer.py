@@ -1,0 +1,230 @@
+"""Transfer learning: the three ways do what they say (frozen features stay put, fine-tuning moves them,
+scratch starts afresh), pretrained features beat untrained ones when only a head learns, the "transfer"
+trainer runs in the pool, streams and stops, and ResNet-18 loads from a local file (or says clearly how
+to get it). Figures are tested through their traces."""
+
+import time
+import urllib.error
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from playground.data import load
+from playground.vision import pretrained as pre
+from playground.vision import transfer as tl
+from tests.waiting import wait_for
+
+SEEDS = (0, 1, 2)
+SMALL = dict(sizes=(5,), ways=("scratch", "finetune", "frozen"))
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load("digits", seed=0)
+
+
+@pytest.fixture(scope="module")
+def runs(one_thread, digits):
+    """Per seed: the experiment at 5 images a class with pretraining, and with untrained features."""
+    out = {}
+    for seed in SEEDS:
+        trained = tl.run_transfer(tl.TransferOptions(**SMALL), seed=seed, digits=digits)
+        untrained = tl.run_transfer(tl.TransferOptions(**SMALL, pretrained=False), seed=seed, digits=digits)
+        out[seed] = (trained, untrained)
+    return out
+
+
+def test_the_tasks_have_different_classes_and_a_fixed_test_set(digits):
+    tasks = tl.make_tasks(digits, seed=0)
+    assert tasks.a_x.shape[1:] == (1, tl.CANVAS, tl.CANVAS) and len(tasks.a_x) == 2 * (901 - 180)
+    assert set(tasks.a_y.tolist()) == set(range(5)) and set(tasks.b_test_y.tolist()) == set(range(5))
+    assert 0 <= float(tasks.a_x.min()) and float(tasks.a_x.max()) <= 1
+    x5, y5 = tasks.b_train(5)
+    assert x5.shape == (25, 1, 12, 12) and y5.tolist() == [c for c in range(5) for _ in range(5)]
+    x100, _ = tasks.b_train(100)
+    assert torch.equal(x100[:5], x5[:5])  # the smaller training sets are part of the larger ones
+    assert len(tasks.b_test_x) == 896 - 500  # every B image not in the largest training set
+    again = tl.make_tasks(digits, seed=0)
+    assert torch.equal(again.b_test_x, tasks.b_test_x) and not torch.equal(tl.make_tasks(digits, 1).a_x, tasks.a_x)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pretraining_learns_task_a(runs, seed):
+    trained, untrained = runs[seed]
+    tasks = trained["tasks"]
+    assert tl.accuracy(trained["pretrained"], tasks.a_test_x, tasks.a_test_y) > 0.95
+    assert tl.accuracy(untrained["pretrained"], tasks.a_test_x, tasks.a_test_y) < 0.35  # chance is 0.2
+
+
+def test_frozen_keeps_the_features_fine_tuning_moves_them_scratch_starts_afresh(runs):
+    trained, _ = runs[0]
+    base = trained["pretrained"].features.state_dict()
+    frozen = trained["models"][("frozen", 5)].features.state_dict()
+    tuned = trained["models"][("finetune", 5)].features.state_dict()
+    assert all(torch.equal(frozen[k], base[k]) for k in base)
+    assert all(not torch.equal(tuned[k], base[k]) for k in base)
+    assert max(float((tuned[k] - base[k]).abs().max()) for k in base) > 1e-3
+    # Scratch starts from fresh weights, not A's: the start is the one every way draws, before A's come in.
+    scratch, _ = tl.start_model("scratch", trained["pretrained"], 1000)
+    finetune, _ = tl.start_model("finetune", trained["pretrained"], 1000)
+    assert not torch.equal(scratch.features[0].weight, base["0.weight"])
+    assert torch.equal(finetune.features[0].weight, base["0.weight"])
+    assert torch.equal(scratch.head.weight, finetune.head.weight)  # the same new head in every way
+    model, groups = tl.start_model("frozen", trained["pretrained"], 1000)
+    assert [p for g in groups for p in g["params"]] == list(model.head.parameters())
+    assert not any(p.requires_grad for p in model.features.parameters())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pretrained_features_beat_untrained_ones_when_only_the_head_learns(runs, seed):
+    trained, untrained = runs[seed]
+    with_a, without = trained["accuracy"][("frozen", 5)], untrained["accuracy"][("frozen", 5)]
+    assert with_a > 0.55 and without < 0.45  # about 58–66 % against 37–40 % (chance: 20 %)
+    assert with_a - without > 0.12
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_way_learns_task_b_from_five_images_a_class(runs, seed):
+    trained, _ = runs[seed]
+    assert all(trained["accuracy"][(w, 5)] > 0.5 for w in tl.WAYS)  # chance is 0.2
+
+
+def test_fine_tuning_does_not_beat_scratch_by_ten_points_on_this_task(runs):
+    """What we measured: on the 8 × 8 digits, training everything from 25 images does about as well as
+    starting from the features of 0–4 (mean gap within ±10 points over seeds 0–2), pretraining or not."""
+    gaps = [runs[s][0]["accuracy"][("finetune", 5)] - runs[s][0]["accuracy"][("scratch", 5)] for s in SEEDS]
+    assert abs(np.mean(gaps)) < 0.10, gaps
+
+
+def test_the_lesson_states_the_numbers():
+    table = {"scratch": {5: 0.65, 100: 0.95}, "finetune": {5: 0.70, 100: 0.91}, "frozen": {5: 0.60, 100: 0.80}}
+    text = tl.lesson(table)
+    assert "With 5 images a class: from scratch 65%, fine-tune everything 70%, frozen features, new head 60%." in text
+    assert "Best: fine-tune everything." in text and "Best: from scratch." in text
+    assert "+5 points" in text
+    assert tl.results_table([{"way": "scratch", "size": 5, "accuracy": 0.5}]) == {"scratch": {5: 0.5}}
+    assert tl.lesson({}) == "No results yet."
+
+
+def test_bad_settings_are_refused_by_name():
+    with pytest.raises(Exception, match="sizes must be 1 to 3 whole numbers"):
+        tl.job_arguments(tl.TransferOptions(sizes=(0,)))
+    with pytest.raises(Exception, match="ways must be 1 to 3 of scratch, finetune, frozen"):
+        tl.job_arguments(tl.TransferOptions(ways=("magic",)))
+
+
+def test_the_trainer_runs_in_the_pool_streams_and_stops(pool):
+    from playground.jobs import train
+
+    options = tl.TransferOptions(sizes=(5,), pretrain_epochs=2)
+    job = train.start(**tl.job_arguments(options, seed=0), pool=pool)
+    assert job.wait(60) == "done", job.error
+    history = job.history
+    assert len(history) == 2 + 3 * tl.EPOCHS[5] == job.config.epochs
+    assert list(history["way"][:2]) == [0, 0] and set(history["way"][2:]) == {1, 2, 3}
+    assert list(history["epoch"]) == list(range(1, len(history) + 1))
+    results = tl.results_table(job.series("results"))
+    assert set(results) == set(tl.WAYS) and all(0 <= results[w][5] <= 1 for w in tl.WAYS)
+    # The last row of each way is the accuracy its result reports.
+    for way, code in (("scratch", 1), ("finetune", 2), ("frozen", 3)):
+        assert history[history["way"] == code]["val_acc"].iloc[-1] == pytest.approx(results[way][5])
+    filters = job.series("filters")
+    assert [f["label"] for f in filters] == ["after pretraining on 0–4", "after fine-tuning on 5 a class"]
+    assert np.array(filters[0]["filters"]).shape == (16, 3, 3)
+    view = tl.live_producer(job)()
+    assert set(view["charts"]) == {"size0", "pretrain"} and len(view["charts"]["size0"]["series"]) == 3
+    assert view["metrics"]["Fine-tune − scratch (5 a class)"].endswith("points")
+
+    long = train.start(**tl.job_arguments(tl.TransferOptions(pretrain_epochs=100), seed=1), pool=pool)
+    assert wait_for(lambda: long.rows >= 2, 30)
+    long.stop()
+    assert long.wait(10) == "stopped" and long.rows < 100
+
+
+# ---- ResNet-18 --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def torch_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    monkeypatch.setattr(torch.hub, "_hub_dir", None)  # torch.hub.get_dir() follows TORCH_HOME again
+    return tmp_path
+
+
+def test_resnet18_loads_locally_saved_weights_and_extracts_its_features(torch_home):
+    import torchvision
+
+    file = pre.resnet18_weights_file()
+    assert file == torch_home / "hub" / "checkpoints" / "resnet18-f37072fd.pth"
+    torch.manual_seed(0)
+    saved = torchvision.models.resnet18().eval()
+    file.parent.mkdir(parents=True)
+    torch.save(saved.state_dict(), file)
+    model = pre.load_resnet18()
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), saved.state_dict().values()))
+    images = torch.rand(3, 1, 12, 12)
+    features = pre.resnet_features(model, images, batch_size=2)
+    assert features.shape == (3, pre.FEATURES)
+    # Independently: torchvision's own forward pass up to the fc layer, on images resized and normalised by hand.
+    x = torch.nn.functional.interpolate(images.repeat(1, 3, 1, 1), size=(224, 224), mode="bilinear")
+    x = (x - torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)) / torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+    seen = {}
+    saved.fc.register_forward_hook(lambda module, args, out: seen.setdefault("x", args[0]))
+    with torch.no_grad():
+        saved(x)
+    torch.testing.assert_close(features, seen["x"], rtol=1e-4, atol=1e-5)
+
+
+def test_without_the_file_or_a_network_the_message_names_the_file_and_how_to_get_it(torch_home, monkeypatch):
+    with pytest.raises(pre.PretrainedUnavailable) as missing:
+        pre.load_resnet18()
+    message = str(missing.value)
+    folder = torch_home / "hub" / "checkpoints"
+    assert f"belong in {folder} as resnet18-f37072fd.pth" in message and "no download was allowed" in message
+    assert "https://download.pytorch.org/models/resnet18-f37072fd.pth" in message
+
+    def offline(*args, **kwargs):
+        raise urllib.error.URLError("no network")
+
+    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    with pytest.raises(pre.PretrainedUnavailable, match=r"URLError: <urlopen error no network>.*resnet18-f37072fd"):
+        pre.load_resnet18(download=True)
+
+
+# ---- figures ------------------------------------------------------------------------------------------
+
+
+def _history():
+    rows = [dict(epoch=i + 1, way=0, size=0, way_epoch=i + 1, train_loss=1.0, val_acc=0.5 + 0.1 * i) for i in range(3)]
+    for code in (1, 2, 3):
+        rows += [dict(epoch=10 * code + e, way=code, size=5, way_epoch=e, train_loss=1.0, val_acc=0.2 * code + 0.01 * e)
+                 for e in (1, 2)]
+    return pd.DataFrame(rows)
+
+
+def test_curves_side_by_side_and_filters_figures():
+    from playground.figures.vision import transfer as fig
+
+    lines = fig.accuracy_series(_history(), 5)
+    assert [s["name"] for s in lines] == ["from scratch", "fine-tune everything", "frozen features, new head"]
+    assert lines[2]["y"] == [0.61, 0.62] and lines[0]["x"] == [1, 2]
+    curves = fig.curves_figure(_history(), (5,))
+    assert len(curves.data) == 3 + 1 and curves.data[-1].name == "pretraining on 0–4"
+    filters = [{"label": "after pretraining on 0–4", "filters": np.ones((16, 3, 3)).tolist()},
+               {"label": "after fine-tuning on 5 a class", "filters": (-np.ones((16, 3, 3))).tolist()}]
+    picture = fig.filters_figure(filters)
+    z = np.array(picture.data[0].z, dtype=float)
+    assert len(picture.data) == 2 and z.shape == (15, 15)  # a 4 × 4 grid of 3 × 3 filters, blank lines between
+    assert np.isnan(z[3]).all() and z[0, 0] == 1 and picture.data[1].zmin == -1 and picture.data[1].zmax == 1
+    assert [a.text for a in picture.layout.annotations][:2] == ["after pretraining on 0–4",
+                                                               "after fine-tuning on 5 a class"]
+    table = fig.results_frame({"scratch": {5: 0.65}, "finetune": {5: 0.7}})
+    assert list(table.columns) == ["5 a class"] and table.loc["fine-tune everything", "5 a class"] == "70%"
+
+
+def test_the_whole_default_run_is_quick(digits, one_thread):
+    started = time.perf_counter()
+    out = tl.run_transfer(tl.TransferOptions(sizes=(100,), ways=("frozen",), pretrain_epochs=1), digits=digits)
+    assert time.perf_counter() - started < 10 and 0 < out["accuracy"][("frozen", 100)] <= 1
