@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from playground.figures.vision.transfer import (ACCURACY_CHART, board_metrics, curves_figure, filters_figure,
-                                                results_frame)
+from playground.figures.vision.transfer import (
+    ACCURACY_CHART,
+    board_metrics,
+    curves_figure,
+    filters_figure,
+    results_frame,
+)
 from playground.ui import live
 from playground.ui.charts import chart
 from playground.vision import pretrained as resnet
