@@ -2,18 +2,21 @@ import pandas as pd
 import streamlit as st
 
 from playground.figures.vision.boxes import iou_figure, nms_figure, pr_curves_figure
-from playground.scenes import make_scenes
+from playground.scenes import SCENE_CLASSES, make_scenes
+from playground.ui import detector_job
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
 from playground.ui.share import current_style
 from playground.ui.stepper import step_through
 from playground.ui.urlstate import PageState, flag, number
 from playground.vision import boxes as bx
+from playground.vision import detection
 
 ensure_navigation()
 
 SIZE = 64  # the generated scenes' side in pixels
 TEST_SCENES = 40  # scenes the precision-recall curves are measured on
+NMS_SCORE = 0.1  # the trained detector's boxes stepped through: below this score they only crowd the picture
 CORNERS = ("x1", "y1", "x2", "y2")
 _START = {"a": (10.0, 12.0, 40.0, 44.0), "b": (24.0, 20.0, 56.0, 52.0)}
 
@@ -59,23 +62,32 @@ if not problems:
                    "0.5 (Pascal VOC); COCO averages over thresholds from 0.5 to 0.95.")
 
 st.header("2. Non-maximum suppression, one step at a time")
-st.caption("A detector's raw output looks like this: several overlapping, scored boxes on every object and a few "
-           "stray ones. Until this section's detector is trained, these boxes are made from the scene's true boxes: "
-           "each is copied five times with its corners moved a little (the closer the copy, the higher its score; "
-           "one in ten gets a wrong class), plus two random low-scored boxes.")
+trained = detector_job.trained_detections(TEST_SCENES)
 c1, c2 = st.columns(2)
-state.number_input("scene", "Scene (a seed for the generator)", container=c1)
+state.number_input("scene", "Scene" + (" (a seed for the generator)" if trained is None else ""), container=c1)
 threshold = state.slider("threshold", "Suppress when IoU with a kept box >", container=c2)
-scene = make_scenes(1, size=SIZE, seed=state["scene"])
-classes = scene.classes
-raw = bx.stand_in_detections(scene.boxes, scene.labels, num_classes=len(classes), image_size=SIZE,
-                             seed=state["scene"])[0]
+classes = SCENE_CLASSES
+if trained is None:
+    st.caption("A detector's raw output looks like this: several overlapping, scored boxes on every object and a few "
+               "stray ones. These are stand-ins made from the scene's true boxes: each copied five times with its "
+               "corners moved a little (the closer the copy, the higher its score; one in ten gets a wrong class), "
+               "plus two random low-scored boxes. Train a detector on the **A detector that learns** page and its "
+               "own raw boxes take their place here.")
+    scene = make_scenes(1, size=SIZE, seed=state["scene"])
+    image = scene.images[0]
+    raw = bx.stand_in_detections(scene.boxes, scene.labels, num_classes=len(classes), image_size=SIZE,
+                                 seed=state["scene"])[0]
+else:
+    k = state["scene"] % TEST_SCENES
+    image, raw = trained[1][k], detection.above(trained[0][k], NMS_SCORE)
+    st.caption(f"The raw boxes (before NMS, score ≥ {NMS_SCORE}) of {trained[3]}, on its test scene {k + 1} of "
+               f"{TEST_SCENES} (the scene number counts round them): several overlapping, scored boxes per object.")
 steps = bx.nms_steps(raw.boxes, raw.scores, threshold)
 position = step_through(state, "step", len(steps), key="iou.nms", single="NMS keeps a single box here.")
 texts = bx.detection_texts(raw, classes)
 now = steps[position - 1]
 left, right = st.columns([3, 2])
-chart(nms_figure(scene.images[0], raw.boxes.tolist(), texts, bx.states_at_step(steps, position, len(raw)),
+chart(nms_figure(image, raw.boxes.tolist(), texts, bx.states_at_step(steps, position, len(raw)),
                  style=current_style()), key="iou.fig.nms", container=left)
 with right:
     kept = [s.kept for s in steps[:position]]
@@ -96,11 +108,15 @@ with right:
 
 st.header("3. Precision, recall and AP@0.5")
 state.checkbox("nms_first", f"Run NMS first (IoU > {threshold:.2f}, as above)")
-tests = make_scenes(TEST_SCENES, size=SIZE, seed=10_000)
-found = bx.stand_in_detections(tests.boxes, tests.labels, num_classes=len(classes), image_size=SIZE, seed=10_000)
+if trained is None:
+    tests = make_scenes(TEST_SCENES, size=SIZE, seed=10_000)
+    found = bx.stand_in_detections(tests.boxes, tests.labels, num_classes=len(classes), image_size=SIZE, seed=10_000)
+    truth = list(zip(tests.boxes, tests.labels, strict=True))
+else:
+    found, truth = trained[0], trained[2]
+    st.caption(f"On the first {TEST_SCENES} test scenes of {trained[3]}: its raw boxes (score ≥ 0.01).")
 if state["nms_first"]:
     found = bx.after_nms(found, threshold)
-truth = list(zip(tests.boxes, tests.labels, strict=True))
 curves = bx.precision_recall(found, truth, 0.5, num_classes=len(classes))
 left, right = st.columns([3, 2])
 chart(pr_curves_figure(curves, classes, style=current_style()), key="iou.fig.pr", container=left)

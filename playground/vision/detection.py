@@ -46,7 +46,7 @@ from playground.scenes import SCENE_CLASSES, make_scene_split
 from playground.vision import boxes as bx
 from playground.vision import yolo
 
-__all__ = ["EPOCH_CHOICES", "GRIDS", "LEARNING_RATES", "SCENE_COUNTS", "TERMS", "WIDTHS", "TERM_FORMULAS",
+__all__ = ["EPOCH_CHOICES", "above", "GRIDS", "LEARNING_RATES", "SCENE_COUNTS", "TERMS", "WIDTHS", "TERM_FORMULAS",
            "DetectorOptions",
            "DetectorTrainer", "Evaluation", "activate", "detections", "detector_spec", "flip_targets",
            "evaluate_outputs", "job_arguments", "job_model", "job_options", "live_producer", "loss_terms", "metrics",
@@ -80,7 +80,9 @@ class DetectorOptions(CheckedSettings):
     epochs: int = 8
     lr: float = 0.003  # Adam, cosine-decayed to 0 over the run: the last epochs settle instead of jumping
     batch_size: int = 32
-    train_scenes: int = 1000
+    # 2,000 scenes × 8 epochs: mAP@0.5 0.75, 0.73, 0.72 on seeds 0, 1, 2 in about 24 s on one core; 1,000 × 14
+    # epochs (as many batches) reached only 0.66 and 0.64: more scenes, not more passes, is what helps.
+    train_scenes: int = 2000
     test_scenes: int = 100
     data_seed: int = 0  # which scenes; the run's own seed (weights, batches, flips) is the job's
     flip: bool = True  # mirror half of each batch left to right: twice the scenes for free
@@ -309,6 +311,11 @@ def predict(model, images: torch.Tensor, *, options: DetectorOptions, num_classe
     model.eval()
     outputs = to_output(model(images), options.B)
     return detections(outputs, S=options.S, B=options.B, C=num_classes)
+
+
+def above(found: bx.Detections, score: float) -> bx.Detections:
+    """The detections scoring at least `score`, in their order."""
+    return found.take(torch.nonzero(found.scores >= score).flatten())
 
 
 def evaluate_outputs(outputs: torch.Tensor, truth, *, options: DetectorOptions, classes,

@@ -117,3 +117,31 @@ def test_every_link_value_at_and_past_its_bounds_empty_and_garbage(link):
         assert "x2 (" in shown(at) and "must be larger than x1" in shown(at)  # every corner equal: a message
     assert "Step 1 of" in shown(at) or "keeps a single box" in shown(at)
     assert any(m.label.startswith("mAP") for m in at.metric)
+
+
+def test_without_a_trained_detector_the_stand_ins_say_so_and_point_to_the_detector_page():
+    at = open_iou()
+    assert "stand-ins made from the scene's true boxes" in shown(at)
+    assert "A detector that learns" in shown(at)
+
+
+def test_a_detector_trained_on_its_page_supplies_the_raw_boxes_and_the_ap():
+    from playground.vision import detection
+
+    at = open_with_link("pages/detector.py", {})
+    at.select_slider(key="det.epochs").set_value(1).run()
+    at.select_slider(key="det.scenes").set_value(250).run()
+    at.button(key="det.play").click().run()
+    job = at.session_state["det.job"]
+    assert job.wait(120) == "done", job.error
+    at.switch_page("pages/iou_nms.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = shown(at)
+    assert "the detector you trained on the detector page (done, epoch 1)" in text
+    assert "stand-ins" not in text
+    # The AP shown is the one computed independently from the job's weights on its first 40 test scenes.
+    options = detection.job_options(job)
+    data = detection.scene_data(options)
+    raw = detection.predict(detection.job_model(job), data.x_test[:40], options=options, num_classes=4)
+    curves = bx.precision_recall(bx.after_nms(raw, 0.5), detection.test_truth(data)[:40], 0.5, num_classes=4)
+    assert metric(at, "mAP@0.5 (mean over classes)") == f"{bx.mean_ap(curves):.3f}"
