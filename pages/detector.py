@@ -38,7 +38,8 @@ with st.expander("How does it work?"):
         "which uses this detector's raw boxes once it is trained).")
 
 with st.expander("Network and training", expanded=False):
-    c1, c2, c3, c4, c5, c6, c7 = st.columns(7)
+    c1, c2, c3, c4 = st.columns(4)
+    c5, c6, c7 = st.columns(3)
     state.radio("S", "Grid S×S", container=c1, format_func=lambda s: f"{s}×{s}")
     state.number_input("B", "Boxes per cell", container=c2)
     state.select_slider("width", "Width", container=c3)
