@@ -87,7 +87,7 @@ def loss_terms_figure(history: pd.DataFrame, *, style: Style = PLAIN) -> go.Figu
                                  name="test mAP@0.5", line={"color": BLUE}, showlegend=False), row=1, col=2)
     fig.update_yaxes(type="log", title="loss per picture", row=1, col=1)
     fig.update_yaxes(range=[0, 1.02], title="mAP@0.5", row=1, col=2)
-    fig.update_xaxes(title="epoch")
+    fig.update_xaxes(title="epoch", tickformat="d")  # whole epochs only
     fig.update_layout(legend={"orientation": "h", "y": -0.2, "yanchor": "top"})
     return apply_style(fig, height=420, large=style.large)
 
