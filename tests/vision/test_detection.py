@@ -4,6 +4,7 @@ where the untrained network stays below 0.1, and the registered trainer in the p
 traces."""
 
 import dataclasses
+import json
 import math
 
 import pytest
@@ -180,6 +181,7 @@ def test_the_trainer_runs_in_the_pool_streams_every_term_and_stops(pool):
     view = producer()
     assert view["metrics"]["Epoch"] == "3" and set(view["scenes"]) == {f"scene{k}" for k in range(4)}
     assert [s["name"] for s in view["charts"]["terms"]["series"]][-1] == "total"
+    json.dumps(view, allow_nan=False)  # what the browser reads: plain JSON, no NaN
 
     long = train.start(**detection.job_arguments(dataclasses.replace(SMALL, epochs=200), dataset=data), pool=pool)
     assert wait_for(lambda: long.rows >= 2, 60)
