@@ -48,6 +48,8 @@ LONGEST_FILES = (
     "tests/e2e/test_share_browser.py",
     "tests/e2e/test_sequences_browser.py",
     "tests/sequences/test_memory.py",
+    "tests/vision/test_detection.py",
+    "tests/vision/test_segmentation.py",
     "tests/jobs/test_cluster.py",
     "tests/e2e/test_training_lab_browser.py",
     "tests/pages/test_pages_long_memory.py",
