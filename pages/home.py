@@ -36,8 +36,9 @@ SUMMARIES = {
                     "and a GAN on a plane.",
     "Sequences": "a recurrent network step by step, why LSTMs remember longer, a language model that "
                  "learns to write, and word embeddings.",
-    "Beyond classification": "boxes instead of labels: IoU and non-maximum suppression, the YOLO grid, anchors, "
-                             "and the transposed convolution that segmentation networks grow images with.",
+    "Beyond classification": "boxes and pictures instead of labels: a network that paints each pixel's class "
+                             "with transposed convolutions, IoU and non-maximum suppression, the YOLO grid and a "
+                             "detector trained live, anchors, and transfer learning from one task to another.",
     "Classroom": "sharing and presenting, training on your own data, and taking a network with you.",
 }
 PER_ROW = 3

@@ -56,9 +56,12 @@ SECTIONS: dict[str, list[PageEntry]] = {
     ],
     "Beyond classification": [
         PageEntry("pages/transposed_conv.py", "Transposed convolution", ":material/open_in_full:"),
+        PageEntry("pages/segmentation.py", "A network that paints pixels", ":material/format_paint:"),
         PageEntry("pages/iou_nms.py", "IoU & non-maximum suppression", ":material/select_all:"),
         PageEntry("pages/yolo_grid.py", "The YOLO grid", ":material/grid_4x4:"),
+        PageEntry("pages/detector.py", "A detector that learns", ":material/center_focus_strong:"),
         PageEntry("pages/anchors.py", "Anchors", ":material/crop_free:"),
+        PageEntry("pages/transfer.py", "Transfer learning", ":material/move_up:"),
     ],
     "Classroom": [
         PageEntry("pages/teachers.py", "For teachers", ":material/school:"),
