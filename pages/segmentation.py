@@ -12,8 +12,8 @@ ensure_navigation()
 state = PageState("seg", {
     "width": choice(8, seg.WIDTHS),
     "skips": flag(True),
-    "epochs": choice(14, seg.EPOCHS),
-    "lr": choice(0.005, seg.LEARNING_RATES),
+    "epochs": choice(16, seg.EPOCHS),
+    "lr": choice(0.01, seg.LEARNING_RATES),
     "scenes": choice(500, seg.SCENE_COUNTS),
     "seed": number(0, 0, 2**31 - 1),
 })

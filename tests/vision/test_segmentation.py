@@ -98,18 +98,29 @@ def trained(data, one_thread):
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_default_run_reaches_miou_07(trained, seed):
-    assert trained[seed].miou >= 0.7, trained[seed]
-    assert trained[seed].pixel_accuracy >= 0.95
+    """The issue's bar, test mean IoU >= 0.7, on each seed. Measured: 0.81, 0.80, 0.77 on seeds 0, 1, 2
+    (16 epochs, Adam 0.01, width 8 with skips, about 17 s of one core each)."""
+    found = trained[seed]
+    print(f"seed {seed}: test mIoU {found.miou:.3f}, pixel accuracy {found.pixel_accuracy:.3f}, IoU per class "
+          + ", ".join(f"{name} {v:.2f}" for name, v in zip(seg.CLASS_NAMES, found.iou, strict=True)))
+    assert found.miou >= 0.7, found
+    assert found.pixel_accuracy >= 0.95
+    assert np.nanmin(found.iou) >= 0.4, found  # every shape is found, not just the easy ones
 
 
 def test_baselines_stay_far_below(data, trained):
+    """The same bar fails on the trivial answers: always "background" scores pixel accuracy 0.906 but mIoU
+    0.181 (background's IoU 0.906, every shape's 0); the untrained network (seed 0) 0.03 and mIoU 0.01."""
     options, train, test = data
     base = seg.background_baseline(test.masks)
+    untrained = trained["untrained"]
+    print(f"all background: pixel accuracy {base.pixel_accuracy:.3f}, mIoU {base.miou:.3f}; "
+          f"untrained: pixel accuracy {untrained.pixel_accuracy:.3f}, mIoU {untrained.miou:.3f}")
     # About 90 % of the test pixels are background: the constant answer is "90 % accurate" and useless.
-    assert base.pixel_accuracy == pytest.approx(0.90, abs=0.02)
+    assert base.pixel_accuracy == pytest.approx(0.906, abs=0.01)
     assert base.miou == pytest.approx(base.pixel_accuracy / 5)  # background's IoU, four zeros
-    assert base.miou < 0.2 and trained["untrained"].miou < 0.3
-    assert base.miou < 0.7 and trained["untrained"].miou < 0.7
+    assert base.miou < 0.2 and untrained.miou < 0.1  # the bar of 0.7 is far above both
+    assert min(trained[seed].miou for seed in (0, 1, 2)) - max(base.miou, untrained.miou) > 0.5
 
 
 def test_segmenter_in_the_pool_streams_and_stops(pool):
