@@ -1,10 +1,13 @@
 """Transfer learning: a small CNN learns one task, then a second, small task three ways.
 
-Task A is the digits 0–4 and task B the digits 5–9 (scikit-learn's 8 × 8 digits, bundled), each
-digit put at a random place on a 12 × 12 canvas with a little noise (`make_tasks`), so a network must
-find strokes wherever they are. A `TransferNet` (two convolutions and a global max pool: the
-features; one linear layer: the head) is pretrained on A (`pretrain`). Then B is learned from
-`sizes` training images per class, three ways (`learn`):
+Task A is the digits 0–4 and task B the digits 5–9 (scikit-learn's 8 × 8 digits, bundled). Every
+picture is one digit, drawn twice as large (16 × 16), scaled by 0.7–1.3, turned by up to 15°, put
+anywhere on a 24 × 24 canvas and buried in noise (standard deviation 0.3) (`place`): raw pixels are a
+poor guide, so a network must learn strokes that hold wherever and however big they are. That takes
+data: pretraining on A sees each of its ~720 training digits at a fresh place every epoch, while task B
+has a fixed, small training set (each digit placed once). A `TransferNet` (three convolutions with
+batch norm and a global max pool: the features; one linear layer: the head) is pretrained on A
+(`pretrain`). Then B is learned from `sizes` training images per class, three ways (`learn`):
 
 - "scratch": fresh random weights, everything trains;
 - "finetune": A's features as the start, a new head, everything trains (the features at a lower rate);
@@ -23,6 +26,7 @@ training ends. Everything is usable from a shell: `run_transfer(TransferOptions(
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 
 import numpy as np
@@ -34,17 +38,20 @@ from playground.jobs.train import CheckedSettings, Config, TrainingError, is_int
 
 __all__ = ["CANVAS", "EPOCHS", "SIZES", "WAYS", "WAY_LABELS", "Tasks", "TransferNet", "TransferOptions",
            "accuracy", "first_filters", "job_arguments", "learn", "lesson", "live_producer", "make_tasks",
-           "pretrain", "results_table", "run_transfer", "start_model"]
+           "place", "pretrain", "results_table", "run_transfer", "start_model"]
 
 WAYS = ("scratch", "finetune", "frozen")
 WAY_LABELS = {"scratch": "from scratch", "finetune": "fine-tune everything", "frozen": "frozen features, new head"}
 WAY_CODES = {"pretrain": 0, "scratch": 1, "finetune": 2, "frozen": 3}
 SIZES = (5, 20, 100)
-EPOCHS = {5: 60, 20: 30, 100: 15}  # epochs on B per training-set size: about 60 to 240 updates each
-CANVAS = 12  # the 8 × 8 digits go at a random place on a canvas this wide
-NOISE = 0.1  # standard deviation of the Gaussian noise added to every pixel
+EPOCHS = {5: 100, 20: 40, 100: 15}  # epochs on B per training-set size: 100 to 240 updates each
+CANVAS = 24  # the digits go at a random place on a canvas this wide
+DIGIT = 16  # a digit's side on the canvas before its random scale (the 8 × 8 digits drawn twice as large)
+SCALE = (0.7, 1.3)  # the random scale of each digit
+TURN = 15.0  # the largest random rotation, degrees
+CURVE_POINTS = 20  # the most tested epochs (history rows) per way and size
+NOISE = 0.3  # standard deviation of the Gaussian noise added to every pixel
 A_CLASSES, B_CLASSES = (0, 1, 2, 3, 4), (5, 6, 7, 8, 9)
-A_COPIES = 2  # each A digit appears this many times, at different places
 
 
 @dataclasses.dataclass
@@ -53,7 +60,7 @@ class TransferOptions(CheckedSettings):
 
     sizes: tuple = SIZES  # training images per class of task B
     ways: tuple = WAYS
-    pretrain_epochs: int = 20  # on about 1,800 images of A: 99–100 % test accuracy on A
+    pretrain_epochs: int = 16  # each a fresh placing of A's ~720 digits: 94–99 % test accuracy on A
     pretrain_lr: float = 0.003
     scratch_lr: float = 0.003
     head_lr: float = 0.01  # the new head learns fast; it starts from nothing in every way
@@ -88,9 +95,10 @@ class TransferOptions(CheckedSettings):
 @dataclasses.dataclass
 class Tasks:
     """Task A (train and test) and task B (a pool of 100 training images per class, in a fixed order, and
-    the test set). Images (N, 1, CANVAS, CANVAS) float32 in [0, 1]; labels 0–4 within each task."""
+    the test set). Images (N, 1, CANVAS, CANVAS) float32 in [0, 1]; labels 0–4 within each task. A's
+    training digits are kept as the 8 × 8 originals (`a_x`): pretraining places them afresh every epoch."""
 
-    a_x: torch.Tensor
+    a_x: torch.Tensor  # (N, 1, 8, 8), unplaced
     a_y: torch.Tensor
     a_test_x: torch.Tensor
     a_test_y: torch.Tensor
@@ -105,39 +113,50 @@ class Tasks:
         return x, y
 
 
-def _place(x: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
-    """The 8 × 8 images x (N, 1, 8, 8) each at a random place on a CANVAS × CANVAS canvas, plus noise."""
-    n, room = len(x), CANVAS - 8
-    out = torch.zeros(n, 1, CANVAS, CANVAS)
-    dx, dy = rng.integers(0, room + 1, n), rng.integers(0, room + 1, n)
-    for i in range(n):
-        out[i, 0, dy[i]:dy[i] + 8, dx[i]:dx[i] + 8] = x[i, 0]
-    out += NOISE * torch.from_numpy(rng.standard_normal(out.shape).astype(np.float32))
+def place(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """The 8 × 8 images x (N, 1, 8, 8) each drawn DIGIT pixels wide (bilinear), scaled by a random factor in
+    SCALE, turned by a random angle within ±TURN degrees, put at a random place on a CANVAS × CANVAS
+    canvas where it fits, plus Gaussian noise (NOISE); clipped to [0, 1]. All drawn from `generator`."""
+    n = len(x)
+    scale = torch.empty(n).uniform_(*SCALE, generator=generator)
+    angle = torch.empty(n).uniform_(-TURN, TURN, generator=generator) * math.pi / 180
+    side = DIGIT * scale  # the digit's side on the canvas, pixels
+    room = 1 - side / CANVAS  # how far its centre may go from the canvas's centre (normalised coordinates)
+    cx = (torch.rand(n, generator=generator) * 2 - 1) * room
+    cy = (torch.rand(n, generator=generator) * 2 - 1) * room
+    # affine_grid maps canvas coordinates to the digit's: x_in = k R (x_out - c), k = CANVAS / side.
+    k = CANVAS / side
+    cos, sin = torch.cos(angle) * k, torch.sin(angle) * k
+    theta = torch.stack([torch.stack([cos, -sin, -(cos * cx - sin * cy)], 1),
+                         torch.stack([sin, cos, -(sin * cx + cos * cy)], 1)], 1)
+    grid = F.affine_grid(theta, [n, 1, CANVAS, CANVAS], align_corners=False)
+    out = F.grid_sample(x.float(), grid, align_corners=False, padding_mode="zeros")
+    out = out + NOISE * torch.randn(out.shape, generator=generator)
     return out.clamp_(0, 1)
 
 
 def make_tasks(digits, seed: int = 0) -> Tasks:
     """Tasks A (digits 0–4) and B (5–9) from the digits `Dataset` (both its parts, all 1,797 images).
 
-    The seed draws the places, the noise, A's test fifth and the order of B's images: the first 100 of
-    each B class are its training pool, the rest (about 80 a class) its test set."""
-    rng = np.random.default_rng(seed)
+    The seed draws A's test fifth, the order of B's images and every placing and noise: the first 100
+    of each B class are its training pool, the rest (about 80 a class) its test set."""
+    generator = torch.Generator().manual_seed(seed)
     x = torch.cat([digits.x_train, digits.x_test]).float()
     y = torch.cat([digits.y_train, digits.y_test]).long()
     a = torch.isin(y, torch.tensor(A_CLASSES))
     a_x, a_y = x[a], y[a] - A_CLASSES[0]
-    order = torch.from_numpy(rng.permutation(len(a_x)))
+    order = torch.randperm(len(a_x), generator=generator)
     cut = len(a_x) // 5
     test, train = order[:cut], order[cut:]
-    a_train = torch.cat([_place(a_x[train], rng) for _ in range(A_COPIES)])
+    a_test_x = place(a_x[test], generator)
     pool, test_x, test_y = [], [], []
     for label, digit in enumerate(B_CLASSES):
-        images = _place(x[y == digit], rng)[torch.from_numpy(rng.permutation(int((y == digit).sum())))]
+        images = x[y == digit]
+        images = place(images[torch.randperm(len(images), generator=generator)], generator)
         pool.append(images[:100])
         test_x.append(images[100:])
         test_y.append(torch.full((len(images) - 100,), label))
-    return Tasks(a_train, a_y[train].repeat(A_COPIES), _place(a_x[test], rng), a_y[test], pool,
-                 torch.cat(test_x), torch.cat(test_y))
+    return Tasks(a_x[train], a_y[train], a_test_x, a_y[test], pool, torch.cat(test_x), torch.cat(test_y))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -145,16 +164,17 @@ def make_tasks(digits, seed: int = 0) -> Tasks:
 
 
 class TransferNet(nn.Module):
-    """features: conv 3×3 (1→16), ReLU, max pool 2, conv 3×3 (16→32), ReLU, global max pool → 32 numbers;
-    head: linear 32 → classes. The global max pool asks "is this stroke anywhere?", so a digit's place
-    does not matter."""
+    """features: three times conv 3×3 (1→16→32→64) with batch norm and ReLU, max pool 2 after the first
+    two, then a global max pool → 64 numbers; head: linear 64 → classes. The global max pool asks "is this
+    pattern anywhere?", so a digit's place does not matter."""
 
     def __init__(self, classes: int = 5):
         super().__init__()
-        self.features = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                      nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveMaxPool2d(1),
-                                      nn.Flatten())
-        self.head = nn.Linear(32, classes)
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3, padding=1), nn.BatchNorm2d(64), nn.ReLU(), nn.AdaptiveMaxPool2d(1), nn.Flatten())
+        self.head = nn.Linear(64, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
@@ -195,9 +215,11 @@ def start_model(way: str, pretrained: TransferNet, seed: int,
 
 def _epoch(model: nn.Module, optimizer, x: torch.Tensor, y: torch.Tensor, batch_size: int,
            generator: torch.Generator):
-    """One epoch of shuffled batches; yields after every batch its loss. A frozen network's features
-    stay in eval mode (they have no dropout or batch norm, so only for clarity)."""
+    """One epoch of shuffled batches; yields after every batch its loss. Frozen features (no gradients)
+    stay in eval mode, so their batch norm keeps A's statistics too."""
     model.train()
+    if isinstance(model, TransferNet) and not any(p.requires_grad for p in model.features.parameters()):
+        model.features.eval()
     for batch in torch.randperm(len(x), generator=generator).split(batch_size):
         loss = F.cross_entropy(model(x[batch]), y[batch])
         optimizer.zero_grad(set_to_none=True)
@@ -207,9 +229,10 @@ def _epoch(model: nn.Module, optimizer, x: torch.Tensor, y: torch.Tensor, batch_
 
 
 def pretrain(tasks: Tasks, options: TransferOptions, seed: int, *, on_epoch=None):
-    """Train a `TransferNet` on task A for `options.pretrain_epochs` (a generator: yields "step" after
-    every batch and calls `on_epoch(epoch, mean loss, test accuracy on A)` after every epoch); returns the
-    network. With `options.pretrained` False it returns the untrained network at once."""
+    """Train a `TransferNet` on task A for `options.pretrain_epochs`, A's digits placed afresh every epoch
+    (a generator: yields "step" after every batch and calls `on_epoch(epoch, mean loss, test accuracy on
+    A)` after every epoch); returns the network. With `options.pretrained` False it returns the untrained
+    network at once."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = TransferNet()
@@ -219,7 +242,8 @@ def pretrain(tasks: Tasks, options: TransferOptions, seed: int, *, on_epoch=None
     generator = torch.Generator().manual_seed(seed)
     for epoch in range(1, options.pretrain_epochs + 1):
         losses = []
-        for loss in _epoch(model, optimizer, tasks.a_x, tasks.a_y, options.batch_size, generator):
+        images = place(tasks.a_x, generator)
+        for loss in _epoch(model, optimizer, images, tasks.a_y, options.batch_size, generator):
             losses.append(loss)
             yield "step"
         if on_epoch is not None:
@@ -232,20 +256,32 @@ def learn(way: str, per_class: int, tasks: Tasks, pretrained: TransferNet, optio
     """Learn task B from `per_class` images a class, `way` (a generator like `pretrain`); returns the model.
 
     Epochs: `EPOCHS[per_class]` (or the nearest size's), so the smallest sets get as many updates as
-    make sense. `on_epoch(epoch, mean loss, test accuracy on B)` after every epoch."""
+    make sense. `on_epoch(epoch, mean loss, test accuracy on B)` after every `_every(epochs)`-th epoch and
+    the last (at most CURVE_POINTS times: testing every epoch would cost more than the training)."""
     model, groups = start_model(way, pretrained, seed + 1000, options)
     optimizer = torch.optim.Adam(groups)
     x, y = tasks.b_train(per_class)
     generator = torch.Generator().manual_seed(seed + per_class)
-    epochs = EPOCHS.get(per_class) or EPOCHS[min(EPOCHS, key=lambda s: abs(s - per_class))]
+    epochs = _epochs(per_class)
+    every, losses = _every(epochs), []
     for epoch in range(1, epochs + 1):
-        losses = []
         for loss in _epoch(model, optimizer, x, y, options.batch_size, generator):
             losses.append(loss)
             yield "step"
-        if on_epoch is not None:
+        if on_epoch is not None and (epoch % every == 0 or epoch == epochs):
             on_epoch(epoch, float(np.mean(losses)), accuracy(model, tasks.b_test_x, tasks.b_test_y))
+            losses = []
     return model
+
+
+def _epochs(per_class: int) -> int:
+    """Epochs on B for a training set of `per_class` images a class: EPOCHS's, or the nearest size's."""
+    return EPOCHS.get(per_class) or EPOCHS[min(EPOCHS, key=lambda s: abs(s - per_class))]
+
+
+def _every(epochs: int) -> int:
+    """Test after every this many epochs (and the last), so a way's curve has at most CURVE_POINTS points."""
+    return -(-epochs // CURVE_POINTS)
 
 
 def _drain(generator):
@@ -307,7 +343,8 @@ def lesson(table: dict[str, dict[int, float]]) -> str:
 
 
 def _total_epochs(options: TransferOptions) -> int:
-    sizes = sum(EPOCHS.get(n) or EPOCHS[min(EPOCHS, key=lambda s: abs(s - n))] for n in options.sizes)
+    """The history rows a run reports: every pretraining epoch, and each way's tested epochs per size."""
+    sizes = sum(-(-_epochs(n) // _every(_epochs(n))) for n in options.sizes)
     return (options.pretrain_epochs if options.pretrained else 0) + sizes * len(options.ways)
 
 

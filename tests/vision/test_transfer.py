@@ -37,11 +37,12 @@ def runs(one_thread, digits):
 
 def test_the_tasks_have_different_classes_and_a_fixed_test_set(digits):
     tasks = tl.make_tasks(digits, seed=0)
-    assert tasks.a_x.shape[1:] == (1, tl.CANVAS, tl.CANVAS) and len(tasks.a_x) == 2 * (901 - 180)
+    assert tasks.a_x.shape == (901 - 180, 1, 8, 8)  # A's digits unplaced: pretraining places them every epoch
+    assert tasks.a_test_x.shape == (180, 1, tl.CANVAS, tl.CANVAS)
     assert set(tasks.a_y.tolist()) == set(range(5)) and set(tasks.b_test_y.tolist()) == set(range(5))
-    assert 0 <= float(tasks.a_x.min()) and float(tasks.a_x.max()) <= 1
+    assert 0 <= float(tasks.b_test_x.min()) and float(tasks.b_test_x.max()) <= 1
     x5, y5 = tasks.b_train(5)
-    assert x5.shape == (25, 1, 12, 12) and y5.tolist() == [c for c in range(5) for _ in range(5)]
+    assert x5.shape == (25, 1, 24, 24) and y5.tolist() == [c for c in range(5) for _ in range(5)]
     x100, _ = tasks.b_train(100)
     assert torch.equal(x100[:5], x5[:5])  # the smaller training sets are part of the larger ones
     assert len(tasks.b_test_x) == 896 - 500  # every B image not in the largest training set
@@ -49,11 +50,31 @@ def test_the_tasks_have_different_classes_and_a_fixed_test_set(digits):
     assert torch.equal(again.b_test_x, tasks.b_test_x) and not torch.equal(tl.make_tasks(digits, 1).a_x, tasks.a_x)
 
 
+def test_placing_scales_turns_and_moves_a_digit_and_adds_noise():
+    tl_noise = tl.NOISE
+    try:
+        tl.NOISE = 0.0
+        square = torch.ones(400, 1, 8, 8)
+        placed = tl.place(square, torch.Generator().manual_seed(0))
+    finally:
+        tl.NOISE = tl_noise
+    ink = placed.flatten(1).sum(1)
+    # A 16 × 16 square scaled by 0.7–1.3 covers about 11² to 21² pixels (the edges are blurred by bilinear).
+    assert 100 < float(ink.min()) and float(ink.max()) < 21 ** 2 + 20
+    rows, cols = torch.arange(tl.CANVAS).float().view(1, -1, 1), torch.arange(tl.CANVAS).float().view(1, 1, -1)
+    cy = (placed[:, 0] * rows).flatten(1).sum(1) / ink
+    cx = (placed[:, 0] * cols).flatten(1).sum(1) / ink
+    assert float(cx.min()) < 8 and float(cx.max()) > 15 and float(cy.min()) < 8 and float(cy.max()) > 15
+    # The noise: N(0, 0.3) clipped at 0 has mean 0.3 / sqrt(2π) ≈ 0.120 on an empty canvas.
+    blank = tl.place(torch.zeros(50, 1, 8, 8), torch.Generator().manual_seed(1))
+    assert float(blank.mean()) == pytest.approx(0.3 / np.sqrt(2 * np.pi), abs=0.005)
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_pretraining_learns_task_a(runs, seed):
     trained, untrained = runs[seed]
     tasks = trained["tasks"]
-    assert tl.accuracy(trained["pretrained"], tasks.a_test_x, tasks.a_test_y) > 0.95
+    assert tl.accuracy(trained["pretrained"], tasks.a_test_x, tasks.a_test_y) > 0.85  # measured 91–98 %
     assert tl.accuracy(untrained["pretrained"], tasks.a_test_x, tasks.a_test_y) < 0.35  # chance is 0.2
 
 
@@ -80,21 +101,29 @@ def test_frozen_keeps_the_features_fine_tuning_moves_them_scratch_starts_afresh(
 def test_pretrained_features_beat_untrained_ones_when_only_the_head_learns(runs, seed):
     trained, untrained = runs[seed]
     with_a, without = trained["accuracy"][("frozen", 5)], untrained["accuracy"][("frozen", 5)]
-    assert with_a > 0.55 and without < 0.45  # about 58–66 % against 37–40 % (chance: 20 %)
-    assert with_a - without > 0.12
+    assert with_a > 0.45 and without < 0.40  # about 53–71 % against 25–32 % (chance: 20 %)
+    assert with_a - without > 0.15
 
 
-@pytest.mark.parametrize("seed", SEEDS)
-def test_every_way_learns_task_b_from_five_images_a_class(runs, seed):
-    trained, _ = runs[seed]
-    assert all(trained["accuracy"][(w, 5)] > 0.5 for w in tl.WAYS)  # chance is 0.2
+def _gaps(runs, which: int) -> dict[int, dict[str, float]]:
+    return {s: {w: round(runs[s][which]["accuracy"][(w, 5)], 3) for w in tl.WAYS} for s in SEEDS}
 
 
-def test_fine_tuning_does_not_beat_scratch_by_ten_points_on_this_task(runs):
-    """What we measured: on the 8 × 8 digits, training everything from 25 images does about as well as
-    starting from the features of 0–4 (mean gap within ±10 points over seeds 0–2), pretraining or not."""
-    gaps = [runs[s][0]["accuracy"][("finetune", 5)] - runs[s][0]["accuracy"][("scratch", 5)] for s in SEEDS]
-    assert abs(np.mean(gaps)) < 0.10, gaps
+def test_with_five_images_a_class_fine_tuning_beats_scratch_by_ten_points_on_every_seed(runs):
+    """The issue's bar. Measured at 5 a class, seeds 0–5: scratch 31–48 %, fine-tune 62–71 %, a gap of 23–37
+    points (the digits, moved, scaled, turned and noisy, are too varied to learn from 25 pictures)."""
+    numbers = _gaps(runs, 0)
+    for seed, row in numbers.items():
+        assert row["finetune"] - row["scratch"] >= 0.10, numbers
+        assert row["frozen"] - row["scratch"] >= 0.05, numbers
+
+
+def test_the_same_bar_fails_when_the_features_were_never_pretrained(runs):
+    """The baseline: "fine-tuning" untrained features is training from scratch with other learning rates,
+    and does not beat scratch by 10 points on any seed (measured −10 to +6)."""
+    numbers = _gaps(runs, 1)
+    for seed, row in numbers.items():
+        assert row["finetune"] - row["scratch"] < 0.10, numbers
 
 
 def test_the_lesson_states_the_numbers():
@@ -121,7 +150,7 @@ def test_the_trainer_runs_in_the_pool_streams_and_stops(pool):
     job = train.start(**tl.job_arguments(options, seed=0), pool=pool)
     assert job.wait(60) == "done", job.error
     history = job.history
-    assert len(history) == 2 + 3 * tl.EPOCHS[5] == job.config.epochs
+    assert len(history) == 2 + 3 * tl.CURVE_POINTS == job.config.epochs  # 100 epochs a way, tested every 5th
     assert list(history["way"][:2]) == [0, 0] and set(history["way"][2:]) == {1, 2, 3}
     assert list(history["epoch"]) == list(range(1, len(history) + 1))
     results = tl.results_table(job.series("results"))
@@ -132,6 +161,7 @@ def test_the_trainer_runs_in_the_pool_streams_and_stops(pool):
     filters = job.series("filters")
     assert [f["label"] for f in filters] == ["after pretraining on 0–4", "after fine-tuning on 5 a class"]
     assert np.array(filters[0]["filters"]).shape == (16, 3, 3)
+    assert list(history[history["way"] == 1]["way_epoch"][:3]) == [5, 10, 15]
     view = tl.live_producer(job)()
     assert set(view["charts"]) == {"size0", "pretrain"} and len(view["charts"]["size0"]["series"]) == 3
     assert view["metrics"]["Fine-tune − scratch (5 a class)"].endswith("points")
