@@ -6,8 +6,15 @@ import numpy as np
 import streamlit as st
 
 from playground.figures.style import style_for
-from playground.figures.vision.segmentation import (MASK_PALETTE, SCORES_CHART, cost_figure, curves_figure,
-                                                    iou_figure, mask_frame, masks_figure)
+from playground.figures.vision.segmentation import (
+    MASK_PALETTE,
+    SCORES_CHART,
+    cost_figure,
+    curves_figure,
+    iou_figure,
+    mask_frame,
+    masks_figure,
+)
 from playground.ui import live
 from playground.ui.charts import chart
 from playground.ui.share import presenting
@@ -47,11 +54,13 @@ def live_view(job) -> None:
     token = live.feed_for(f"{JOB}.feed", job, lambda: seg.live_producer(job, truth))
     first = live.FEEDS.read(token)
     frame = mask_frame(size, seg.SHOWN, seg.CLASS_NAMES)
+    masks = live.scene("masks", frame, height=330 if presenting() else 260, margin=(60, 10, 10, 30))
     live.board(token, [live.status(job.name), live.metrics("Epoch", "Pixel accuracy", "Mean IoU"),
-                       live.row(live.scene("masks", frame, height=330 if presenting() else 260, margin=(60, 10, 10, 30)),
+                       live.row(masks,
                                 live.chart("scores", **SCORES_CHART))],
                key="seg.live", first=first, interval=0.5, palette=MASK_PALETTE)
-    st.caption("Top: the true masks of four test scenes; below them what the network paints now. " + MIOU_CAPTION)
+    st.caption("Top: the true masks of four test scenes; below them what the network paints now. The dotted "
+               "line: the mean IoU of always answering \"background\". " + MIOU_CAPTION)
 
 
 def render(job) -> None:

@@ -12,8 +12,17 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from playground.figures.style import (BLUE, BLUISH_GREEN, GREY, ORANGE, PLAIN, REDDISH_PURPLE, VERMILLION, Style,
-                                      apply_style)
+from playground.figures.style import (
+    BLUE,
+    BLUISH_GREEN,
+    GREY,
+    ORANGE,
+    PLAIN,
+    REDDISH_PURPLE,
+    VERMILLION,
+    Style,
+    apply_style,
+)
 
 __all__ = ["CLASS_COLOURS", "MASK_PALETTE", "SCORES_CHART", "cost_figure", "curves_figure", "iou_figure",
            "mask_frame", "mask_scene", "masks_figure", "mask_values", "score_series"]
@@ -37,12 +46,15 @@ def mask_frame(size: int, shown: int, names: tuple[str, ...]) -> dict:
     their colours' order). Masks sit in two rows (true on top, predicted below), `shown` columns."""
     step = 1 + _GAP
     width = shown * step - _GAP
-    legend = "   ".join(f"{k}: {name}" for k, name in enumerate(names))
-    return {"x_range": [-0.9, width], "y_range": [-0.35, 2 * step], "font": 13,
+    # The legend in two lines of at most three names: on one line it ran past the scene's edge at 1280 px.
+    names = [f"{k}: {name}" for k, name in enumerate(names)]
+    names[0] = names[0].replace("background", "background (grey)")
+    lines = ["   ".join(names[i:i + 3]) for i in range(0, len(names), 3)]
+    return {"x_range": [-0.9, width], "y_range": [-0.3 - 0.28 * len(lines), 2 * step], "font": 13,
             "texts": [{"text": "true", "x": -0.45, "y": step + 0.5, "bold": True},
                       {"text": "predicted", "x": -0.45, "y": 0.5, "bold": True},
-                      {"text": "Colours: " + legend.replace("0: background", "0: background (grey)"),
-                       "x": width / 2, "y": -0.2}]}
+                      *[{"text": ("Colours: " if i == 0 else "") + line, "x": width / 2, "y": -0.2 - 0.28 * i}
+                        for i, line in enumerate(lines)]]}
 
 
 def mask_scene(truth: np.ndarray, predicted: np.ndarray | None) -> dict:
@@ -124,11 +136,12 @@ def score_series(history: pd.DataFrame, baseline: dict | None = None) -> list[di
 
     lines = []
     if len(history) and "miou" in history:
-        lines.append(series("test pixel accuracy", history["epoch"], history["val_acc"], ORANGE))
-        lines.append(series("test mean IoU", history["epoch"], history["miou"], BLUE))
+        lines.append(series("pixel accuracy", history["epoch"], history["val_acc"], ORANGE))
+        lines.append(series("mean IoU", history["epoch"], history["miou"], BLUE))
     if baseline is not None and len(history):
         last = float(history["epoch"].max()) or 1.0
-        lines.append({**series(f"background baseline: mean IoU {baseline['miou']:.2f}", [0, last],
+        # A short name: the board's legend is one line, and a longer one was cut off at 1280 px.
+        lines.append({**series("background only", [0, last],
                                [baseline["miou"]] * 2, GREY), "dash": True})
     return lines
 
@@ -164,9 +177,12 @@ def cost_figure(cost: dict, *, style: Style = PLAIN) -> go.Figure:
     text = [f"1 pass: {values[0] / 1e6:,.1f} M",
             f"{cost['window_passes']:,} passes × {cost['patch_multiply_adds'] / 1e6:,.2f} M = {values[1] / 1e9:,.2f} G"]
     fig = go.Figure(go.Bar(y=labels, x=values, orientation="h", marker_color=[BLUE, VERMILLION], text=text,
-                           textposition="inside", insidetextanchor="start",
+                           # The network's bar is a sliver: its text goes beside it, level, not turned inside it.
+                           textposition=["outside", "inside"], insidetextanchor="start", textangle=0,
+                           cliponaxis=False,
                            hovertemplate="%{y}: %{x:,.0f} multiply-adds<extra></extra>"))
     apply_style(fig, height=int(220 * style.height_scale), large=style.large)
-    fig.update_layout(xaxis={"type": "log", "title": f"multiply-adds per picture (log scale; {cost['ratio']:,.0f}× apart)"},
+    title = f"multiply-adds per picture (log scale; {cost['ratio']:,.0f}× apart)"
+    fig.update_layout(xaxis={"type": "log", "title": title, "dtick": 1},  # ticks at powers of ten only
                       yaxis={"autorange": "reversed"})
     return fig
