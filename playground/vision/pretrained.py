@@ -76,23 +76,23 @@ def load_resnet18(*, download: bool = False) -> nn.Module:
     return model.eval()
 
 
-def _prepare(images: torch.Tensor) -> torch.Tensor:
-    """Images (N, 1 or 3, H, W) in [0, 1] as ImageNet's networks expect them: three channels, 224 × 224
-    (bilinear), normalised with the weights' mean and standard deviation."""
+def _prepare(images: torch.Tensor, side: int = SIDE) -> torch.Tensor:
+    """Images (N, 1 or 3, H, W) in [0, 1] as ImageNet's networks expect them: three channels, side × side
+    (bilinear; 224 as in ImageNet), normalised with the weights' mean and standard deviation."""
     transforms = _weights().transforms()
     x = images.float()
     if x.shape[1] == 1:
         x = x.expand(-1, 3, -1, -1)
-    x = F.interpolate(x, size=(SIDE, SIDE), mode="bilinear", align_corners=False, antialias=False)
+    x = F.interpolate(x, size=(side, side), mode="bilinear", align_corners=False, antialias=False)
     mean = torch.tensor(transforms.mean).view(1, 3, 1, 1)
     std = torch.tensor(transforms.std).view(1, 3, 1, 1)
     return (x - mean) / std
 
 
 @torch.no_grad()
-def resnet_features(model: nn.Module, images: torch.Tensor, *, batch_size: int = 64) -> torch.Tensor:
+def resnet_features(model: nn.Module, images: torch.Tensor, *, batch_size: int = 64, side: int = SIDE) -> torch.Tensor:
     """The 512 features (N, 512) of images (N, 1 or 3, H, W) in [0, 1]: ResNet-18 without its last
     (fully connected) layer, read in batches."""
     body = nn.Sequential(*list(model.children())[:-1]).eval()  # everything up to the average pool
-    parts = [body(_prepare(images[i:i + batch_size])).flatten(1) for i in range(0, len(images), batch_size)]
+    parts = [body(_prepare(images[i:i + batch_size], side)).flatten(1) for i in range(0, len(images), batch_size)]
     return torch.cat(parts) if parts else torch.zeros(0, FEATURES)

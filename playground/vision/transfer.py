@@ -17,7 +17,7 @@ The test set of B (every B image not in the largest training set) is the same fo
 
 The `"transfer"` trainer runs this in the worker pool (start it with `job_arguments`). Its history
 rows: epoch (a running count of every epoch of the job), way (0 pretraining, 1 scratch, 2
-fine-tune, 3 frozen), size (images per class; 0 while pretraining), way_epoch, train_loss and val_acc
+fine-tune, 3 frozen, 4 ResNet-18's features with a new head: one row per size), size (images per class; 0 while pretraining), way_epoch, train_loss and val_acc
 (test accuracy on A while pretraining, on B after). Series "filters": the first layer's filters after
 pretraining and after each fine-tuning; series "results": {"way", "size", "accuracy"} as each
 training ends. Everything is usable from a shell: `run_transfer(TransferOptions())`.
@@ -41,8 +41,11 @@ __all__ = ["CANVAS", "EPOCHS", "SIZES", "WAYS", "WAY_LABELS", "Tasks", "Transfer
            "place", "pretrain", "results_table", "run_transfer", "start_model"]
 
 WAYS = ("scratch", "finetune", "frozen")
-WAY_LABELS = {"scratch": "from scratch", "finetune": "fine-tune everything", "frozen": "frozen features, new head"}
-WAY_CODES = {"pretrain": 0, "scratch": 1, "finetune": 2, "frozen": 3}
+WAY_LABELS = {"scratch": "from scratch", "finetune": "fine-tune everything", "frozen": "frozen features, new head",
+              "resnet18": "ResNet-18 (ImageNet) features, new head"}
+WAY_CODES = {"pretrain": 0, "scratch": 1, "finetune": 2, "frozen": 3, "resnet18": 4}
+RESNET_SIDE = 112  # ResNet-18 reads B's pictures at this size: 4 times faster than 224, as accurate here
+RESNET_STEPS = 300  # full-batch Adam steps of the linear head on ResNet-18's features
 SIZES = (5, 20, 100)
 EPOCHS = {5: 100, 20: 40, 100: 15}  # epochs on B per training-set size: 100 to 240 updates each
 CANVAS = 24  # the digits go at a random place on a canvas this wide
@@ -67,6 +70,8 @@ class TransferOptions(CheckedSettings):
     finetune_lr: float = 0.001  # A's features move slowly, so what they know is not wiped out by 25 images
     batch_size: int = 32
     pretrained: bool = True  # False: "pretraining" is skipped, the features are untrained (the control)
+    resnet18: bool = False  # also a linear head on ResNet-18's ImageNet features (the weights must be here)
+    test_limit: int = 0  # test on only the first this many of B's test pictures (0: all; for quick checks)
 
     what = "transfer setting"
 
@@ -85,6 +90,8 @@ class TransferOptions(CheckedSettings):
             *[(is_number(getattr(self, k)) and 0 < getattr(self, k) <= 1, k, rate)
               for k in ("pretrain_lr", "scratch_lr", "head_lr", "finetune_lr")],
             (isinstance(self.pretrained, bool), "pretrained", "must be true or false"),
+            (isinstance(self.resnet18, bool), "resnet18", "must be true or false"),
+            (is_int(self.test_limit) and self.test_limit >= 0, "test_limit", "must be a whole number from 0"),
         ]
 
 
@@ -284,6 +291,41 @@ def _every(epochs: int) -> int:
     return -(-epochs // CURVE_POINTS)
 
 
+def resnet_accuracy(tasks: Tasks, sizes, seed: int, *, side: int = RESNET_SIDE) -> dict[int, float]:
+    """{size: (test accuracy on B, last training loss)} of a linear head trained on ResNet-18's 512 ImageNet features of B's
+    `size`-a-class training pictures (read once, at `side` × `side`; standardised with the training set's
+    mean and spread). PretrainedUnavailable when the weights are not on this machine."""
+    from playground.vision.pretrained import load_resnet18, resnet_features
+
+    model = load_resnet18()
+    largest = max(sizes)
+    pool = resnet_features(model, torch.cat([p[:largest] for p in tasks.b_pool]), side=side)
+    test = resnet_features(model, tasks.b_test_x, side=side)
+    out = {}
+    for n in sizes:
+        x = torch.cat([pool[c * largest:c * largest + n] for c in range(len(tasks.b_pool))])
+        y = torch.arange(len(tasks.b_pool)).repeat_interleave(n)
+        mean, std = x.mean(0), x.std(0, unbiased=False) + 1e-6
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed + 1000)
+            head = nn.Linear(x.shape[1], len(tasks.b_pool))
+        optimizer = torch.optim.Adam(head.parameters(), lr=0.01, weight_decay=1e-3)
+        for _ in range(RESNET_STEPS):
+            loss = F.cross_entropy(head((x - mean) / std), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        out[n] = (accuracy(head, (test - mean) / std, tasks.b_test_y), float(loss))
+    return out
+
+
+def _limit(tasks: Tasks, options: TransferOptions) -> Tasks:
+    if options.test_limit:
+        order = torch.randperm(len(tasks.b_test_x), generator=torch.Generator().manual_seed(0))[:options.test_limit]
+        tasks = dataclasses.replace(tasks, b_test_x=tasks.b_test_x[order], b_test_y=tasks.b_test_y[order])
+    return tasks
+
+
 def _drain(generator):
     """Run a generator to its end and return what it returns."""
     while True:
@@ -299,11 +341,13 @@ def run_transfer(options: TransferOptions | None = None, *, seed: int = 0, digit
     from playground.data import load
 
     options = (options or TransferOptions()).validate()
-    tasks = make_tasks(digits if digits is not None else load("digits", seed=0), seed)
+    tasks = _limit(make_tasks(digits if digits is not None else load("digits", seed=0), seed), options)
     base = _drain(pretrain(tasks, options, seed))
     models = {(w, n): _drain(learn(w, n, tasks, base, options, seed)) for n in options.sizes for w in options.ways}
-    return {"pretrained": base, "models": models, "tasks": tasks,
-            "accuracy": {k: accuracy(m, tasks.b_test_x, tasks.b_test_y) for k, m in models.items()}}
+    scores = {k: accuracy(m, tasks.b_test_x, tasks.b_test_y) for k, m in models.items()}
+    if options.resnet18:
+        scores |= {("resnet18", n): a for n, (a, _) in resnet_accuracy(tasks, options.sizes, seed).items()}
+    return {"pretrained": base, "models": models, "tasks": tasks, "accuracy": scores}
 
 
 # ----------------------------------------------------------------------------------------------
@@ -326,7 +370,7 @@ def lesson(table: dict[str, dict[int, float]]) -> str:
         return "No results yet."
     words = []
     for n in sizes:
-        here = {w: table[w][n] for w in WAYS if n in table.get(w, {})}
+        here = {w: table[w][n] for w in (*WAYS, "resnet18") if n in table.get(w, {})}
         best = max(here, key=here.get)
         shown = ", ".join(f"{WAY_LABELS[w]} {a:.0%}" for w, a in here.items())
         words.append(f"With {n} images a class: {shown}. Best: {WAY_LABELS[best]}.")
@@ -345,7 +389,8 @@ def lesson(table: dict[str, dict[int, float]]) -> str:
 def _total_epochs(options: TransferOptions) -> int:
     """The history rows a run reports: every pretraining epoch, and each way's tested epochs per size."""
     sizes = sum(-(-_epochs(n) // _every(_epochs(n))) for n in options.sizes)
-    return (options.pretrain_epochs if options.pretrained else 0) + sizes * len(options.ways)
+    resnet = len(options.sizes) if options.resnet18 else 0  # one row per size
+    return (options.pretrain_epochs if options.pretrained else 0) + sizes * len(options.ways) + resnet
 
 
 def job_arguments(options: TransferOptions | None = None, *, seed: int = 0) -> dict:
@@ -386,7 +431,7 @@ def transfer(ctx):
     every batch and "epoch" after every epoch, so stop, pause and step work throughout."""
     options = TransferOptions.from_dict(ctx.options).validate()
     seed = ctx.config.seed
-    tasks = make_tasks(ctx.dataset, seed)
+    tasks = _limit(make_tasks(ctx.dataset, seed), options)
     total = _total_epochs(options)
     count = 0
 
@@ -427,6 +472,18 @@ def transfer(ctx):
                 ctx.series("filters", {"label": f"after fine-tuning on {n} a class",
                                        "filters": first_filters(model).tolist()})
             ctx.publish(model, force=True)
+    if options.resnet18:
+        from playground.vision.pretrained import PretrainedUnavailable
+
+        yield "step"
+        try:
+            scores = resnet_accuracy(tasks, options.sizes, seed)
+        except PretrainedUnavailable as e:
+            raise TrainingError(str(e)) from None
+        for n, (acc, loss) in scores.items():
+            reporter("resnet18", n)(1, loss, acc)
+            ctx.series("results", {"way": "resnet18", "size": n, "accuracy": acc})
+        yield "epoch"
     ctx.series("seconds", time.monotonic() - started)
     if count != total:  # the plan and the run disagree: a bug, said plainly rather than a wrong bar
         raise TrainingError(f"ran {count} epochs, planned {total}")

@@ -253,3 +253,27 @@ def test_curves_side_by_side_and_filters_figures():
     table = fig.results_frame({"scratch": {5: 0.65}, "finetune": {5: 0.7}})
     assert list(table.columns) == ["5 a class"] and table.loc["fine-tune everything", "5 a class"] == "70%"
 
+
+
+def test_a_run_with_resnet18_features_reports_its_rows(torch_home, digits):
+    """With (here randomly initialised) weights in the hub cache, the run adds the "resnet18" way: a linear
+    head on ResNet-18's features, scored on the same test pictures; in the pool it adds one history row a size."""
+    import torchvision
+
+    file = pre.resnet18_weights_file()
+    file.parent.mkdir(parents=True)
+    torch.manual_seed(0)
+    torch.save(torchvision.models.resnet18().state_dict(), file)
+    options = tl.TransferOptions(sizes=(5,), ways=("frozen",), pretrain_epochs=1, resnet18=True, test_limit=50)
+    run = tl.run_transfer(options, seed=0, digits=digits)
+    assert len(run["tasks"].b_test_y) == 50 and set(run["accuracy"]) == {("frozen", 5), ("resnet18", 5)}
+    assert 0 <= run["accuracy"][("resnet18", 5)] <= 1
+    table = tl.results_table([{"way": w, "size": n, "accuracy": a} for (w, n), a in run["accuracy"].items()])
+    assert "ResNet-18 (ImageNet) features, new head" in tl.lesson(table)
+    assert tl._total_epochs(options) == 1 + tl.CURVE_POINTS + 1
+
+
+def test_a_run_asking_for_resnet18_without_its_weights_says_how_to_get_them(torch_home, digits):
+    options = tl.TransferOptions(sizes=(5,), ways=("frozen",), pretrain_epochs=0, resnet18=True, test_limit=20)
+    with pytest.raises(pre.PretrainedUnavailable, match="resnet18-f37072fd.pth"):
+        tl.run_transfer(options, seed=0, digits=digits)

@@ -19,6 +19,7 @@ WAY_NAMES = {"scratch": "from scratch", "finetune": "fine-tune everything", "fro
 # Colour and dash both tell the ways apart (colour is never the only carrier).
 WAY_STYLE = {"scratch": (BLUE, None), "finetune": (ORANGE, "dash"), "frozen": (BLUISH_GREEN, "dot")}
 PRETRAIN_NAME = "pretraining on 0–4"
+RESNET_NAME = "ResNet-18 (ImageNet) features, new head"
 ACCURACY_CHART = {"x_title": "epoch", "y_title": "test accuracy", "y_format": "percent", "height": 240,
                   "y_range": [0, 1]}
 
@@ -53,7 +54,7 @@ def board_metrics(history: pd.DataFrame, table: dict[str, dict[int, float]]) -> 
     now = "–"
     if len(history) and "way" in history:
         last = history.iloc[-1]
-        way = {0: "pretraining"} | {c: WAY_NAMES[w] for w, c in WAY_CODES.items()}
+        way = {0: "pretraining", 4: RESNET_NAME} | {c: WAY_NAMES[w] for w, c in WAY_CODES.items()}
         now = way[int(last["way"])] + (f", {int(last['size'])} a class" if int(last["size"]) else "")
     sizes = sorted(set(table.get("scratch", {})) & set(table.get("finetune", {})))
     gap = "–"
@@ -120,6 +121,7 @@ def filters_figure(filters: list[dict], *, style: Style = PLAIN) -> go.Figure:
 def results_frame(table: dict[str, dict[int, float]]) -> pd.DataFrame:
     """The final test accuracies as a table: a row per way, a column per size ("5 a class"), "70%" text."""
     sizes = sorted({n for row in table.values() for n in row})
-    index = [WAY_NAMES[w] for w in WAY_CODES if w in table]
-    data = [[f"{table[w][n]:.0%}" if n in table[w] else "–" for n in sizes] for w in WAY_CODES if w in table]
+    ways = [w for w in (*WAY_CODES, "resnet18") if w in table]
+    index = [WAY_NAMES.get(w, RESNET_NAME) for w in ways]
+    data = [[f"{table[w][n]:.0%}" if n in table[w] else "–" for n in sizes] for w in ways]
     return pd.DataFrame(data, index=index, columns=[f"{n} a class" for n in sizes])
