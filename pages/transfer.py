@@ -19,16 +19,17 @@ for problem in state.restore():
     st.warning(problem)
 
 st.title("Transfer learning")
-st.caption("A small CNN first learns to tell the digits 0–4 apart from about 1,400 pictures. Then it meets a new, "
-           "small task, the digits 5–9 from only a few pictures each, and learns it three ways: from scratch, by "
+st.caption("A small CNN first learns to tell the digits 0–4 apart from about 720 pictures, each shown at a new "
+           "place every time. Then it meets a new, small task, the digits 5–9 from only a few pictures each, and learns it three ways: from scratch, by "
            "fine-tuning everything it knows, or by keeping its features and training only a new last layer.")
 with st.expander("How does it work?"):
     st.markdown(
-        "- **Task A** (pretraining): the digits 0–4, each 8 × 8 digit at a random place on a 12 × 12 canvas "
-        "with a little noise. **Task B**: the digits 5–9 drawn the same way, from 5, 20 or 100 training "
-        "pictures a class, tested on the same 396 other pictures every time.\n"
-        "- The network: two convolutions and a global max pool make 32 **features** (\"is this stroke "
-        "anywhere?\"); one linear layer, the **head**, turns them into class scores.\n"
+        "- **Task A** (pretraining): the digits 0–4, each drawn 16 × 16, scaled by 0.7–1.3, turned by up to "
+        "15°, put anywhere on a 24 × 24 canvas and buried in noise, at a new place every epoch. **Task B**: "
+        "the digits 5–9 drawn the same way but each placed once: 5, 20 or 100 training pictures a class, "
+        "tested on the same 396 other pictures every time. Raw pixels are a poor guide here.\n"
+        "- The network: three convolutions (with batch norm) and a global max pool make 64 **features** "
+        "(\"is this pattern anywhere?\"); one linear layer, the **head**, turns them into class scores.\n"
         "- **From scratch**: fresh random weights, everything trains. **Fine-tune everything**: the features "
         "start from task A (learning slowly, 0.001), the head is new (0.01). **Frozen features, new head**: "
         "the features of task A stay exactly as they are; only the head trains.\n"
@@ -45,7 +46,7 @@ state.checkbox("pretrained", "Pretrain on 0–4", container=c3)
 state.number_input("seed", "Seed", container=c4)
 if state["features"] == "resnet18":
     tj.resnet_panel()
-options = tj.options_from(state["sizes"], bool(state["pretrained"]))
+options = tj.options_from(state["sizes"], bool(state["pretrained"]), state["features"])
 state.valid_or_stop(options)
 seed = int(state["seed"])
 
@@ -65,7 +66,7 @@ if st.session_state.get("tl.error"):
 if job is not None and tj.settings_changed(job, options):
     note.info("The settings have changed since this run started: press **Reset** to use them.")
 if job is None:
-    st.info("Press **Play** to pretrain on 0–4 and then learn 5–9 all three ways (about 15 seconds on one "
+    st.info("Press **Play** to pretrain on 0–4 and then learn 5–9 all three ways (about 25 seconds on one "
             "CPU core for 5, 20 and 100 pictures a class).")
 else:
     job_panel(tj.JOB, tj.render, every=0.5, live=tj.live_view)

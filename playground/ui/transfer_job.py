@@ -26,15 +26,17 @@ CURVES_CAPTION = ("Test accuracy on the digits 5–9 after every epoch, each pan
                   "head. The last panel is the pretraining on the digits 0–4.")
 
 
-def options_from(sizes: str, pretrained: bool) -> tl.TransferOptions:
-    """The experiment's options from the page's choices ("5,20,100" and whether to pretrain)."""
-    return tl.TransferOptions(sizes=tuple(int(s) for s in sizes.split(",")), pretrained=pretrained)
+def options_from(sizes: str, pretrained: bool, features: str = "ours") -> tl.TransferOptions:
+    """The experiment's options from the page's choices ("5,20,100", whether to pretrain, and the features:
+    "resnet18" adds ResNet-18's way when its weights are here)."""
+    resnet18 = features == "resnet18" and resnet.resnet18_weights_file().exists()
+    return tl.TransferOptions(sizes=tuple(int(s) for s in sizes.split(",")), pretrained=pretrained, resnet18=resnet18)
 
 
 def settings_changed(job, options: tl.TransferOptions) -> bool:
     now = options.to_dict()
     return any(list(job.options.get(k) or ()) != list(now[k]) if k == "sizes" else job.options.get(k) != now[k]
-               for k in ("sizes", "pretrained"))
+               for k in ("sizes", "pretrained", "resnet18"))
 
 
 def live_view(job) -> None:
@@ -80,11 +82,11 @@ def resnet_panel() -> None:
     """Whether ResNet-18's ImageNet weights are here; if not, what file is missing and a button to fetch it."""
     file = resnet.resnet18_weights_file()
     if file.exists():
-        st.success(f"ResNet-18's ImageNet weights are here ({file}). Its 512 features per image come from "
-                   "`playground.vision.pretrained.resnet_features`; on one CPU thread an image takes about "
-                   "0.09 s, so task B's 900 images take over a minute. The run below uses our CNN.")
+        st.success(f"ResNet-18's ImageNet weights are here ({file}). After our CNN's three ways, the run reads "
+                   "B's pictures once through ResNet-18 (112 × 112, 512 features each; about half a minute on "
+                   "one CPU core) and trains a new linear head on them: a fourth row in the table.")
         return
-    st.info(resnet.unavailable_message("not downloaded yet") + " The run below uses our CNN.")
+    st.info(resnet.unavailable_message("not downloaded yet") + " The run below uses our CNN only.")
     if st.button("Download ResNet-18's weights (45 MB)", key="tl.download"):
         try:
             with st.spinner("Downloading…"):
