@@ -379,6 +379,11 @@ def lesson(table: dict[str, dict[int, float]]) -> str:
         gap = 100 * (table["finetune"][n] - table["scratch"][n])
         words.append(f"At {n} a class, starting from the features learned on 0–4 is worth {gap:+.0f} points "
                      "of accuracy over starting from random weights.")
+        top = sizes[-1]
+        if top != n and top in table["finetune"] and top in table["scratch"]:
+            late = 100 * (table["finetune"][top] - table["scratch"][top])
+            words.append(f"At {top} a class the gap is {late:+.0f} points: little data → reuse learned features; "
+                         "plenty of data → more of the network can learn from it.")
     return " ".join(words)
 
 

@@ -132,6 +132,7 @@ def test_the_lesson_states_the_numbers():
     assert "With 5 images a class: from scratch 65%, fine-tune everything 70%, frozen features, new head 60%." in text
     assert "Best: fine-tune everything." in text and "Best: from scratch." in text
     assert "+5 points" in text
+    assert "At 100 a class the gap is -4 points" in text
     assert tl.results_table([{"way": "scratch", "size": 5, "accuracy": 0.5}]) == {"scratch": {5: 0.5}}
     assert tl.lesson({}) == "No results yet."
 
