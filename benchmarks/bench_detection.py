@@ -17,21 +17,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
-import statistics
 import sys
 import time
 from pathlib import Path
 
-import psutil
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.report import finish, load, table, verdict  # noqa: E402
+from benchmarks.bench_training import SPEED_COLUMNS, SPEED_NOTE, alternate, speed_row, with_one_worker  # noqa: E402
+from benchmarks.report import table  # noqa: E402
 from playground.jobs.pool import WorkerPool  # noqa: E402
 from playground.jobs.train import start  # noqa: E402
 from playground.models import build  # noqa: E402
-from playground.settings import get_settings  # noqa: E402
 from playground.vision import detection  # noqa: E402
 
 EPOCHS = 2  # a run; its fastest epoch counts
@@ -96,22 +94,13 @@ def bench(pool: WorkerPool, device: torch.device) -> None:
     print(f"{len(dataset.x_train):,} + {len(dataset.x_test)} scenes drawn in {time.perf_counter() - began:.1f} s")
     torch.set_num_threads(1)
     bare_loop_images_per_s(dataset, dataclasses.replace(options), device)  # warm-up
-    bare, job = [], []
-    for _ in range(ROUNDS):
-        bare.append(bare_loop_images_per_s(dataset, options, device))
-        job.append(job_images_per_s(pool, dataset, options, device.type))
-    best_bare, best_job = max(map(max, bare)), max(map(max, job))
-    ratio = best_job / best_bare
+    bare, job = alternate(lambda: bare_loop_images_per_s(dataset, options, device),
+                          lambda: job_images_per_s(pool, dataset, options, device.type), ROUNDS)
     table(f"Detector training speed ({len(dataset.x_train):,} scenes 64×64, {options.S}×{options.S} grid, B = "
           f"{options.B}, width {options.width}, adam, batch {options.batch_size}, {EPOCHS} epochs a run, {ROUNDS} "
-          f"rounds, device {device.type}, 1 torch thread); target ratio >= {TARGET}",
-          ["setting", "bare best img/s", "job best img/s", "bare median each round", "job median each round",
-           "ratio", "verdict"],
-          [["page default", round(best_bare), round(best_job), " ".join(f"{statistics.median(r):.0f}" for r in bare),
-            " ".join(f"{statistics.median(r):.0f}" for r in job), f"{ratio:.3f}",
-            verdict("detector job speed", ratio >= TARGET)]])
-    print("  best: the fastest epoch over all rounds (a job's from its rows: training steps only, as the bare\n"
-          "  loop's); the ratio compares these.")
+          f"rounds, device {device.type}, 1 torch thread; images/s); target ratio >= {TARGET}", SPEED_COLUMNS,
+          [speed_row("page default", bare, job, target=TARGET, name="detector job speed")])
+    print(SPEED_NOTE)
 
 
 def main() -> None:
@@ -119,18 +108,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     wanted = parser.parse_args().device
     device = torch.device("cuda" if wanted == "cuda" or (wanted == "auto" and torch.cuda.is_available()) else "cpu")
-    settings = dataclasses.replace(get_settings(), workers=1)
-    began = time.perf_counter()
-    pool = WorkerPool(settings)
-    pool.wait_ready(120)
-    print(f"pool of {settings.workers} worker ready in {time.perf_counter() - began:.1f} s "
-          f"(torch threads per worker: {settings.torch_threads}, slice {settings.slice_s} s; "
-          f"{psutil.cpu_count()} cores; load average {load()})")
-    try:
-        bench(pool, device)
-    finally:
-        pool.shutdown()
-    finish(began)
+    with_one_worker(lambda pool: bench(pool, device))
 
 
 if __name__ == "__main__":

@@ -13,20 +13,18 @@ workers run (on CUDA when there is one, for both). Prints images/s of the fastes
 from __future__ import annotations
 
 import dataclasses
-import statistics
 import sys
 import time
 from pathlib import Path
 
-import psutil
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.report import finish, load, table, verdict  # noqa: E402
+from benchmarks.bench_training import SPEED_COLUMNS, SPEED_NOTE, alternate, speed_row, with_one_worker  # noqa: E402
+from benchmarks.report import table  # noqa: E402
 from playground.jobs.pool import WorkerPool  # noqa: E402
 from playground.jobs.train import start  # noqa: E402
-from playground.settings import get_settings  # noqa: E402
 from playground.vision import segmentation as seg  # noqa: E402
 
 EPOCHS = 3  # a run; its fastest epoch counts
@@ -50,9 +48,8 @@ def bare_loop_images_per_s(options: seg.SegmentationOptions, seed: int = 0) -> l
     speeds = []
     for _ in range(options.epochs):
         model.train()
-        seconds = 0.0
+        began = time.perf_counter()
         for index in torch.randperm(len(x), generator=generator).split(options.batch_size):
-            began = time.perf_counter()
             index = index.to(device)
             loss = torch.nn.functional.cross_entropy(model(x[index]), y[index], weight=weight)
             optimizer.zero_grad(set_to_none=True)
@@ -60,13 +57,12 @@ def bare_loop_images_per_s(options: seg.SegmentationOptions, seed: int = 0) -> l
             optimizer.step()
             schedule.step()
             loss.item()  # the trainer reads every loss (and so waits for a GPU)
-            seconds += time.perf_counter() - began
-        speeds.append(len(x) / seconds)
+        speeds.append(len(x) / (time.perf_counter() - began))
     return speeds
 
 
 def job_images_per_s(pool: WorkerPool, options: seg.SegmentationOptions) -> list[float]:
-    """Images/s of each epoch of a "segmenter" job, as its rows report them (training steps only)."""
+    """Images/s of each epoch of a "segmenter" job, as its rows report them (each epoch's whole time)."""
     job = start(**seg.job_arguments(options, seed=0, device=DEVICE), pool=pool, name="bench segmenter")
     status = job.wait(600)
     if status != "done":
@@ -78,37 +74,16 @@ def bench(pool: WorkerPool) -> None:
     options = dataclasses.replace(seg.SegmentationOptions(), epochs=EPOCHS)
     torch.set_num_threads(1)
     bare_loop_images_per_s(dataclasses.replace(options, epochs=1))  # warm-up (and the scenes are made)
-    bare, job = [], []
-    for _ in range(ROUNDS):
-        bare.append(bare_loop_images_per_s(options))
-        job.append(job_images_per_s(pool, options))
-    best_bare, best_job = max(map(max, bare)), max(map(max, job))
-    ratio = best_job / best_bare
+    bare, job = alternate(lambda: bare_loop_images_per_s(options), lambda: job_images_per_s(pool, options), ROUNDS)
     table(f"Segmenter training speed ({options.n_train} scenes of {options.size}×{options.size}, width "
           f"{options.width}, skips {'on' if options.skips else 'off'}, batch {options.batch_size}, {EPOCHS} epochs a "
-          f"run, {ROUNDS} rounds, device {DEVICE}, 1 torch thread); target ratio >= {TARGET}",
-          ["bare best images/s", "job best images/s", "bare median each round", "job median each round", "ratio",
-           "verdict"],
-          [[round(best_bare), round(best_job), " ".join(f"{statistics.median(r):.0f}" for r in bare),
-            " ".join(f"{statistics.median(r):.0f}" for r in job), f"{ratio:.3f}",
-            verdict("segmenter job speed", ratio >= TARGET)]])
-    print("  best: the fastest epoch over all rounds (a job's from its rows: training steps only, as the bare\n"
-          "  loop's); the ratio compares these.")
+          f"run, {ROUNDS} rounds, device {DEVICE}, 1 torch thread; images/s); target ratio >= {TARGET}", SPEED_COLUMNS,
+          [speed_row("page default", bare, job, target=TARGET, name="segmenter job speed")])
+    print(SPEED_NOTE)
 
 
 def main() -> None:
-    settings = dataclasses.replace(get_settings(), workers=1)
-    began = time.perf_counter()
-    pool = WorkerPool(settings)
-    pool.wait_ready(120)
-    print(f"pool of {settings.workers} worker ready in {time.perf_counter() - began:.1f} s "
-          f"(torch threads per worker: {settings.torch_threads}, slice {settings.slice_s} s; "
-          f"{psutil.cpu_count()} cores; load average {load()})")
-    try:
-        bench(pool)
-    finally:
-        pool.shutdown()
-    finish(began)
+    with_one_worker(bench)
 
 
 if __name__ == "__main__":

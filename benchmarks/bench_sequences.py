@@ -13,22 +13,24 @@ torch thread, as the workers run. Prints sequences/s per epoch, the ratio, PASS 
 from __future__ import annotations
 
 import dataclasses
-import statistics
 import sys
-import time
 from pathlib import Path
-
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.bench_training import bare_loop_samples_per_s  # noqa: E402
-from benchmarks.report import finish, load, table, verdict  # noqa: E402
+from benchmarks.bench_training import (  # noqa: E402
+    SPEED_COLUMNS,
+    SPEED_NOTE,
+    alternate,
+    bare_loop_samples_per_s,
+    speed_row,
+    with_one_worker,
+)
+from benchmarks.report import table  # noqa: E402
 from playground import data  # noqa: E402
 from playground.jobs.pool import WorkerPool  # noqa: E402
 from playground.jobs.train import start  # noqa: E402
 from playground.sequences import memory  # noqa: E402
-from playground.settings import get_settings  # noqa: E402
 
 LENGTH = memory.PROMISED_LENGTH
 EPOCHS = 2  # a run; its fastest epoch counts
@@ -58,38 +60,17 @@ def bench(pool: WorkerPool) -> None:
     for kind, name in memory.KINDS.items():
         variant = memory.variants(LENGTH, (kind,))[0]
         bare_loop_sequences_per_s(dataset, variant.spec, dataclasses.replace(config, epochs=1))  # warm-up
-        bare, job = [], []
-        for _ in range(ROUNDS):
-            bare.append(bare_loop_sequences_per_s(dataset, variant.spec, config))
-            job.append(job_sequences_per_s(pool, dataset, variant, config))
-        best_bare, best_job = max(map(max, bare)), max(map(max, job))
-        ratio = best_job / best_bare
-        rows.append([name, round(best_bare), round(best_job),
-                     " ".join(f"{statistics.median(r):.0f}" for r in bare),
-                     " ".join(f"{statistics.median(r):.0f}" for r in job),
-                     f"{ratio:.3f}", verdict(f"{name} job speed", ratio >= TARGET)])
+        bare, job = alternate(lambda v=variant: bare_loop_sequences_per_s(dataset, v.spec, config),
+                              lambda v=variant: job_sequences_per_s(pool, dataset, v, config), ROUNDS)
+        rows.append(speed_row(name, bare, job, target=TARGET, name=f"{name} job speed"))
     table(f"Training speed on the adding problem (length {LENGTH}, {len(dataset.x_train):,} training sequences), "
           f"{memory.HIDDEN} units, adam, batch {config.batch_size}, {EPOCHS} epochs a run, {ROUNDS} rounds, "
-          f"1 torch thread; target ratio >= {TARGET}",
-          ["network", "bare best seq/s", "job best seq/s", "bare median each round", "job median each round",
-           "ratio", "verdict"], rows)
-    print("  best: the fastest epoch over all rounds (a job's from its rows: training steps only, as the bare\n"
-          "  loop's); the ratio compares these.")
+          f"1 torch thread; sequences/s; target ratio >= {TARGET}", SPEED_COLUMNS, rows)
+    print(SPEED_NOTE)
 
 
 def main() -> None:
-    settings = dataclasses.replace(get_settings(), workers=1)
-    began = time.perf_counter()
-    pool = WorkerPool(settings)
-    pool.wait_ready(120)
-    print(f"pool of {settings.workers} worker ready in {time.perf_counter() - began:.1f} s "
-          f"(torch threads per worker: {settings.torch_threads}, slice {settings.slice_s} s; "
-          f"{psutil.cpu_count()} cores; load average {load()})")
-    try:
-        bench(pool)
-    finally:
-        pool.shutdown()
-    finish(began)
+    with_one_worker(bench)
 
 
 if __name__ == "__main__":

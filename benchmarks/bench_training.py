@@ -14,6 +14,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -88,6 +89,49 @@ def job_samples_per_s(pool: WorkerPool, dataset, spec: dict, config: Config) -> 
         raise RuntimeError(f"benchmark job ended {status}: {job.error}")
     return {"epochs": job.history["samples_per_s"].iloc[1:].tolist(),
             "wall": len(dataset.x_train) * config.epochs / wall, "cpu": cpu, "device": job.device}
+
+
+# A lab's trainer against a bare loop, in alternating rounds (bench_sequences, bench_detection,
+# bench_segmentation): one row of SPEED_COLUMNS per setting.
+SPEED_COLUMNS = ["setting", "bare best /s", "job best /s", "bare median each round", "job median each round",
+                 "ratio", "verdict"]
+SPEED_NOTE = ("  best: the fastest epoch over all rounds, each timed whole (a job's as its rows report it, the work\n"
+              "  between its steps included, pauses not); the ratio compares these.")
+
+
+def alternate(bare: Callable[[], list[float]], job: Callable[[], list[float]], rounds: int
+              ) -> tuple[list[list[float]], list[list[float]]]:
+    """Each epoch's speed of `rounds` bare runs and job runs, one of each in turn, so that load from other
+    programs falls on both alike."""
+    bares, jobs = [], []
+    for _ in range(rounds):
+        bares.append(bare())
+        jobs.append(job())
+    return bares, jobs
+
+
+def speed_row(setting: str, bare: list[list[float]], job: list[list[float]], *, target: float, name: str) -> list:
+    """A SPEED_COLUMNS row: the fastest epochs, each round's median, their ratio and its verdict."""
+    best_bare, best_job = max(map(max, bare)), max(map(max, job))
+    ratio = best_job / best_bare
+    return [setting, round(best_bare), round(best_job), " ".join(f"{statistics.median(r):.0f}" for r in bare),
+            " ".join(f"{statistics.median(r):.0f}" for r in job), f"{ratio:.3f}", verdict(name, ratio >= target)]
+
+
+def with_one_worker(bench: Callable[[WorkerPool], None]) -> None:
+    """Start a pool of one worker, say how long that took, run `bench(pool)`, and print the closing lines."""
+    settings = dataclasses.replace(get_settings(), workers=1)
+    began = time.perf_counter()
+    pool = WorkerPool(settings)
+    pool.wait_ready(120)
+    print(f"pool of {settings.workers} worker ready in {time.perf_counter() - began:.1f} s "
+          f"(torch threads per worker: {settings.torch_threads}, slice {settings.slice_s} s; "
+          f"{psutil.cpu_count()} cores; load average {load()})")
+    try:
+        bench(pool)
+    finally:
+        pool.shutdown()
+    finish(began)
 
 
 def _busy(stop: threading.Event, counter: list[int]) -> None:

@@ -44,6 +44,8 @@ from playground.data import Dataset
 from playground.jobs.train import CheckedSettings, Config, TrainingError, is_int, is_number, register_trainer
 from playground.scenes import SCENE_CLASSES, Scenes, make_scene_split
 
+_PAUSE_GAP_S = 0.1  # a longer wait at a step's yield means the job was paused
+
 __all__ = ["CLASS_NAMES", "EPOCHS", "LEARNING_RATES", "SCENE_COUNTS", "SHOWN", "WIDTHS", "PatchClassifier",
            "SegmentationNet", "SegmentationOptions", "SegmentationTrainer", "Scores", "background_baseline",
            "confusion", "count_multiply_adds", "job_arguments", "job_baseline", "job_masks", "job_model",
@@ -442,15 +444,18 @@ def segmenter(ctx):
     yield "step"
     for e in range(1, options.epochs + 1):
         batches = trainer.batches()
-        losses, seconds = [], 0.0
+        losses, began, paused_for = [], time.perf_counter(), 0.0
         for b, index in enumerate(batches):
-            start = time.perf_counter()
             losses.append(trainer.step(index))
-            seconds += time.perf_counter() - start
             ctx.progress(e, (b + 1) / len(batches))
             ctx.publish(trainer.model)
+            before = time.perf_counter()
             yield "step"
+            gap = time.perf_counter() - before
+            paused_for += gap if gap > _PAUSE_GAP_S else 0.0  # time spent paused is not training time
         trainer.epochs_done += 1
+        # The epoch's whole time, the job's own work between steps included (not the pauses).
+        seconds = time.perf_counter() - began - paused_for
         report(e, float(np.mean(losses)), len(trainer.x_train) / max(seconds, 1e-9))
         ctx.publish(trainer.model, force=e == options.epochs)
         yield "epoch"
