@@ -20,8 +20,9 @@ for problem in state.restore():
 
 st.title("Transfer learning")
 st.caption("A small CNN first learns to tell the digits 0–4 apart from about 720 pictures, each shown at a new "
-           "place every time. Then it meets a new, small task, the digits 5–9 from only a few pictures each, and learns it three ways: from scratch, by "
-           "fine-tuning everything it knows, or by keeping its features and training only a new last layer.")
+           "place every time. Then it meets a new, small task, the digits 5–9 from only a few pictures each, and "
+           "learns it three ways: from scratch, by fine-tuning everything it knows, or by keeping its features and "
+           "training only a new last layer.")
 with st.expander("How does it work?"):
     st.markdown(
         "- **Task A** (pretraining): the digits 0–4, each drawn 16 × 16, scaled by 0.7–1.3, turned by up to "

@@ -7,6 +7,7 @@ import streamlit as st
 
 from playground.figures.vision.transfer import (
     ACCURACY_CHART,
+    NOW_LABEL,
     board_metrics,
     curves_figure,
     filters_figure,
@@ -49,8 +50,10 @@ def live_view(job) -> None:
     pretrain = live.chart("pretrain", **{**ACCURACY_CHART, "x_title": "epoch (pretraining on 0–4)"},
                           empty="No epochs yet")
     label = f"Fine-tune − scratch ({options.sizes[0]} a class)"
-    live.board(token, [live.status(job.name), live.metrics("Pretraining on 0–4", "Training now", label),
-                       live.row(*panels, pretrain)], key="tl.live", first=first, interval=0.5)
+    charts = [*panels, pretrain]  # two a row: four in a row were too small to read at 1280 pixels
+    rows = [live.row(*charts[i:i + 2]) for i in range(0, len(charts), 2)]
+    live.board(token, [live.status(job.name), live.metrics("Pretraining on 0–4", NOW_LABEL, label), *rows],
+               key="tl.live", first=first, interval=0.5)
     st.caption(CURVES_CAPTION)
 
 

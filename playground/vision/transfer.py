@@ -17,7 +17,8 @@ The test set of B (every B image not in the largest training set) is the same fo
 
 The `"transfer"` trainer runs this in the worker pool (start it with `job_arguments`). Its history
 rows: epoch (a running count of every epoch of the job), way (0 pretraining, 1 scratch, 2
-fine-tune, 3 frozen, 4 ResNet-18's features with a new head: one row per size), size (images per class; 0 while pretraining), way_epoch, train_loss and val_acc
+fine-tune, 3 frozen, 4 ResNet-18's features with a new head: one row per size), size (images per
+class; 0 while pretraining), way_epoch, train_loss and val_acc
 (test accuracy on A while pretraining, on B after). Series "filters": the first layer's filters after
 pretraining and after each fine-tuning; series "results": {"way", "size", "accuracy"} as each
 training ends. Everything is usable from a shell: `run_transfer(TransferOptions())`.
@@ -292,7 +293,8 @@ def _every(epochs: int) -> int:
 
 
 def resnet_accuracy(tasks: Tasks, sizes, seed: int, *, side: int = RESNET_SIDE) -> dict[int, float]:
-    """{size: (test accuracy on B, last training loss)} of a linear head trained on ResNet-18's 512 ImageNet features of B's
+    """{size: (test accuracy on B, last training loss)} of a linear head trained on ResNet-18's 512 ImageNet
+    features of B's
     `size`-a-class training pictures (read once, at `side` × `side`; standardised with the training set's
     mean and spread). PretrainedUnavailable when the weights are not on this machine."""
     from playground.vision.pretrained import load_resnet18, resnet_features

@@ -16,6 +16,9 @@ __all__ = ["ACCURACY_CHART", "WAY_STYLE", "accuracy_series", "board_metrics", "c
 
 WAY_CODES = {"scratch": 1, "finetune": 2, "frozen": 3}
 WAY_NAMES = {"scratch": "from scratch", "finetune": "fine-tune everything", "frozen": "frozen features, new head"}
+# Short enough for a metric in a third of a 1280-pixel page ("fine-tune everything, 5 a class" was cut).
+WAY_SHORT = {"scratch": "scratch", "finetune": "fine-tune", "frozen": "frozen"}
+NOW_LABEL = "Training now (way · images a class)"
 # Colour and dash both tell the ways apart (colour is never the only carrier).
 WAY_STYLE = {"scratch": (BLUE, None), "finetune": (ORANGE, "dash"), "frozen": (BLUISH_GREEN, "dot")}
 PRETRAIN_NAME = "pretraining on 0–4"
@@ -54,14 +57,14 @@ def board_metrics(history: pd.DataFrame, table: dict[str, dict[int, float]]) -> 
     now = "–"
     if len(history) and "way" in history:
         last = history.iloc[-1]
-        way = {0: "pretraining", 4: RESNET_NAME} | {c: WAY_NAMES[w] for w, c in WAY_CODES.items()}
-        now = way[int(last["way"])] + (f", {int(last['size'])} a class" if int(last["size"]) else "")
+        way = {0: "pretraining", 4: "ResNet-18"} | {c: WAY_SHORT[w] for w, c in WAY_CODES.items()}
+        now = way[int(last["way"])] + (f" · {int(last['size'])}" if int(last["size"]) else "")
     sizes = sorted(set(table.get("scratch", {})) & set(table.get("finetune", {})))
     gap = "–"
     if sizes:
         gap = f"{100 * (table['finetune'][sizes[0]] - table['scratch'][sizes[0]]):+.0f} points"
     label = f"Fine-tune − scratch ({sizes[0]} a class)" if sizes else "Fine-tune − scratch (5 a class)"
-    return {"Pretraining on 0–4": f"{pre['val_acc'].iloc[-1]:.0%}" if len(pre) else "–", "Training now": now,
+    return {"Pretraining on 0–4": f"{pre['val_acc'].iloc[-1]:.0%}" if len(pre) else "–", NOW_LABEL: now,
             label: gap}
 
 
