@@ -83,28 +83,32 @@ else:
     st.caption(f"The raw boxes (before NMS, score ≥ {NMS_SCORE}) of {trained[3]}, on its test scene {k + 1} of "
                f"{TEST_SCENES} (the scene number counts round them): several overlapping, scored boxes per object.")
 steps = bx.nms_steps(raw.boxes, raw.scores, threshold)
-position = step_through(state, "step", len(steps), key="iou.nms", single="NMS keeps a single box here.")
-texts = bx.detection_texts(raw, classes)
-now = steps[position - 1]
-left, right = st.columns([3, 2])
-chart(nms_figure(image, raw.boxes.tolist(), texts, bx.states_at_step(steps, position, len(raw)),
-                 style=current_style()), key="iou.fig.nms", container=left)
-with right:
-    kept = [s.kept for s in steps[:position]]
-    st.markdown(f"**Step {position} of {len(steps)}.** Of the boxes still waiting, the highest score is "
-                f"**{texts[now.kept]}**: keep it. Drop every waiting box whose IoU with it is above "
-                f"{threshold:.2f}: **{len(now.suppressed)}** box(es).")
-    if now.suppressed:
-        st.dataframe(pd.DataFrame({"dropped": [texts[k] for k in now.suppressed], "IoU": now.suppressed_iou}),
-                     hide_index=True, key="iou.dropped",
-                     column_config={"IoU": st.column_config.NumberColumn(format="%.3f")})
-    st.markdown(f"Kept so far: **{len(kept)}** of {len(raw)} boxes; still waiting: {len(now.remaining)}.")
-    if position == len(steps):
-        st.success(f"Done: NMS keeps {len(steps)} of {len(raw)} boxes: "
-                   + ", ".join(texts[k] for k in kept) + ".")
-    st.caption("Here all classes go through NMS together (torchvision.ops.nms); detectors usually run it per class "
-               "(torchvision.ops.batched_nms). A lower threshold drops more boxes, a higher one keeps more "
-               "duplicates.")
+if not steps:  # a weak detector can be unsure of everything in a scene
+    st.info(f"No raw box scores {NMS_SCORE} or more on this scene: the detector is not sure of anything here. "
+            "Pick another scene, or train the detector longer.")
+else:
+    position = step_through(state, "step", len(steps), key="iou.nms", single="NMS keeps a single box here.")
+    texts = bx.detection_texts(raw, classes)
+    now = steps[position - 1]
+    left, right = st.columns([3, 2])
+    chart(nms_figure(image, raw.boxes.tolist(), texts, bx.states_at_step(steps, position, len(raw)),
+                     style=current_style()), key="iou.fig.nms", container=left)
+    with right:
+        kept = [s.kept for s in steps[:position]]
+        st.markdown(f"**Step {position} of {len(steps)}.** Of the boxes still waiting, the highest score is "
+                    f"**{texts[now.kept]}**: keep it. Drop every waiting box whose IoU with it is above "
+                    f"{threshold:.2f}: **{len(now.suppressed)}** box(es).")
+        if now.suppressed:
+            st.dataframe(pd.DataFrame({"dropped": [texts[k] for k in now.suppressed], "IoU": now.suppressed_iou}),
+                         hide_index=True, key="iou.dropped",
+                         column_config={"IoU": st.column_config.NumberColumn(format="%.3f")})
+        st.markdown(f"Kept so far: **{len(kept)}** of {len(raw)} boxes; still waiting: {len(now.remaining)}.")
+        if position == len(steps):
+            st.success(f"Done: NMS keeps {len(steps)} of {len(raw)} boxes: "
+                       + ", ".join(texts[k] for k in kept) + ".")
+        st.caption("Here all classes go through NMS together (torchvision.ops.nms); detectors usually run it per class "
+                   "(torchvision.ops.batched_nms). A lower threshold drops more boxes, a higher one keeps more "
+                   "duplicates.")
 
 st.header("3. Precision, recall and AP@0.5")
 state.checkbox("nms_first", f"Run NMS first (IoU > {threshold:.2f}, as above)")
