@@ -64,7 +64,7 @@ def start() -> None:
 actions = job_actions(det.JOB, start=start, step_unit="step")
 job = current_job(det.JOB)
 note = transport("det", running=actions.running(), **actions.callbacks(), widths=(1, 1, 1, 4),
-                 step_help="One batch of 32 scenes. Pauses a running detector first.",
+                 step_help=f"One batch of {options.batch_size} scenes. Pauses a running detector first.",
                  reset_help="Back to an untrained detector.")
 if st.session_state.get("det.error"):
     st.error(st.session_state.pop("det.error"))
