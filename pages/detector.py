@@ -33,9 +33,9 @@ with st.expander("How does it work?"):
         "confidence) and 4 class probabilities, as on the **YOLO grid** page.\n"
         "- The cell holding a box's centre is *responsible* for it. The loss has five terms, each drawn as its own "
         "curve below; their formulas are at the bottom of the page.\n"
-        "- To score it, its boxes on 100 test scenes go through **NMS** and are matched to the true ones at IoU ≥ "
-        "0.5: **mAP@0.5** is the mean over the classes of the area under precision–recall (see **IoU & NMS**, "
-        "which uses this detector's raw boxes once it is trained).")
+        f"- To score it, its boxes on {DEFAULTS.test_scenes} test scenes go through **NMS** and are matched to the "
+        "true ones at IoU ≥ 0.5: **mAP@0.5** is the mean over the classes of the area under precision–recall "
+        "(see **IoU & NMS**, which uses this detector's raw boxes once it is trained).")
 
 with st.expander("Network and training", expanded=False):
     c1, c2, c3, c4 = st.columns(4)
