@@ -85,8 +85,9 @@ class DetectorOptions(CheckedSettings):
     # Batches of 16: twice the updates in the same time (19.8 s of CPU against 19.9 s for batches of 32, one
     # thread, quiet machine). 2,000 scenes × 8 epochs, the confidence started at CONFIDENCE_PRIOR: test mAP@0.5
     # 0.776, 0.778, 0.756 on seeds 0, 1, 2 (0.780, 0.795 on 3, 4); at lr 0.003 0.782, 0.750, 0.768 (0.779,
-    # 0.729); batches of 32 at 0.003 from a confidence of 0.5 gave 0.732, 0.732, 0.709 on these 200 scenes. 1,000 × 14 epochs (as many batches) reached only 0.66 and
-    # 0.64, and 3,000 × 5 no more than 2,000 × 8: more scenes helps up to here, more passes do not.
+    # 0.729); batches of 32 at 0.003 from a confidence of 0.5 gave 0.732, 0.732, 0.709 on these 200
+    # scenes. 1,000 × 14 epochs (as many batches) reached only 0.66 and 0.64, and 3,000 × 5 no more than
+    # 2,000 × 8: more scenes helps up to here, more passes do not.
     batch_size: int = 16
     train_scenes: int = 2000
     # 200, not 100: the same detector scored 0.70 on the first 100 test scenes and 0.77 on the next 100 (seed 4);
