@@ -10,6 +10,13 @@ def test_playing_the_race_moves_it_forward(page, app_url):
     page.get_by_text("After 200 steps").wait_for()
     page.get_by_role("button", name="Play").click()  # from the end, it starts again at step 0
     page.get_by_text(re.compile(r"After ([1-9][0-9]|1[0-9][0-9]) steps")).first.wait_for()
+    # Pause holds it where it is; Play goes on from there to the end (200 steps at 20 a second).
+    page.get_by_role("button", name="Pause").click()
+    page.get_by_role("button", name="Play").wait_for()
+    held = page.get_by_text(re.compile(r"After \d+ steps")).first.inner_text()
+    page.wait_for_timeout(1500)
+    assert page.get_by_text(re.compile(r"After \d+ steps")).first.inner_text() == held
+    page.get_by_role("button", name="Play").click()
     page.get_by_text("After 200 steps").wait_for()
     page.get_by_role("button", name="Play").wait_for()
     assert_no_exception(page)
