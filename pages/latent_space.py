@@ -6,7 +6,7 @@ from playground.latent_space import autoencoders as ae
 from playground.ui.autoencoder_job import job_dataset, trained_job
 from playground.ui.boot import ensure_navigation
 from playground.ui.charts import chart
-from playground.ui.inputs import memo
+from playground.ui.inputs import memo, weights_key
 from playground.ui.urlstate import PageState, number
 
 ensure_navigation()
@@ -29,7 +29,7 @@ st.caption("Every image becomes a short code. Here you see where the codes of th
 job = trained_job(state)
 dataset = job_dataset(job, state)
 
-weights_key = (job.id, id(job.weights))
+weights_key = (job.id, weights_key(job.weights))
 model = memo(("lat.model", *weights_key), lambda: ae.from_job(job))
 x_test, classes, count = dataset.x_test, dataset.classes, len(dataset.x_test)
 space = memo(("lat.space", *weights_key), lambda: ae.code_space(model, x_test, dataset.y_test.numpy()))

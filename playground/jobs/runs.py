@@ -87,8 +87,8 @@ class RunRecord:
             return self.job.model()
         if self.weights is None:
             return None
-        key = id(self.weights)
-        if self._model is None or self._model[0] != key:
+        key = self.weights  # held, so that no newer snapshot can take its id while the module is kept
+        if self._model is None or self._model[0] is not key:
             from playground.models import build
 
             module = build(self.spec)
@@ -124,7 +124,7 @@ class RunRecord:
         record = cls(name=name or meta.get("name") or "uploaded model", dataset=meta.get("dataset") or {},
                      spec=spec, config=meta.get("config") or {}, history=history.astype(float),
                      weights=_state_bytes(module), status="done", source=source)
-        record._model = (id(record.weights), module)
+        record._model = (record.weights, module)
         return record
 
 

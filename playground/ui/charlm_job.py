@@ -10,7 +10,7 @@ from playground.sequences import charlm
 from playground.text import MAX_TEXT_CHARS, MIN_TEXT_CHARS, TextError, check_text, default_text
 from playground.ui import live
 from playground.ui.charts import chart
-from playground.ui.inputs import memo
+from playground.ui.inputs import memo, weights_key
 
 JOB = "lm.job"
 SOURCES = ("ours", "paste", "upload")
@@ -61,7 +61,7 @@ def model_now(job, options: charlm.CharOptions, seed: int) -> tuple[charlm.CharM
     """The model to write with: the job's latest weights (as published when the page ran), or an untrained
     one of `options` with `seed` before any run; and a few words on which it is."""
     if job is not None and job.weights is not None:
-        found = memo(("lm.weights", job.id, id(job.weights)), lambda: charlm.job_model(job))
+        found = memo(("lm.weights", job.id, weights_key(job.weights)), lambda: charlm.job_model(job))
         steps = int(job.history["epoch"].max()) if job.rows else 0
         return found[0], found[1], f"the model after {steps:,} steps"
 

@@ -15,7 +15,7 @@ from playground.figures.vision.detection import (
 )
 from playground.ui import live
 from playground.ui.charts import chart
-from playground.ui.inputs import memo
+from playground.ui.inputs import memo, weights_key
 from playground.ui.jobs import current_job
 from playground.ui.share import current_style
 from playground.vision import detection
@@ -112,6 +112,6 @@ def trained_detections(test_scenes: int):
         raw = detection.predict(detection.job_model(job), images, options=options, num_classes=len(data.classes))
         return raw, images, detection.test_truth(data)[:test_scenes]
 
-    raw, images, truth = memo(("det.raw", job.id, id(job.weights), test_scenes), compute)
+    raw, images, truth = memo(("det.raw", job.id, weights_key(job.weights), test_scenes), compute)
     epoch = int(job.history["epoch"].max()) if job.rows else 0
     return raw, images, truth, f"the detector you trained on the detector page ({job.status}, epoch {epoch})"

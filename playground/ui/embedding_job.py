@@ -14,7 +14,7 @@ from playground.figures.sequences.embeddings import embedding_map_figure, simila
 from playground.sequences import word2vec as w2v
 from playground.sequences.word_corpus import RELATIONS, Corpus, make_corpus, relation_pairs
 from playground.ui.charts import chart
-from playground.ui.inputs import memo
+from playground.ui.inputs import memo, weights_key
 
 JOB = "we.job"
 PROJECTIONS = {"pca": "PCA", "tsne": "t-SNE"}
@@ -37,7 +37,7 @@ def vectors_now(job, options: w2v.Word2VecOptions, seed: int):
     if job is not None and job.weights is not None:
         text = corpus(job.config.seed, job.options["per_word"])
         weights = job.weights
-        vectors = memo(("we.weights", job.id, id(weights)), lambda: w2v.vectors_from_weights(weights))
+        vectors = memo(("we.weights", job.id, weights_key(weights)), lambda: w2v.vectors_from_weights(weights))
         steps = "the trained vectors" if job.status == "done" else "the vectors of the moment this page last ran"
         return text, vectors, steps
     text = corpus(seed, options.per_word)

@@ -19,7 +19,7 @@ from playground.figures.latent_space.gan2d import (
 from playground.latent_space import gan2d
 from playground.ui import live
 from playground.ui.charts import chart
-from playground.ui.inputs import memo
+from playground.ui.inputs import memo, weights_key
 from playground.ui.share import presenting
 
 JOB = "gan.job"
@@ -125,7 +125,7 @@ def _latest_frame(job, frames: list, job_options: gan2d.GanOptions) -> dict:
     if job.status == "running" or weights is None:
         return frame
     data = target(job_options, job.config.seed)
-    current = memo(("gan.weights", job.id, id(weights)), lambda: gan2d.Gan2d.from_weights(
+    current = memo(("gan.weights", job.id, weights_key(weights)), lambda: gan2d.Gan2d.from_weights(
         job_options, data.x_train, weights, seed=job.config.seed).frame(data.x_test))
     return current if current["round"] > frame["round"] else frame
 

@@ -130,6 +130,14 @@ def image_key(image: torch.Tensor) -> str:
     return hashlib.sha1(image.detach().cpu().numpy().tobytes()).hexdigest()[:16]
 
 
+def weights_key(weights: bytes | None) -> str | None:
+    """A fingerprint of a model's weights (safetensors bytes), for `memo` keys.
+
+    Not `id(weights)`: once an older snapshot is freed Python can give a newer one the same id, and a memo
+    then returned what the older weights computed (the word arithmetic of an early epoch after training)."""
+    return None if weights is None else hashlib.blake2b(weights, digest_size=12).hexdigest()
+
+
 def model_key(record: RunRecord) -> tuple:
     """Identifies a model's current weights, for `memo` keys."""
-    return (record.name, id(record.weights))
+    return (record.name, weights_key(record.weights))

@@ -11,6 +11,7 @@ from playground.evaluation import test_predictions, test_values
 from playground.figures.regression import predicted_vs_true_figure
 from playground.jobs.runs import RunRecord
 from playground.ui.charts import chart
+from playground.ui.inputs import weights_key
 
 _SAMPLES = 24  # test images in the predictions grid
 
@@ -18,7 +19,7 @@ _SAMPLES = 24  # test images in the predictions grid
 def _predictions(record: RunRecord, dataset):
     """Test-set predictions of `record`, computed once per set of weights and kept in the session."""
     memo = st.session_state.setdefault("_predictions", {})
-    key = (record.name, id(record.weights), dataset.name, dataset.task)
+    key = (record.name, weights_key(record.weights), dataset.name, dataset.task)
     if key not in memo:
         memo.clear()
         evaluate = test_predictions if dataset.task == "classification" else test_values
