@@ -88,6 +88,20 @@ def page(browser):
     context.close()
 
 
+def live_metric(page, label: str) -> str:
+    """A number the live board shows while a run trains."""
+    box = page.locator('[data-testid="npLiveMetric"]').filter(has_text=label).first
+    return box.locator(".np-metric-value").inner_text()
+
+
+def wait_until(condition, timeout: float) -> None:
+    """Poll `condition()` every quarter second until it holds; fail after `timeout` seconds."""
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, "timed out"
+        time.sleep(0.25)
+
+
 def assert_no_exception(page) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
     assert "Traceback (most recent call last)" not in page.inner_text("body")

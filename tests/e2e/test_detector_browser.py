@@ -2,22 +2,8 @@
 the finished run shows its boxes labelled with class and score."""
 
 import re
-import time
 
-from tests.e2e.conftest import assert_no_exception
-
-
-def live_metric(page, label: str) -> str:
-    """A number the live board shows while a run trains."""
-    box = page.locator('[data-testid="npLiveMetric"]').filter(has_text=label).first
-    return box.locator(".np-metric-value").inner_text()
-
-
-def wait_until(condition, timeout: float = 40) -> None:
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, "timed out"
-        time.sleep(0.25)
+from tests.e2e.conftest import assert_no_exception, live_metric, wait_until
 
 
 def test_play_trains_the_detector_live_and_its_boxes_appear(page, app_url):
@@ -26,7 +12,7 @@ def test_play_trains_the_detector_live_and_its_boxes_appear(page, app_url):
     page.get_by_text("The loss, term by term").first.wait_for()
     page.get_by_role("button", name="Play").click()
     page.locator(".np-live canvas").first.wait_for(timeout=30_000)
-    wait_until(lambda: re.match(r"\d\.\d\d", live_metric(page, "Test mAP@0.5")) is not None)
+    wait_until(lambda: re.match(r"\d\.\d\d", live_metric(page, "Test mAP@0.5")) is not None, timeout=40)
     assert page.locator(".np-live canvas").count() >= 6  # two charts and four scenes
     # When the run ends the page shows the figures: boxes written "class score" on the test scenes.
     page.get_by_text(re.compile(r"(square|circle|triangle|cross) [01]\.\d\d")).first.wait_for(timeout=40_000)

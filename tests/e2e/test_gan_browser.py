@@ -5,7 +5,7 @@ import time
 
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from tests.e2e.conftest import assert_no_exception
+from tests.e2e.conftest import assert_no_exception, wait_until
 
 
 def metric(page, label: str) -> str:
@@ -16,13 +16,6 @@ def metric(page, label: str) -> str:
 
 def live_plane(page):
     return page.locator(".np-live canvas").first
-
-
-def wait_until(condition, timeout: float = 90) -> None:
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, "timed out"
-        time.sleep(0.25)
 
 
 def test_play_moves_the_round_counter_and_the_distance_falls(page, app_url):
@@ -45,7 +38,7 @@ def test_play_moves_the_round_counter_and_the_distance_falls(page, app_url):
         # The counter moves while we watch (not only at the end), and the points get close to the ring.
         return len(seen) >= 4 and float(metric(page, "Distance to the target")) < untrained / 2
 
-    wait_until(moved_and_closer)
+    wait_until(moved_and_closer, timeout=90)
     # The browser redrew the plane as the points moved (on a busy machine only every few seconds).
     wait_until(lambda: live_plane(page).screenshot() != early, timeout=30)
     paused_at = time.time()

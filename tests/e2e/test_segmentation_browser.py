@@ -2,21 +2,8 @@
 and the true and predicted masks of the test scenes."""
 
 import re
-import time
 
-from tests.e2e.conftest import assert_no_exception
-
-
-def live_metric(page, label: str) -> str:
-    box = page.locator('[data-testid="npLiveMetric"]').filter(has_text=label).first
-    return box.locator(".np-metric-value").inner_text()
-
-
-def wait_until(condition, timeout: float = 40) -> None:
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, "timed out"
-        time.sleep(0.25)
+from tests.e2e.conftest import assert_no_exception, live_metric, wait_until
 
 
 def test_play_paints_masks_and_shows_the_mean_iou(page, app_url):
@@ -24,7 +11,7 @@ def test_play_paints_masks_and_shows_the_mean_iou(page, app_url):
     page.get_by_text("Why not slide a classifier").first.wait_for(timeout=30_000)
     page.get_by_role("button", name="Play").click()
     page.locator(".np-live canvas").first.wait_for(timeout=30_000)  # the masks, drawn on a canvas
-    wait_until(lambda: re.match(r"\d\.\d\d", live_metric(page, "Mean IoU")) is not None)
+    wait_until(lambda: re.match(r"\d\.\d\d", live_metric(page, "Mean IoU")) is not None, timeout=40)
     # When the run ends the page shows its figures: the masks with their legend among them.
     page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart]').length >= 4",
                            timeout=40_000)

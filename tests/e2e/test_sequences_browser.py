@@ -2,22 +2,8 @@
 the adding problem, a language model writing as it trains, and word embeddings answering an analogy."""
 
 import re
-import time
 
-from tests.e2e.conftest import assert_no_exception
-
-
-def live_metric(page, label: str) -> str:
-    """A number the live board shows while a run trains."""
-    box = page.locator('[data-testid="npLiveMetric"]').filter(has_text=label).first
-    return box.locator(".np-metric-value").inner_text()
-
-
-def wait_until(condition, timeout: float = 120) -> None:
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, "timed out"
-        time.sleep(0.25)
+from tests.e2e.conftest import assert_no_exception, live_metric, wait_until
 
 
 def test_next_and_back_walk_the_rnn_forward_then_back_through_time(page, app_url):
@@ -55,8 +41,8 @@ def test_the_language_model_writes_samples_while_it_trains(page, app_url):
     page.get_by_role("button", name="Pause").wait_for()
     sample = page.locator('[data-testid="npLiveText"]').first
     sample.wait_for(timeout=60_000)
-    wait_until(lambda: int(live_metric(page, "Step").replace(",", "") or 0) >= 100)
-    wait_until(lambda: len(sample.inner_text().strip()) > 50)  # a sample has been written on the board
+    wait_until(lambda: int(live_metric(page, "Step").replace(",", "") or 0) >= 100, timeout=120)
+    wait_until(lambda: len(sample.inner_text().strip()) > 50, timeout=120)  # a sample has been written on the board
     page.get_by_role("button", name="Pause").click()
     page.get_by_role("button", name="Play").wait_for()
     assert_no_exception(page)

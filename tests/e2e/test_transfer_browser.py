@@ -2,21 +2,8 @@
 board; when the run ends the page shows the curves, the lesson's table and the filters, without an exception."""
 
 import re
-import time
 
-from tests.e2e.conftest import assert_no_exception
-
-
-def live_metric(page, label: str) -> str:
-    box = page.locator('[data-testid="npLiveMetric"]').filter(has_text=label).first
-    return box.locator(".np-metric-value").inner_text()
-
-
-def wait_until(condition, timeout: float = 60) -> None:
-    deadline = time.time() + timeout
-    while not condition():
-        assert time.time() < deadline, "timed out"
-        time.sleep(0.25)
+from tests.e2e.conftest import assert_no_exception, live_metric, wait_until
 
 
 def test_play_draws_the_three_ways_live_then_the_lesson(page, app_url):
@@ -24,7 +11,7 @@ def test_play_draws_the_three_ways_live_then_the_lesson(page, app_url):
     page.get_by_text("How does it work?").first.wait_for(timeout=60_000)
     page.get_by_role("button", name="Play").click()
     page.locator(".np-live canvas").first.wait_for(timeout=60_000)
-    wait_until(lambda: re.match(r"\d+%", live_metric(page, "Pretraining on 0–4")) is not None)
+    wait_until(lambda: re.match(r"\d+%", live_metric(page, "Pretraining on 0–4")) is not None, timeout=60)
     page.get_by_text("What the run says").first.wait_for(timeout=60_000)  # the run ended: its figures
     page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart]').length >= 2",
                            timeout=30_000)  # the curves and the filters
